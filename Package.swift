@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+// torscan: offline pcap/pcapng BitTorrent forensics. Layering per ../shared/DESIGN.md:
+// WireBytes <- CaptureFile, PacketDecode, BitTorrentClassifier <- FlowEvidence <- Reports <- TorscanCore <- torscan
+import PackageDescription
+
+let package = Package(
+    name: "torscan",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "torscan", targets: ["torscan"]),
+        .library(name: "BitTorrentClassifier", targets: ["BitTorrentClassifier"]),
+        .library(name: "CaptureFile", targets: ["CaptureFile"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries from Debian: libpcap-dev, zlib1g-dev, libzstd-dev.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        .target(name: "WireBytes"),
+        .target(name: "CaptureFile", dependencies: ["WireBytes", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "PcapFilter", dependencies: ["CPcap"]),
+        .target(name: "PacketDecode", dependencies: ["WireBytes"]),
+        // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
+        .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
+        .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile"]),
+        .target(name: "TorscanCore", dependencies: ["CaptureFile", "PcapFilter", "PacketDecode", "BitTorrentClassifier", "FlowEvidence", "Reports"]),
+        .executableTarget(name: "torscan", dependencies: ["TorscanCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),
+        .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),
+        .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
+        .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
+        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport"]),
+        .testTarget(name: "FlowEvidenceTests", dependencies: ["FlowEvidence", "TorscanCore", "TorscanTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["TorscanCore", "TorscanTestSupport"]),
+    ]
+)

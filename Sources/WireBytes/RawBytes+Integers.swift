@@ -1,0 +1,69 @@
+// Fixed-offset integer loads with their endianness (DESIGN.md rule 3: never overlay a struct).
+// Each returns nil when the bytes at `offset` are short, so a validated view can use them freely.
+
+extension UnsafeRawBufferPointer {
+    /// A sub-range, clamped to the buffer: never traps, may be shorter than asked.
+    @inlinable public func slice(_ start: Int, _ count: Int) -> UnsafeRawBufferPointer {
+        let s = Swift.min(Swift.max(start, 0), self.count)
+        let c = Swift.min(Swift.max(count, 0), self.count - s)
+        guard let base = baseAddress else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: base + s, count: c)
+    }
+
+    @inlinable public func has(_ offset: Int, _ width: Int) -> Bool {
+        offset >= 0 && width >= 0 && offset <= count && width <= count - offset
+    }
+
+    @inlinable public func u8(at offset: Int) -> UInt8? {
+        guard has(offset, 1) else { return nil }
+        return load(fromByteOffset: offset, as: UInt8.self)
+    }
+    @inlinable public func u16be(at offset: Int) -> UInt16? {
+        guard has(offset, 2) else { return nil }
+        return UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+    @inlinable public func u16le(at offset: Int) -> UInt16? {
+        guard has(offset, 2) else { return nil }
+        return UInt16(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+    @inlinable public func u32be(at offset: Int) -> UInt32? {
+        guard has(offset, 4) else { return nil }
+        return UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+    @inlinable public func u32le(at offset: Int) -> UInt32? {
+        guard has(offset, 4) else { return nil }
+        return UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+    @inlinable public func u64be(at offset: Int) -> UInt64? {
+        guard has(offset, 8) else { return nil }
+        return UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+    @inlinable public func u64le(at offset: Int) -> UInt64? {
+        guard has(offset, 8) else { return nil }
+        return UInt64(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+    /// A 16- or 32-bit integer in the given byte order (capture headers declare theirs).
+    @inlinable public func u16(at offset: Int, bigEndian: Bool) -> UInt16? {
+        bigEndian ? u16be(at: offset) : u16le(at: offset)
+    }
+    @inlinable public func u32(at offset: Int, bigEndian: Bool) -> UInt32? {
+        bigEndian ? u32be(at: offset) : u32le(at: offset)
+    }
+
+    /// True when the bytes at `offset` equal `literal` (ASCII/byte literal), false when short.
+    @inlinable public func matches(_ literal: StaticString, at offset: Int = 0) -> Bool {
+        let n = literal.utf8CodeUnitCount
+        guard has(offset, n) else { return false }
+        let lit = literal.utf8Start
+        for i in 0..<n where load(fromByteOffset: offset + i, as: UInt8.self) != lit[i] { return false }
+        return true
+    }
+
+    /// Lowercase hex of the bytes (allocates: for reports and tests, not the hot path).
+    public var hexString: String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var out = [UInt8](); out.reserveCapacity(count * 2)
+        for b in self { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0f)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
