@@ -10,7 +10,7 @@
 public struct ByteCursor {
     public let bytes: UnsafeRawBufferPointer
     /// Offset of the next unread byte, from the start of `bytes`.
-    public private(set) var offset: Int
+    public var offset: Int
 
     @inlinable public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0) {
         self.bytes = bytes
@@ -51,7 +51,7 @@ public struct ByteCursor {
     @inlinable public mutating func u64be() -> UInt64? { read(8) { $0.u64be(at: $1) } }
     @inlinable public mutating func u64le() -> UInt64? { read(8) { $0.u64le(at: $1) } }
 
-    @inlinable mutating func read<T>(_ width: Int, _ load: (UnsafeRawBufferPointer, Int) -> T?) -> T? {
+    @inlinable @inline(__always) public mutating func read<T>(_ width: Int, _ load: (UnsafeRawBufferPointer, Int) -> T?) -> T? {
         guard let v = load(bytes, offset) else { return nil }
         offset += width
         return v
