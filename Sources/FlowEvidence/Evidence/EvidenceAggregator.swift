@@ -1,0 +1,224 @@
+// Turns classifier events into evidence rows by (sender address, infohash[, UTC day]), with the
+// confidence levels of DESIGN.md's output contract:
+//   announce  - the address sent a tracker announce (HTTP, BEP 3; UDP, BEP 15), an LSD announce
+//               (BEP 14), a DHT announce_peer query, or a DHT get_peers query that is not a routing
+//               refresh (BEP 5; see EvidenceLimits.dhtRefreshPrefixBits). Responses are not evidence:
+//               a node that only answers, or an address listed in a peer list, becomes no row.
+//   handshake - the address sent a peer-wire handshake naming the infohash (BEP 3).
+//   transfer  - the address sent or received a `piece` message on a flow whose torrent is known from a
+//               handshake in either direction.
+// bytes_up / bytes_down are the payload bytes of `piece` messages (the block data, not the 13-byte
+// message header) the address sent / received on flows of the infohash, as far as the capture holds
+// them; pieces_up / pieces_down count distinct piece indexes. `peers` counts distinct remote addresses
+// of peer-wire flows (trackers and DHT nodes are not peers).
+//
+// Nothing here depends on the order of flows: sets are reported as counts, frames as the earliest
+// ones, clients by (votes, name), rows sorted by (ip, infohash, day).
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+public struct AggregatorCounts: Sendable, Equatable {
+    /// DHT get_peers queries ignored as routing-table refreshes.
+    public var dhtRefreshQueriesIgnored = 0
+    /// Piece messages on flows whose torrent no handshake named (capture started mid-flow).
+    public var unattributedPieces = 0
+    /// Classifier anomalies by name.
+    public var classifierAnomalies: [ClassifierAnomaly: Int] = [:]
+    public init() {}
+}
+
+public struct EvidenceAggregator {
+    /// Names the client from a peer id (BEP 20), when a client identifier is available.
+    public var clientFromPeerID: ((PeerID) -> String?)?
+    public private(set) var counts = AggregatorCounts()
+    private var table: [EvidenceKey: EvidenceAccumulator] = [:]
+
+    public init(clientFromPeerID: ((PeerID) -> String?)? = nil) {
+        self.clientFromPeerID = clientFromPeerID
+    }
+
+    /// Records one classifier event of a flow. `flow` is updated (kinds, infohashes, clients).
+    public mutating func record(_ event: ClassifierEvent, origin: EventOrigin, flow: FlowFindings, senderIsSrc: Bool) {
+        switch event {
+        case .handshake(let hs):
+            flow.kinds.insert(.handshake)
+            flow.addInfoHash(hs.infoHash)
+            let acc = accumulator(origin.sender, hs.infoHash, origin)
+            acc.raise(to: .handshake)
+            acc.signals.insert(.handshake)
+            peerWire(acc, origin, remote: origin.receiver)
+            acc.addFrame(origin.frame)
+            if let name = clientFromPeerID?(hs.peerID) {
+                acc.peerIDVotes[name, default: 0] += 1
+                setClient(flow, senderIsSrc, name, onlyIfUnset: true)
+            }
+
+        case .peerMessage:
+            flow.kinds.insert(.peerWire)
+
+        case .pieceBlock(let index, _, _):
+            flow.kinds.insert(.peerWire)
+            guard !flow.infoHashes.isEmpty else { counts.unattributedPieces += 1; flow.unattributedPieces += 1; return }
+            for h in flow.infoHashes {
+                transfer(accumulator(origin.sender, h, origin), origin, remote: origin.receiver).piecesUp.insert(index)
+                transfer(accumulator(origin.receiver, h, origin), origin, remote: origin.sender).piecesDown.insert(index)
+            }
+
+        case .pieceBytes(_, _, let bytes):
+            guard !flow.infoHashes.isEmpty else { return }
+            for h in flow.infoHashes {
+                let up = accumulator(origin.sender, h, origin)
+                up.bytesUp += Int64(bytes.count)
+                let down = accumulator(origin.receiver, h, origin)
+                down.bytesDown += Int64(bytes.count)
+            }
+
+        case .extendedHandshake(let eh):
+            flow.kinds.insert(.peerWire)
+            if let v = eh.client { setClient(flow, senderIsSrc, v, onlyIfUnset: false) }
+            annotate(flow, origin, .extended) { acc in if let v = eh.client { acc.versionVotes[v, default: 0] += 1 } }
+
+        case .metadataPiece:
+            flow.kinds.insert(.peerWire)
+            annotate(flow, origin, .metadata) { _ in }
+
+        case .pex:
+            flow.kinds.insert(.peerWire)
+            annotate(flow, origin, .pex) { _ in }
+
+        case .dht(let m):
+            flow.kinds.insert(.dht)
+            guard m.kind == .query, let h = m.infoHash else { return }
+            switch m.method {
+            case "announce_peer":
+                announce(origin.sender, h, .dhtAnnounce, origin)
+            case "get_peers":
+                if let id = m.nodeID, Self.leadingCommonBits(h, id) >= EvidenceLimits.dhtRefreshPrefixBits {
+                    counts.dhtRefreshQueriesIgnored += 1
+                } else {
+                    announce(origin.sender, h, .dhtGetPeers, origin)
+                }
+            default:
+                break
+            }
+
+        case .utpPacket:
+            flow.kinds.insert(.utp)
+
+        case .udpTracker(let m):
+            flow.kinds.insert(.trackerUDP)
+            if m.action == .announceRequest {
+                for h in m.infoHashes { announce(origin.sender, h, .trackerUDP, origin) }
+            }
+
+        case .lsd(let a):
+            flow.kinds.insert(.lsd)
+            for h in a.infoHashes { announce(origin.sender, h, .lsd, origin) }
+
+        case .httpTrackerRequest(let r):
+            flow.kinds.insert(.trackerHTTP)
+            if r.kind == .announce {
+                for h in r.infoHashes { announce(origin.sender, h, .trackerHTTP, origin) }
+            }
+
+        case .httpTrackerResponse:
+            flow.kinds.insert(.trackerHTTP)
+
+        case .webSeedRequest:
+            break
+
+        case .malformed(let a):
+            counts.classifierAnomalies[a, default: 0] += 1
+        }
+    }
+
+    /// Rows sorted by (ip, infohash[, day]). `perDay`: one row per UTC day with evidence.
+    public func rows(perDay: Bool) -> [EvidenceRow] {
+        let keys = table.keys.sorted()
+        var out: [EvidenceRow] = []
+        if perDay {
+            for k in keys {
+                if let r = table[k]!.row(ip: k.ip, infoHash: k.infoHash, day: k.day, activeDays: [k.day]) { out.append(r) }
+            }
+            return out
+        }
+        var i = 0
+        while i < keys.count {
+            var j = i
+            let merged = EvidenceAccumulator(timestamp: table[keys[i]]!.firstSeen)
+            var days: [Int64] = []
+            while j < keys.count, keys[j].ip == keys[i].ip, keys[j].infoHash == keys[i].infoHash {
+                let acc = table[keys[j]]!
+                if acc.confidence != nil { days.append(keys[j].day) }
+                merged.merge(acc)
+                j += 1
+            }
+            if let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
+            i = j
+        }
+        return out
+    }
+
+    // MARK: - Helpers
+
+    private mutating func accumulator(_ ip: IPAddress, _ h: InfoHash, _ origin: EventOrigin) -> EvidenceAccumulator {
+        let key = EvidenceKey(ip: ip, infoHash: h, day: origin.timestamp.dayNumber)
+        let acc: EvidenceAccumulator
+        if let a = table[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); table[key] = acc }
+        acc.touch(origin.timestamp)
+        return acc
+    }
+
+    private func peerWire(_ acc: EvidenceAccumulator, _ origin: EventOrigin, remote: IPAddress) {
+        acc.flows.insert(origin.flowID)
+        acc.peers.insert(remote)
+        if origin.viaUTP { acc.signals.insert(.utp) }
+    }
+
+    private func transfer(_ acc: EvidenceAccumulator, _ origin: EventOrigin, remote: IPAddress) -> EvidenceAccumulator {
+        acc.raise(to: .transfer)
+        acc.signals.insert(.piece)
+        peerWire(acc, origin, remote: remote)
+        acc.addFrame(origin.frame)
+        return acc
+    }
+
+    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin) {
+        let acc = accumulator(ip, h, origin)
+        acc.raise(to: .announce)
+        acc.signals.insert(signal)
+        acc.flows.insert(origin.flowID)
+        acc.addFrame(origin.frame)
+    }
+
+    /// Adds a signal to the sender's rows for the flow's torrents, without raising confidence.
+    private mutating func annotate(_ flow: FlowFindings, _ origin: EventOrigin, _ signal: Signal, _ body: (EvidenceAccumulator) -> Void) {
+        for h in flow.infoHashes {
+            let acc = accumulator(origin.sender, h, origin)
+            acc.signals.insert(signal)
+            body(acc)
+        }
+    }
+
+    private func setClient(_ flow: FlowFindings, _ senderIsSrc: Bool, _ name: String, onlyIfUnset: Bool) {
+        if senderIsSrc {
+            if !onlyIfUnset || flow.srcClient == nil { flow.srcClient = name }
+        } else if !onlyIfUnset || flow.dstClient == nil {
+            flow.dstClient = name
+        }
+    }
+
+    /// Leading bits shared by an infohash and a node id (BEP 5 XOR distance prefix).
+    static func leadingCommonBits(_ h: InfoHash, _ id: [UInt8]) -> Int {
+        var n = 0
+        for (i, b) in id.prefix(min(20, h.byteCount)).enumerated() {
+            let word = i < 8 ? h.w0 : i < 16 ? h.w1 : h.w2
+            let hb = UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * (i % 8)))
+            let x = hb ^ b
+            if x != 0 { return n + x.leadingZeroBitCount }
+            n += 8
+        }
+        return n
+    }
+}
