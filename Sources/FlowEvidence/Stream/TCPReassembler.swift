@@ -93,6 +93,11 @@ public struct TCPReassembler {
             if let ack = highestAck, SequenceNumber.distance(from: dataSeq, to: ack) >= 0 {
                 skipHoles(upTo: dataSeq, consumer: &consumer)
                 offset = SequenceNumber.distance(from: next, to: dataSeq)
+                if offset > 0 {
+                    reportGap(offset, consumer: &consumer)
+                    next = dataSeq
+                    offset = 0
+                }
             }
             while offset > 0, offset + count > bufferLimit || (ranges.count >= Self.maxBufferedRanges && !coversOrTouches(dataSeq, count)) {
                 if !skipToFirstRange(consumer: &consumer) {
