@@ -111,8 +111,12 @@ public struct CaptureReadResult: Sendable {
     public var packets = 0
     /// Sum of captured lengths.
     public var bytes = 0
+    /// Earliest and latest packet timestamps (capinfos' "first/last packet time"; records of
+    /// merged captures are not in time order). Simple Packet Blocks have none.
     public var firstTimestamp: Timestamp?
     public var lastTimestamp: Timestamp?
+    /// Simple Packet Blocks (no timestamp). capinfos then reports no first/last time at all.
+    public var packetsWithoutTimestamp = 0
     /// Packets whose captured length is below their original length.
     public var truncatedBySnaplen = 0
     public var anomalies = CaptureAnomalies()

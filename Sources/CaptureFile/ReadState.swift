@@ -32,8 +32,16 @@ struct ReadState {
         result.bytes &+= record.capturedLength
         if record.capturedLength < record.originalLength { result.truncatedBySnaplen &+= 1 }
         if record.hasTimestamp {
-            if result.firstTimestamp == nil { result.firstTimestamp = record.timestamp }
-            result.lastTimestamp = record.timestamp
+            // Earliest and latest, as capinfos reports them (merged captures are not in time order).
+            let t = record.timestamp
+            if let f = result.firstTimestamp, let l = result.lastTimestamp {
+                if t < f { result.firstTimestamp = t }
+                if t > l { result.lastTimestamp = t }
+            } else {
+                result.firstTimestamp = t; result.lastTimestamp = t
+            }
+        } else {
+            result.packetsWithoutTimestamp &+= 1
         }
         let goOn = body(record)
         if !goOn { result.stoppedEarly = true }

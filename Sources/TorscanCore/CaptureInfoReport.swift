@@ -50,6 +50,12 @@ public enum CaptureInfoReport {
         return damaged ? .inputDamaged : .success
     }
 
+    /// Earliest and latest packet time, or none when some packet has no timestamp (pcapng Simple
+    /// Packet Blocks): capinfos then reports the times as unknown, and so do we.
+    public static func timeSpan(_ r: CaptureReadResult) -> (first: Timestamp?, last: Timestamp?) {
+        r.packetsWithoutTimestamp > 0 ? (nil, nil) : (r.firstTimestamp, r.lastTimestamp)
+    }
+
     static func linkTypeList(_ s: CaptureSummary) -> [String] { s.linkTypes.map(\.description) }
 
     public static func text(_ entries: [Entry]) -> String {
@@ -70,8 +76,9 @@ public enum CaptureInfoReport {
                 }
                 o += "Packets:              \(r.packets)\n"
                 o += "Bytes (captured):     \(r.bytes)\n"
-                o += "First packet:         \(r.firstTimestamp?.rfc3339() ?? "n/a")\n"
-                o += "Last packet:          \(r.lastTimestamp?.rfc3339() ?? "n/a")\n"
+                o += "First packet:         \(timeSpan(r).first?.rfc3339() ?? "n/a")\n"
+                o += "Last packet:          \(timeSpan(r).last?.rfc3339() ?? "n/a")\n"
+                if r.packetsWithoutTimestamp > 0 { o += "Without timestamp:    \(r.packetsWithoutTimestamp)\n" }
                 o += "Cut by snaplen:       \(r.truncatedBySnaplen)\n"
                 let an = r.anomalies.nonZero
                 o += "Anomalies:            \(an.isEmpty ? "none" : an.map { "\($0.0.rawValue)=\($0.1)" }.joined(separator: ", "))\n"
@@ -100,8 +107,9 @@ public enum CaptureInfoReport {
                     ("link_types", "[" + linkTypeList(s).map(quote).joined(separator: ",") + "]"),
                     ("packets", String(r.packets)),
                     ("bytes", String(r.bytes)),
-                    ("first_seen", r.firstTimestamp.map { quote($0.rfc3339()) } ?? "null"),
-                    ("last_seen", r.lastTimestamp.map { quote($0.rfc3339()) } ?? "null"),
+                    ("first_seen", timeSpan(r).first.map { quote($0.rfc3339()) } ?? "null"),
+                    ("last_seen", timeSpan(r).last.map { quote($0.rfc3339()) } ?? "null"),
+                    ("packets_without_timestamp", String(r.packetsWithoutTimestamp)),
                     ("snaplen", String(s.interfaces.first?.snapLength ?? 0)),
                     ("truncated_by_snaplen", String(r.truncatedBySnaplen)),
                     ("anomalies", "{" + r.anomalies.nonZero.map { "\(quote($0.0.rawValue)):\($0.1)" }.joined(separator: ",") + "}"),
