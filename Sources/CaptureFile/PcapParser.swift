@@ -84,6 +84,7 @@ struct PcapParser: RecordParser {
             if incl > CaptureLimits.maxPcapCapturedLength {
                 state.damage(.badRecordLength, at: base + pos, "captured length \(incl) above \(CaptureLimits.maxPcapCapturedLength); resynchronising")
                 resyncing = true
+                state.note(.garbageBytes)
                 pos += 1
                 continue
             }

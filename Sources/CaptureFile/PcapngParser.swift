@@ -91,17 +91,17 @@ struct PcapngParser: RecordParser {
                 case 0x4D3C_2B1A: be = true
                 default:
                     state.damage(.badByteOrderMagic, at: base + pos, "section header byte-order magic is wrong; resynchronising")
-                    resyncing = true; pos += 1; continue
+                    resyncing = true; state.note(.garbageBytes); pos += 1; continue
                 }
             } else if !sawSection {
                 state.damage(.truncatedFileHeader, at: base + pos, "no section header block; resynchronising")
-                resyncing = true; pos += 1; continue
+                resyncing = true; state.note(.garbageBytes); pos += 1; continue
             }
             let type = buf.u32(at: pos, bigEndian: be)!
             let length = Int(buf.u32(at: pos + 4, bigEndian: be)!)
             guard length >= Self.minBlockLength, length % 4 == 0, length <= CaptureLimits.maxBlockLength else {
                 state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) length \(length); resynchronising")
-                resyncing = true; pos += 1; continue
+                resyncing = true; state.note(.garbageBytes); pos += 1; continue
             }
             guard length <= remaining else {
                 if !atEOF { return ParseStep(consumed: pos, need: length, stop: false) }
@@ -111,7 +111,7 @@ struct PcapngParser: RecordParser {
             }
             guard Int(buf.u32(at: pos + length - 4, bigEndian: be)!) == length else {
                 state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) trailing length differs from \(length); resynchronising")
-                resyncing = true; pos += 1; continue
+                resyncing = true; state.note(.garbageBytes); pos += 1; continue
             }
             let block = buf.slice(pos, length)
             let blockOffset = base + pos
