@@ -78,7 +78,8 @@ public enum ClientIdentifier {
         guard let name = azureusCodes[code] else { return nil }
         let v = Array(b[3...6])
         guard v.allSatisfy(isAlphanumeric) else { return ClientInfo(name: name, version: nil) }
-        let d = v.map { shadowValue($0) ?? 0 }
+        // Version characters are digits or letters, case-insensitive: "-BT7a5S-" is 7.10.5, "-lt0D80-" 0.13.8.
+        let d = v.map { c in Int(c <= 57 ? c - 48 : (c | 0x20) - 87) }
         let version: String
         switch code {
         case "TR":
@@ -119,8 +120,9 @@ public enum ClientIdentifier {
         var digits: [Int] = []
         var i = 1
         while i <= 5, b[i] != UInt8(ascii: "-"), let v = shadowValue(b[i]), v < 62 { digits.append(v); i += 1 }
-        // The version must be followed by a run of dashes reaching byte 8 (padding plus the "---").
-        guard digits.count >= 2, (i...8).allSatisfy({ b[$0] == UInt8(ascii: "-") }) else { return nil }
+        // Five version characters padded with '-'; a full-length version must be followed by "---".
+        let padding = i <= 5 ? Array(i...5) : [6, 7, 8]
+        guard digits.count >= 2, padding.allSatisfy({ b[$0] == UInt8(ascii: "-") }) else { return nil }
         return ClientInfo(name: name, version: digits.map(String.init).joined(separator: "."))
     }
 
