@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import BitTorrentClassifier
+import TorscanTestSupport
+
+func classifyTCP(_ bytes: [UInt8], chunk: Int = 1460) -> (TCPStreamClassifier, RecordingSink) {
+    var c = TCPStreamClassifier()
+    var sink = RecordingSink()
+    var i = 0
+    while i < bytes.count, c.wantsBytes {
+        let n = min(chunk, bytes.count - i)
+        bytes[i..<(i + n)].withUnsafeBytes { c.consume($0, sink: &sink) }
+        i += n
+    }
+    return (c, sink)
+}
+
+@Suite struct TCPStreamClassifierTests {
+    @Test func handshakeDecidesPeerWire() {
+        let bytes = PeerWireHandshakeTests.frame4
+        var c = TCPStreamClassifier()
+        var sink = RecordingSink()
+        withBytes(Array(bytes.prefix(30))) { c.consume($0, sink: &sink) }
+        #expect(c.state == .undecided && c.wantsBytes)
+        withBytes(Array(bytes.dropFirst(30))) { c.consume($0, sink: &sink) }
+        #expect(c.state == .peerWire && sink.handshakes.count == 1)
+    }
+
+    @Test func nearMissHandshakeIsOther() {
+        var bytes = PeerWireHandshakeTests.frame4
+        bytes[19] = UInt8(ascii: "X")   // "\x13BitTorrent protocoX"
+        let (c, sink) = classifyTCP(bytes)
+        #expect(c.state == .other && !c.wantsBytes && sink.events.isEmpty)
+    }
+
+    @Test func deliveryOptimizationLookAlikeIsNotPeerWire() {
+        // Windows Delivery Optimization frames its messages like BitTorrent ("\x0eSwarm protocol"
+        // handshake, then length-prefixed messages): a run of request look-alikes alone must not match.
+        var bytes = Array("\u{0e}Swarm protocol".utf8) + [UInt8](repeating: 0, count: 8 + 40)
+        for i in 0..<200 { bytes += message(6, be32(UInt32(i)) + be32(0) + be32(0x4000)) }
+        let (c, sink) = classifyTCP(bytes)
+        #expect(c.state != .peerWire && sink.events.isEmpty)
+    }
+
+    @Test func randomBytesAreOther() {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<(TCPStreamClassifier.maxUndecidedBytes + 5000)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        let (c, sink) = classifyTCP(bytes)
+        #expect(c.state == .other && !c.wantsBytes && sink.handshakes.isEmpty)
+    }
+
+    @Test func midStreamStartAndResyncAfterGap() throws {
+        guard let f = Corpus.file("bittorrent/BittorrentReconstituter_codemonkey.pcap"), let (a, b) = Corpus.tcpStream(f, stream: 0) else {
+            print("skipped: corpus absent"); return
+        }
+        let uploader = a.count > b.count ? a : b
+        // Start 100 000 bytes in (inside a piece): recognised from the messages, no infohash claimed.
+        let (c, sink) = classifyTCP(Array(uploader.dropFirst(100_000)))
+        #expect(c.state == .peerWire && c.wantsBytes && sink.handshakes.isEmpty)
+        #expect(sink.messageIDs.filter { $0 == 7 }.count > 20 && sink.malformed.isEmpty)
+        // From the start, then 40 000 bytes (two or more messages) lost across message boundaries: framing is found again.
+        var d = TCPStreamClassifier()
+        var s2 = RecordingSink()
+        var fedUpTo = 0
+        for start in stride(from: 0, to: uploader.count, by: 1460) where start < 200_000 || start >= 240_000 {
+            if start > fedUpTo { d.gap(start - fedUpTo) }
+            let end = min(start + 1460, uploader.count)
+            uploader[start..<end].withUnsafeBytes { d.consume($0, sink: &s2) }
+            fedUpTo = end
+        }
+        #expect(d.state == .peerWire && s2.handshakes.count == 1)
+        let (_, whole) = classifyTCP(uploader)
+        let piecesWhole = whole.messageIDs.filter { $0 == 7 }.count, piecesGap = s2.messageIDs.filter { $0 == 7 }.count
+        #expect(piecesGap < piecesWhole && piecesGap > piecesWhole - 12)
+    }
+}
+
+@Suite struct NegativeCorpusTests {
+    /// Every UDP payload of every negative capture, grouped by 5-tuple: no BitTorrent label, no event.
+    @Test func noUDPFlowIsLabelledBitTorrent() throws {
+        guard let root = TestPaths.publicCorpus, Corpus.tsharkPath != nil else { print("skipped: corpus or tshark absent"); return }
+        var flows = 0
+        for file in TestPaths.files(under: root.appendingPathComponent("negative")) where Self.isCapture(file) {
+            for (key, flow) in classifyUDP(file) {
+                flows += 1
+                #expect(flow.label == .other || flow.label == .undecided, "\(file.lastPathComponent) \(key): \(flow.label)")
+                #expect(flow.sink.events.isEmpty, "\(file.lastPathComponent) \(key): \(flow.sink.events.prefix(3))")
+            }
+        }
+        #expect(flows > 100)
+    }
+
+    /// Every TCP stream direction of every negative capture: never peer wire, never an event.
+    @Test func noTCPStreamIsPeerWire() throws {
+        guard let root = TestPaths.publicCorpus, Corpus.tsharkPath != nil else { print("skipped: corpus or tshark absent"); return }
+        var streams = 0
+        for file in TestPaths.files(under: root.appendingPathComponent("negative")) where Self.isCapture(file) {
+            let rows = Corpus.fields(file, filter: "tcp.len>0", fields: ["tcp.stream", "tcp.srcport", "tcp.payload"])
+            var dirs: [String: (TCPStreamClassifier, RecordingSink)] = [:]
+            for r in rows where r.count == 3 && !r[2].isEmpty {
+                let key = "\(r[0])/\(r[1])"
+                var e = dirs[key] ?? (TCPStreamClassifier(), RecordingSink())
+                if e.0.wantsBytes { fastHex(r[2]).withUnsafeBytes { e.0.consume($0, sink: &e.1) } }
+                dirs[key] = e
+            }
+            for (key, d) in dirs {
+                streams += 1
+                #expect(d.0.state != .peerWire && d.1.events.isEmpty, "\(file.lastPathComponent) \(key)")
+            }
+        }
+        #expect(streams > 100)
+    }
+
+    static func isCapture(_ u: URL) -> Bool {
+        let n = u.lastPathComponent
+        return (n.hasSuffix(".pcap") || n.hasSuffix(".pcapng") || n.hasSuffix(".cap")) && !n.contains(".expected")
+    }
+}
