@@ -1,4 +1,5 @@
 import Testing
+import PacketDecode
 @testable import FlowEvidence
 
 /// Records what a reassembler delivers: the byte stream with gaps marked, and where bytes came from.

@@ -57,21 +57,31 @@ public struct EvidenceAggregator {
         case .peerMessage:
             flow.kinds.insert(.peerWire)
 
-        case .pieceBlock(let index, _, _):
+        case .pieceBlock(let index, let begin, let length):
             flow.kinds.insert(.peerWire)
             guard !flow.infoHashes.isEmpty else { counts.unattributedPieces += 1; flow.unattributedPieces += 1; return }
+            // The supporting frame is the one that completes the block, where Wireshark shows "Piece".
+            let end: UInt32? = length > 0 ? begin &+ length : nil
+            if senderIsSrc { flow.pieceEndFromSrc = end } else { flow.pieceEndFromDst = end }
             for h in flow.infoHashes {
-                transfer(accumulator(origin.sender, h, origin), origin, remote: origin.receiver).piecesUp.insert(index)
-                transfer(accumulator(origin.receiver, h, origin), origin, remote: origin.sender).piecesDown.insert(index)
+                let up = transfer(accumulator(origin.sender, h, origin), origin, remote: origin.receiver)
+                let down = transfer(accumulator(origin.receiver, h, origin), origin, remote: origin.sender)
+                up.piecesUp.insert(index)
+                down.piecesDown.insert(index)
+                if end == nil { up.addFrame(origin.frame); down.addFrame(origin.frame) }
             }
 
-        case .pieceBytes(_, _, let bytes):
+        case .pieceBytes(_, let offset, let bytes):
             guard !flow.infoHashes.isEmpty else { return }
+            let pending = senderIsSrc ? flow.pieceEndFromSrc : flow.pieceEndFromDst
+            let completes = pending == offset &+ UInt32(truncatingIfNeeded: bytes.count)
+            if completes { if senderIsSrc { flow.pieceEndFromSrc = nil } else { flow.pieceEndFromDst = nil } }
             for h in flow.infoHashes {
                 let up = accumulator(origin.sender, h, origin)
                 up.bytesUp += Int64(bytes.count)
                 let down = accumulator(origin.receiver, h, origin)
                 down.bytesDown += Int64(bytes.count)
+                if completes { up.addFrame(origin.frame); down.addFrame(origin.frame) }
             }
 
         case .extendedHandshake(let eh):
@@ -83,9 +93,17 @@ public struct EvidenceAggregator {
             flow.kinds.insert(.peerWire)
             annotate(flow, origin, .metadata) { _ in }
 
+        case .metadataRequest, .metadataReject:
+            flow.kinds.insert(.peerWire)
+            annotate(flow, origin, .metadata) { _ in }
+
         case .pex:
             flow.kinds.insert(.peerWire)
             annotate(flow, origin, .pex) { _ in }
+
+        case .extendedMessage:
+            // Unparsed here: the flow layer hands it to ExtensionMessages, which emits the events above.
+            flow.kinds.insert(.peerWire)
 
         case .dht(let m):
             flow.kinds.insert(.dht)
@@ -180,7 +198,6 @@ public struct EvidenceAggregator {
         acc.raise(to: .transfer)
         acc.signals.insert(.piece)
         peerWire(acc, origin, remote: remote)
-        acc.addFrame(origin.frame)
         return acc
     }
 

@@ -24,6 +24,8 @@ public final class FlowFindings {
     public var srcClient: String?, dstClient: String?
     /// Piece messages seen before any handshake named the flow's torrent (not attributable).
     public var unattributedPieces = 0
+    /// Where the `piece` block being received in each direction ends (begin + length), until its last byte.
+    var pieceEndFromSrc: UInt32?, pieceEndFromDst: UInt32?
 
     public init() {}
 

@@ -8,16 +8,7 @@
 // allocated the first time it is needed. When a segment would not fit, or the receiver has already
 // acknowledged the missing bytes (the capture lost them, the receiver did not), the hole is reported
 // as a gap and the stream continues after it.
-
-/// The TCP header flags the reassembler and the flow table look at (RFC 9293 section 3.1).
-public struct TCPFlags: OptionSet, Sendable, Hashable {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
-    public static let fin = TCPFlags(rawValue: 0x01)
-    public static let syn = TCPFlags(rawValue: 0x02)
-    public static let rst = TCPFlags(rawValue: 0x04)
-    public static let ack = TCPFlags(rawValue: 0x10)
-}
+import PacketDecode
 
 public struct TCPReassembler {
     /// Bytes held ahead of a hole, per direction. 64 KiB is the largest window without scaling

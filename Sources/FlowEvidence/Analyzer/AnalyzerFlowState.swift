@@ -1,0 +1,61 @@
+// Per-flow state of the analyzer: one reassembler and one stream classifier per TCP direction, or one
+// datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created.
+// A class with separate stored properties, so that a reassembler can deliver into the classifier of
+// the same flow without overlapping access.
+import BitTorrentClassifier
+
+final class AnalyzerFlowState {
+    let isTCP: Bool
+    let findings = FlowFindings()
+    var reassemblerFromSrc: TCPReassembler
+    var reassemblerFromDst: TCPReassembler
+    var streamFromSrc = TCPStreamClassifier()
+    var streamFromDst = TCPStreamClassifier()
+    var datagrams = UDPFlowClassifier()
+
+    init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int) {
+        self.isTCP = isTCP
+        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
+        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+        datagrams.isIPv6 = isIPv6
+    }
+}
+
+/// Routes classifier events of one flow direction to the aggregator. Extended messages (BEP 10) are
+/// parsed here into extension events (the stream classifier frames them; ExtensionMessages reads them).
+struct EvidenceSink: ClassifierSink {
+    let aggregator: AggregatorBox
+    let state: AnalyzerFlowState
+    let origin: EventOrigin
+    let senderIsSrc: Bool
+
+    mutating func receive(_ event: ClassifierEvent) {
+        if case .extendedMessage(let id, let payload) = event {
+            state.findings.kinds.insert(.peerWire)
+            ExtensionMessages.inspect(extendedID: id, payload: payload, sink: &self)
+            return
+        }
+        aggregator.value.record(event, origin: origin, flow: state.findings, senderIsSrc: senderIsSrc)
+    }
+}
+
+/// The aggregator, shared by reference between the analyzer and the sinks it hands out.
+final class AggregatorBox {
+    var value: EvidenceAggregator
+    init(_ value: EvidenceAggregator) { self.value = value }
+}
+
+/// Feeds one TCP direction's reassembled bytes to that direction's stream classifier.
+struct StreamFeed: StreamConsumer {
+    let state: AnalyzerFlowState
+    let fromSrc: Bool
+    var sink: EvidenceSink
+
+    mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
+        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
+    }
+    mutating func gap(_ byteCount: Int) {
+        if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }
+    }
+    var wantsBytes: Bool { fromSrc ? state.streamFromSrc.wantsBytes : state.streamFromDst.wantsBytes }
+}
