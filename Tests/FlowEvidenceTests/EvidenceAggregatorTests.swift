@@ -251,4 +251,20 @@ struct ScriptedEvent {
             #expect(!one.isEmpty)
         }
     }
+    /// BittorrentReconstituter_test.txt.pcap: the 13-byte header of the piece message is frame 26, its
+    /// 58 data bytes frame 28, where Wireshark shows "Piece, Idx:0x0,Begin:0x0,Len:0x3a".
+    @Test func pieceFrameIsTheOneThatCompletesTheBlock() {
+        let a = "10.0.0.3", b = "10.0.0.2"
+        let rows = Self.withBytes(58) { block in
+            Self.run([
+                ScriptedEvent(flow: 0, sender: a, receiver: b, t: 1, frame: 14, event: Self.hs(Self.ihA)),
+                ScriptedEvent(flow: 0, sender: b, receiver: a, t: 1, frame: 16, event: Self.hs(Self.ihA)),
+                ScriptedEvent(flow: 0, sender: b, receiver: a, t: 2, frame: 26, event: .pieceBlock(index: 0, begin: 0, length: 58)),
+                ScriptedEvent(flow: 0, sender: b, receiver: a, t: 3, frame: 27, event: .pieceBytes(index: 0, offset: 0, bytes: UnsafeRawBufferPointer(rebasing: block[0..<20]))),
+                ScriptedEvent(flow: 0, sender: b, receiver: a, t: 3, frame: 28, event: .pieceBytes(index: 0, offset: 20, bytes: UnsafeRawBufferPointer(rebasing: block[20..<58]))),
+            ]).0.rows(perDay: false)
+        }
+        #expect(rows.map { $0.supportingFrames.map(\.frame) } == [[16, 28], [14, 28]])
+        #expect(rows[0].bytesUp == 58 && rows[1].bytesDown == 58)
+    }
 }

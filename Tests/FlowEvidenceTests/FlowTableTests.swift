@@ -130,4 +130,14 @@ struct Recorder: FlowLifecycle {
         #expect(t.counts.timestampRegressions == 1 && r.ended.isEmpty)
         #expect(t.now == Timestamp(seconds: 1000, nanos: 0))
     }
+    @Test func flowsContinueAcrossTheFilesOfARun() {
+        var t = FlowTable<Int>(), r = Recorder()
+        let first = t.packet(src: a, srcPort: 1, dst: b, dstPort: 2, ipProtocol: IPProtocolNumber.tcp, tcpFlags: [.syn], payloadBytes: 0,
+                             timestamp: Timestamp(seconds: 10, nanos: 0), frame: FrameRef(captureIndex: 0, frame: 900), handler: &r)
+        let next = t.packet(src: b, srcPort: 2, dst: a, dstPort: 1, ipProtocol: IPProtocolNumber.tcp, tcpFlags: [.syn, .ack], payloadBytes: 0,
+                            timestamp: Timestamp(seconds: 11, nanos: 0), frame: FrameRef(captureIndex: 1, frame: 1), handler: &r)
+        #expect(first.flow === next.flow)
+        #expect(next.flow.firstFrame == FrameRef(captureIndex: 0, frame: 900))
+        #expect(next.flow.lastFrame == FrameRef(captureIndex: 1, frame: 1))
+    }
 }
