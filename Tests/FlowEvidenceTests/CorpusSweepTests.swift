@@ -23,7 +23,8 @@ import TorscanTestSupport
                 guard let out = try? analyze([url]) else { print("SWEEP", folder, url.lastPathComponent, "unreadable"); continue }
                 let labels = Dictionary(grouping: out.flows, by: \.label).mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                 print("SWEEP", folder, url.lastPathComponent, "rows", out.evidence.count, "ih", Set(out.evidence.map(\.infoHash)).count, labels.joined(separator: ","))
-                for r in out.evidence.prefix(8) { print("   ", r.ip, r.infoHash, r.confidence, r.signals.sorted().map(\.rawValue).joined(separator: ";"), r.firstFrame.frame, r.bytesUp, r.bytesDown, r.client ?? "-") }
+                for r in out.evidence.prefix(8) { print("   ", r.ip, r.infoHash, r.confidence, r.signals.sorted().map(\.rawValue).joined(separator: ";"), r.firstFrame.frame, r.bytesUp, r.bytesDown, r.client ?? "-", r.torrentName ?? "-") }
+                if let m = out.anomalies["metadata_hash_mismatch"] { print("   mismatch", m) }
             }
         }
     }
@@ -87,6 +88,8 @@ import TorscanTestSupport
         #expect(Self.senders(out, h, .lsd) == ["192.168.0.102"])
         #expect(Self.senders(out, h, .trackerUDP) == ["192.168.0.102"])
         #expect(Set(out.evidence.map(\.infoHash.hex)) == [h])
+        // ut_metadata blocks from 177.133.160.140, verified against the infohash.
+        #expect(out.evidence.allSatisfy { $0.torrentName == "2d47464a9a89179b48f2483e9073a3630783866cbda7dd4892a3d8b1c6a50ceb8ff822d426a0" })
     }
 
     /// bittorrent_utp.pcap: a uTP connection between 192.168.1.5 and 82.243.113.43 carrying a handshake

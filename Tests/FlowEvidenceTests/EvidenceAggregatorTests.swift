@@ -267,4 +267,23 @@ struct ScriptedEvent {
         #expect(rows.map { $0.supportingFrames.map(\.frame) } == [[16, 28], [14, 28]])
         #expect(rows[0].bytesUp == 58 && rows[1].bytesDown == 58)
     }
+    /// ut_metadata (BEP 9): a complete info dictionary names the torrent only when its SHA-1 is the infohash.
+    @Test func torrentNameComesFromVerifiedMetadata() {
+        let info: [UInt8] = Array("d6:lengthi58e4:name8:test.txt12:piece lengthi16384e6:pieces20:".utf8) + (0..<20).map { UInt8($0) } + Array("e".utf8)
+        let good = InfoHash(hex: "73b27b51aeef157d8ff5f2c40aac60efd5c04d40")!   // python3 hashlib.sha1(info)
+        func run(_ h: InfoHash) -> (EvidenceAggregator, [Int: FlowFindings]) {
+            info.withUnsafeBytes { block in
+                Self.run([
+                    ScriptedEvent(flow: 0, sender: "10.0.0.1", receiver: "10.0.0.2", t: 1, frame: 1, event: Self.hs(h)),
+                    ScriptedEvent(flow: 0, sender: "10.0.0.2", receiver: "10.0.0.1", t: 2, frame: 2, event: .metadataPiece(piece: 0, totalSize: info.count, bytes: block)),
+                ])
+            }
+        }
+        let (ok, _) = run(good)
+        #expect(ok.rows(perDay: false).map(\.torrentName) == ["test.txt"])
+        #expect(ok.torrentNames[good] == "test.txt")
+        let (bad, _) = run(Self.ihA)
+        #expect(bad.rows(perDay: false).map(\.torrentName) == [nil])
+        #expect(bad.counts.metadataHashMismatches == 1)
+    }
 }

@@ -89,6 +89,7 @@ public struct FlowAnalyzer {
         for (a, n) in agg.counts.classifierAnomalies { anomalies[a.rawValue, default: 0] += n }
         if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
         if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
+        if agg.counts.metadataHashMismatches > 0 { anomalies["metadata_hash_mismatch", default: 0] += agg.counts.metadataHashMismatches }
         if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }
         let flows = finalizer.rows.sorted { ($0.firstFrame, $0.firstSeen) < ($1.firstFrame, $1.firstSeen) }
         return AnalysisOutput(evidence: agg.rows(perDay: false), evidencePerDay: agg.rows(perDay: true), flows: flows,

@@ -23,6 +23,8 @@ public struct AggregatorCounts: Sendable, Equatable {
     public var dhtRefreshQueriesIgnored = 0
     /// Piece messages on flows whose torrent no handshake named (capture started mid-flow).
     public var unattributedPieces = 0
+    /// Complete ut_metadata info dictionaries whose hash was not the flow's infohash.
+    public var metadataHashMismatches = 0
     /// Classifier anomalies by name.
     public var classifierAnomalies: [ClassifierAnomaly: Int] = [:]
     public init() {}
@@ -33,6 +35,8 @@ public struct EvidenceAggregator {
     public var clientFromPeerID: ((PeerID) -> String?)?
     public private(set) var counts = AggregatorCounts()
     private var table: [EvidenceKey: EvidenceAccumulator] = [:]
+    /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
+    public private(set) var torrentNames: [InfoHash: String] = [:]
 
     public init(clientFromPeerID: ((PeerID) -> String?)? = nil) {
         self.clientFromPeerID = clientFromPeerID
@@ -89,9 +93,17 @@ public struct EvidenceAggregator {
             if let v = eh.client { setClient(flow, senderIsSrc, v, onlyIfUnset: false) }
             annotate(flow, origin, .extended) { acc in if let v = eh.client { acc.versionVotes[v, default: 0] += 1 } }
 
-        case .metadataPiece:
+        case .metadataPiece(let piece, let totalSize, let bytes):
             flow.kinds.insert(.peerWire)
             annotate(flow, origin, .metadata) { _ in }
+            if flow.metadata.add(piece: piece, totalSize: totalSize, bytes: bytes) == .complete, let info = flow.metadata.completeInfo {
+                flow.metadata.reset()
+                var verified = false
+                for h in flow.infoHashes where torrentNames[h] == nil {
+                    if let name = MetadataNames.verifiedName(info: info, infoHash: h) { torrentNames[h] = name; verified = true }
+                }
+                if !verified && !flow.infoHashes.contains(where: { torrentNames[$0] != nil }) { counts.metadataHashMismatches += 1 }
+            }
 
         case .metadataRequest, .metadataReject:
             flow.kinds.insert(.peerWire)
@@ -153,6 +165,12 @@ public struct EvidenceAggregator {
 
     /// Rows sorted by (ip, infohash[, day]). `perDay`: one row per UTC day with evidence.
     public func rows(perDay: Bool) -> [EvidenceRow] {
+        var out = unnamedRows(perDay: perDay)
+        for i in out.indices { out[i].torrentName = torrentNames[out[i].infoHash] }
+        return out
+    }
+
+    private func unnamedRows(perDay: Bool) -> [EvidenceRow] {
         let keys = table.keys.sorted()
         var out: [EvidenceRow] = []
         if perDay {

@@ -26,6 +26,8 @@ public final class FlowFindings {
     public var unattributedPieces = 0
     /// Where the `piece` block being received in each direction ends (begin + length), until its last byte.
     var pieceEndFromSrc: UInt32?, pieceEndFromDst: UInt32?
+    /// ut_metadata blocks of the flow's info dictionary (BEP 9), until complete.
+    var metadata = MetadataAssembler()
 
     public init() {}
 
