@@ -76,6 +76,8 @@ import TorscanTestSupport
         }
         // Only the two torrents: the ~200 routing-refresh get_peers targets ("ae28...") are not evidence.
         #expect(Set(out.evidence.map(\.infoHash.hex)) == [a, b])
+        #expect(Self.senders(out, a, .dhtGetPeers) == ["192.168.38.130", "212.178.135.62"])
+        #expect(Self.senders(out, b, .dhtGetPeers) == ["192.168.38.130"])
         let local = out.evidence.first { $0.ip.description == "192.168.38.130" && $0.infoHash.hex == a }
         #expect(local?.confidence == .transfer && (local?.bytesDown ?? 0) > 0)
     }
@@ -87,6 +89,8 @@ import TorscanTestSupport
         #expect(Self.senders(out, h, .handshake) == ["177.133.160.140", "190.88.147.206", "192.168.0.102", "200.87.172.190", "217.129.96.104"])
         #expect(Self.senders(out, h, .lsd) == ["192.168.0.102"])
         #expect(Self.senders(out, h, .trackerUDP) == ["192.168.0.102"])
+        #expect(Self.senders(out, h, .dhtAnnounce) == ["192.168.0.102"])
+        #expect(Self.senders(out, h, .dhtGetPeers) == ["192.168.0.102"])
         #expect(Set(out.evidence.map(\.infoHash.hex)) == [h])
         // ut_metadata blocks from 177.133.160.140, verified against the infohash.
         #expect(out.evidence.allSatisfy { $0.torrentName == "2d47464a9a89179b48f2483e9073a3630783866cbda7dd4892a3d8b1c6a50ceb8ff822d426a0" })
@@ -102,5 +106,19 @@ import TorscanTestSupport
         #expect(out.evidence.allSatisfy { $0.infoHash == h && $0.confidence == .transfer && $0.signals.isSuperset(of: [.handshake, .piece, .utp]) })
         #expect(out.evidence.first?.bytesUp == out.evidence.last?.bytesDown)
         #expect(out.flows.contains { $0.label == "bittorrent-utp" && $0.infoHashes == [h] })
+    }
+
+    /// bittorrent_transmission.pcapng: one torrent through every channel (SUMMARY.md: HTTP + UDP tracker +
+    /// DHT + handshakes). The five other get_peers targets there come from nodes refreshing their
+    /// routing tables (22-126 bits shared with their own ids) and are not evidence.
+    @Test(.enabled(if: corpus != nil, "needs ../shared/corpus/public"))
+    func transmissionEveryChannel() throws {
+        let out = try analyze([Self.corpus!.appendingPathComponent("bittorrent/bittorrent_transmission.pcapng")])
+        let h = "aa3769c4530dde06241873dad43ab5ccec2ce622"
+        #expect(Self.senders(out, h, .handshake) == ["51.38.57.28", "192.168.1.128"])
+        for s in [Signal.trackerHTTP, .trackerUDP, .dhtGetPeers] { #expect(Self.senders(out, h, s) == ["192.168.1.128"]) }
+        #expect(Set(out.evidence.map(\.infoHash.hex)) == [h])
+        let labels = Set(out.flows.map(\.label))
+        #expect(labels.isSuperset(of: ["bittorrent-peer", "bittorrent-utp", "bittorrent-dht", "bittorrent-tracker-http", "bittorrent-tracker-udp"]))
     }
 }

@@ -82,6 +82,9 @@ struct ScriptedEvent {
         #expect(rows.map(\.ip.description) == [a, c])
         #expect(rows[0].confidence == .handshake && rows[0].signals == [.handshake, .trackerHTTP])
         #expect(rows[0].flows == 2)
+        // The first frame points at the handshake; the earlier announce is still a supporting frame.
+        #expect(rows[0].firstFrame.frame == 2 && rows[0].supportingFrames.map(\.frame) == [1, 2])
+        #expect(rows[1].firstFrame.frame == 3)
         #expect(rows[1].confidence == .announce && rows[1].signals == [.trackerUDP])
         // A tracker is not a peer.
         #expect(rows[0].peers == 1 && rows[1].peers == 0)

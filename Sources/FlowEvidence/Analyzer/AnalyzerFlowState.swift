@@ -12,6 +12,10 @@ final class AnalyzerFlowState {
     var streamFromSrc = TCPStreamClassifier()
     var streamFromDst = TCPStreamClassifier()
     var datagrams = UDPFlowClassifier()
+    /// Stream bytes delivered per direction (the first delivery is where protocols are recognised).
+    var deliveredFromSrc = 0, deliveredFromDst = 0
+    /// HTTP tracker requests that did not fit their first segment (DetectorFallbacks).
+    var splitHTTPRequests = 0
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int) {
         self.isTCP = isTCP
@@ -52,7 +56,20 @@ struct StreamFeed: StreamConsumer {
     var sink: EvidenceSink
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
+        let first: Bool
+        if fromSrc {
+            first = state.deliveredFromSrc == 0
+            state.deliveredFromSrc += bytes.count
+            state.streamFromSrc.consume(bytes, sink: &sink)
+        } else {
+            first = state.deliveredFromDst == 0
+            state.deliveredFromDst += bytes.count
+            state.streamFromDst.consume(bytes, sink: &sink)
+        }
+        if first {
+            let s = fromSrc ? state.streamFromSrc.state : state.streamFromDst.state
+            if !DetectorFallbacks.streamStart(bytes, state: s, findings: state.findings, sink: &sink) { state.splitHTTPRequests += 1 }
+        }
     }
     mutating func gap(_ byteCount: Int) {
         if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }

@@ -29,6 +29,9 @@ final class EvidenceAccumulator {
     var versionVotes: [String: Int] = [:], peerIDVotes: [String: Int] = [:]
     /// The earliest supporting frames, sorted, at most `EvidenceLimits.supportingFrames`.
     var frames: [FrameRef] = []
+    /// The earliest peer-wire frame (handshake or piece): the row's first frame when there is one, so
+    /// that a `handshake` or `transfer` row points at the handshake rather than at an earlier announce.
+    var firstPeerWireFrame: FrameRef?
 
     init(timestamp: Timestamp) { firstSeen = timestamp; lastSeen = timestamp }
 
@@ -42,7 +45,8 @@ final class EvidenceAccumulator {
     }
 
     /// Keeps the earliest frames: order of arrival does not matter.
-    func addFrame(_ f: FrameRef) {
+    func addFrame(_ f: FrameRef, peerWire: Bool) {
+        if peerWire, firstPeerWireFrame.map({ f < $0 }) ?? true { firstPeerWireFrame = f }
         if frames.count == EvidenceLimits.supportingFrames, let last = frames.last, f >= last { return }
         var i = frames.count
         while i > 0, frames[i - 1] > f { i -= 1 }
@@ -61,7 +65,8 @@ final class EvidenceAccumulator {
         piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
         for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
         for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
-        for f in o.frames { addFrame(f) }
+        for f in o.frames { addFrame(f, peerWire: false) }
+        if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }
     }
 
     /// The most frequent name (ties: the smallest), from `v` when any, else from peer ids.
@@ -71,7 +76,7 @@ final class EvidenceAccumulator {
     }
 
     func row(ip: IPAddress, infoHash: InfoHash, day: Int64?, activeDays: [Int64]) -> EvidenceRow? {
-        guard let confidence, let first = frames.first else { return nil }
+        guard let confidence, let first = firstPeerWireFrame ?? frames.first else { return nil }
         return EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
                            activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
                            peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,

@@ -52,7 +52,7 @@ public struct EvidenceAggregator {
             acc.raise(to: .handshake)
             acc.signals.insert(.handshake)
             peerWire(acc, origin, remote: origin.receiver)
-            acc.addFrame(origin.frame)
+            acc.addFrame(origin.frame, peerWire: true)
             if let name = clientFromPeerID?(hs.peerID) {
                 acc.peerIDVotes[name, default: 0] += 1
                 setClient(flow, senderIsSrc, name, onlyIfUnset: true)
@@ -72,7 +72,7 @@ public struct EvidenceAggregator {
                 let down = transfer(accumulator(origin.receiver, h, origin), origin, remote: origin.sender)
                 up.piecesUp.insert(index)
                 down.piecesDown.insert(index)
-                if end == nil { up.addFrame(origin.frame); down.addFrame(origin.frame) }
+                if end == nil { up.addFrame(origin.frame, peerWire: true); down.addFrame(origin.frame, peerWire: true) }
             }
 
         case .pieceBytes(_, let offset, let bytes):
@@ -85,7 +85,7 @@ public struct EvidenceAggregator {
                 up.bytesUp += Int64(bytes.count)
                 let down = accumulator(origin.receiver, h, origin)
                 down.bytesDown += Int64(bytes.count)
-                if completes { up.addFrame(origin.frame); down.addFrame(origin.frame) }
+                if completes { up.addFrame(origin.frame, peerWire: true); down.addFrame(origin.frame, peerWire: true) }
             }
 
         case .extendedHandshake(let eh):
@@ -224,7 +224,7 @@ public struct EvidenceAggregator {
         acc.raise(to: .announce)
         acc.signals.insert(signal)
         acc.flows.insert(origin.flowID)
-        acc.addFrame(origin.frame)
+        acc.addFrame(origin.frame, peerWire: false)
     }
 
     /// Adds a signal to the sender's rows for the flow's torrents, without raising confidence.
