@@ -221,4 +221,13 @@ struct SplitMix: RandomNumberGenerator {
         #expect(c.pieces == [.bytes(stream)])
         #expect(r.counters.deliveredBytes == Int64(stream.count))
     }
+    @Test func bytesCutBySnapLengthBecomeAGapAtOnce() {
+        var r = TCPReassembler(), c = Collector()
+        syn(&r, &c, isn: 0)
+        // 0..<100 was on the wire, the capture kept 0..<40.
+        data[0..<40].withUnsafeBytes { r.segment(seq: 1, flags: [.ack], payload: $0, cutBytes: 60, consumer: &c) }
+        feed(&r, &c, isn: 0, 100..<120)
+        #expect(c.pieces == [.bytes(Array(data[0..<40])), .gap(60), .bytes(Array(data[100..<120]))])
+        #expect(r.counters.bufferedSegments == 0)
+    }
 }

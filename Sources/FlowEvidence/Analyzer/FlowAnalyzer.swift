@@ -57,7 +57,7 @@ public struct FlowAnalyzer {
         }
         finalizer.isIPv6 = packet.isIPv6
         let (flow, fromSrc) = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
-                                           ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: packet.payload.count,
+                                           ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         let state = flow.context
         let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
@@ -77,8 +77,9 @@ public struct FlowAnalyzer {
             else { state.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
         }
         var feed = StreamFeed(state: state, fromSrc: fromSrc, sink: sink)
-        if fromSrc { state.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, consumer: &feed) }
-        else { state.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, consumer: &feed) }
+        let cut = max(0, packet.payloadLength - packet.payload.count)
+        if fromSrc { state.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        else { state.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
     }
 
     /// Ends every live flow and returns the reports' rows and counts.

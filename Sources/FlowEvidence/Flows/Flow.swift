@@ -29,7 +29,7 @@ public final class Flow<Context> {
     public let firstFrame: FrameRef
     public internal(set) var lastFrame: FrameRef
     public internal(set) var packetsFromSrc = 0, packetsFromDst = 0
-    /// Transport payload bytes (TCP or UDP payload as captured) per direction.
+    /// Transport payload bytes per direction, as the IP/UDP length fields announce them (snap-length cuts included).
     public internal(set) var bytesFromSrc: Int64 = 0, bytesFromDst: Int64 = 0
     public internal(set) var sawSYN = false
     public internal(set) var finFromSrc = false, finFromDst = false, sawRST = false

@@ -57,7 +57,11 @@ public struct TCPReassembler {
 
     /// Feeds one segment of this direction. A SYN sets the initial sequence number; without one the
     /// first segment seen starts the stream.
-    public mutating func segment<C: StreamConsumer>(seq: UInt32, flags: TCPFlags, payload: UnsafeRawBufferPointer, consumer: inout C) {
+    ///
+    /// `cutBytes`: bytes of the segment that were on the wire but not captured (snap length). When
+    /// the segment is in order they become a gap at once instead of a hole that waits for the buffer.
+    public mutating func segment<C: StreamConsumer>(seq: UInt32, flags: TCPFlags, payload: UnsafeRawBufferPointer,
+                                                    cutBytes: Int = 0, consumer: inout C) {
         var dataSeq = seq
         if flags.contains(.syn) {
             dataSeq = seq &+ 1   // the SYN occupies one sequence number
@@ -112,6 +116,10 @@ public struct TCPReassembler {
         counters.deliveredBytes += Int64(fresh.count)
         next = SequenceNumber.advance(next, by: fresh.count)
         consumer.deliver(fresh)
+        if cutBytes > 0, cutBytes <= 1 << 30 {
+            reportGap(cutBytes, consumer: &consumer)
+            next = SequenceNumber.advance(next, by: cutBytes)
+        }
         drain(consumer: &consumer)
     }
 
