@@ -76,6 +76,12 @@ import TorscanTestSupport
         }
         // Only the two torrents: the ~200 routing-refresh get_peers targets ("ae28...") are not evidence.
         #expect(Set(out.evidence.map(\.infoHash.hex)) == [a, b])
+        // First frames: each sender's first handshake, as `tshark -Y bittorrent.info_hash` lists them.
+        let firstHandshake: [String: Int] = ["192.168.38.130 \(b)": 527, "185.203.56.27 \(b)": 535, "140.211.167.14 \(b)": 702,
+                                             "192.168.38.130 \(a)": 939, "5.12.113.137 \(a)": 953, "157.25.16.60 \(a)": 961,
+                                             "99.106.42.54 \(a)": 1202, "154.20.143.113 \(b)": 1280]
+        let got = Dictionary(uniqueKeysWithValues: out.evidence.filter { $0.signals.contains(.handshake) }.map { ("\($0.ip) \($0.infoHash)", $0.firstFrame.frame) })
+        #expect(got == firstHandshake)
         #expect(Self.senders(out, a, .dhtGetPeers) == ["192.168.38.130", "212.178.135.62"])
         #expect(Self.senders(out, b, .dhtGetPeers) == ["192.168.38.130"])
         let local = out.evidence.first { $0.ip.description == "192.168.38.130" && $0.infoHash.hex == a }
