@@ -28,7 +28,7 @@ func analyze(_ paths: [URL], options: AnalyzerOptions = AnalyzerOptions()) throw
         var decoder = PacketDecoder()
         _ = reader.forEachRecord { rec in
             let p = decoder.decode(rec.data, linkType: rec.linkType, timestamp: rec.timestamp)
-            analyzer.process(frame: FrameRef(captureIndex: index, frame: rec.frameNumber), timestamp: rec.timestamp, packet: p)
+            analyzer.process(record: FrameRef(captureIndex: index, frame: rec.frameNumber), timestamp: rec.timestamp, packet: p)
             return true
         }
     }

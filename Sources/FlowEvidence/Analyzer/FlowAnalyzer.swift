@@ -45,7 +45,7 @@ public struct FlowAnalyzer {
         finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit)
     }
 
-    public mutating func process(frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket) {
+    public mutating func process(record frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket) {
         guard packet.hasIP, !packet.fragmentPending else { return }
         let tcp = packet.tcp
         if packet.isTCP {
@@ -109,8 +109,8 @@ struct FlowFinalizer: FlowLifecycle {
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
 
-    mutating func makeContext(key: BidirectionalFlowKey, srcPort: UInt16, dstPort: UInt16) -> AnalyzerFlowState {
-        AnalyzerFlowState(isTCP: key.ipProtocol == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit)
+    mutating func makeContext(key: FlowKey, srcPort: UInt16, dstPort: UInt16) -> AnalyzerFlowState {
+        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit)
     }
 
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {

@@ -19,11 +19,11 @@ public enum FlowEndReason: String, Sendable, CaseIterable {
 public final class Flow<Context> {
     /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
     public let id: Int
-    public let key: BidirectionalFlowKey
+    public let key: FlowKey
     /// `src` sent the first packet seen (DESIGN.md flow contract).
     public let src: IPAddress, srcPort: UInt16
     public let dst: IPAddress, dstPort: UInt16
-    public var ipProtocol: UInt8 { key.ipProtocol }
+    public var ipProtocol: UInt8 { key.proto }
     public let firstSeen: Timestamp
     public internal(set) var lastSeen: Timestamp
     public let firstFrame: FrameRef
@@ -41,7 +41,7 @@ public final class Flow<Context> {
     unowned(unsafe) var older: Flow?
     unowned(unsafe) var newer: Flow?
 
-    init(id: Int, key: BidirectionalFlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16,
+    init(id: Int, key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16,
          timestamp: Timestamp, frame: FrameRef, queue: FlowQueueKind, context: Context) {
         self.id = id; self.key = key; self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
         self.firstSeen = timestamp; self.lastSeen = timestamp; self.firstFrame = frame; self.lastFrame = frame

@@ -11,7 +11,7 @@ import PacketDecode
 /// Creates per-flow context and receives finalised flows.
 public protocol FlowLifecycle {
     associatedtype Context
-    mutating func makeContext(key: BidirectionalFlowKey, srcPort: UInt16, dstPort: UInt16) -> Context
+    mutating func makeContext(key: FlowKey, srcPort: UInt16, dstPort: UInt16) -> Context
     mutating func flowEnded(_ flow: Flow<Context>, reason: FlowEndReason)
 }
 
@@ -39,7 +39,7 @@ public struct FlowTable<Context> {
     /// The latest packet timestamp seen: the table's clock.
     public private(set) var now: Timestamp? = nil
 
-    private var flows: [BidirectionalFlowKey: Flow<Context>] = [:]
+    private var flows: [FlowKey: Flow<Context>] = [:]
     private var queues = [FlowQueue<Context>](repeating: FlowQueue(), count: FlowQueueKind.allCases.count)
     private var nextID = 0
 
@@ -60,7 +60,7 @@ public struct FlowTable<Context> {
         if let n = now, timestamp < n { counts.timestampRegressions += 1 } else { now = timestamp }
         expire(handler: &handler)
 
-        let (key, _) = BidirectionalFlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
+        let (key, _) = FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
         var flow = flows[key]
         if let old = flow, let f = tcpFlags, f.contains(.syn), !f.contains(.ack), old.isClosing {
             // A new connection reusing the ports of a closed one.
