@@ -106,7 +106,8 @@ public struct FlowTable<Context> {
     /// Finalises flows idle longer than their timeout at the table's clock.
     public mutating func expire<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
         guard let now else { return }
-        for kind in FlowQueueKind.allCases {
+        for raw in 0..<queues.count {   // not `allCases`: that builds an array on every packet
+            let kind = FlowQueueKind(rawValue: raw)!
             let limit = timeouts.nanoseconds(kind)
             while let oldest = queues[kind.rawValue].oldest, now.nanoseconds &- oldest.lastSeen.nanoseconds > limit {
                 end(oldest, reason: kind == .tcpClosing ? .closed : .idleTimeout, handler: &handler)
