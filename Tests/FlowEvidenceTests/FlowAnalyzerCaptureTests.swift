@@ -93,3 +93,36 @@ extension FlowAnalyzerCaptureTests {
         #expect((out.anomalies["tcp_reassembly_gap"] ?? 0) > 0)
     }
 }
+
+extension FlowAnalyzerCaptureTests {
+    /// A capture rotated into two files (frames renumbered from 1 in the second) gives the same evidence
+    /// and the same flows as the whole file: flows continue across the files of a run.
+    @Test(.enabled(if: corpus != nil, "needs ../shared/corpus/public"))
+    func flowsContinueAcrossRotatedFiles() throws {
+        let url = Self.corpus!.appendingPathComponent("bittorrent/bittorrent_transmission.pcapng")
+        let whole = try analyze([url])
+        let again = try analyze([url])
+        #expect(whole.evidence == again.evidence && whole.flows == again.flows && whole.evidencePerDay == again.evidencePerDay)
+
+        let reader = try CaptureReader(path: url.path)
+        var analyzer = FlowAnalyzer()
+        var decoder = PacketDecoder()
+        let split = 3000
+        _ = reader.forEachRecord { rec in
+            let p = decoder.decode(rec.data, linkType: rec.linkType, timestamp: rec.timestamp)
+            let ref = rec.frameNumber <= split ? FrameRef(captureIndex: 0, frame: rec.frameNumber) : FrameRef(captureIndex: 1, frame: rec.frameNumber - split)
+            analyzer.process(record: ref, timestamp: rec.timestamp, packet: p)
+            return true
+        }
+        let rotated = analyzer.finish()
+        func summary(_ rows: [EvidenceRow]) -> [String] {
+            rows.map { "\($0.ip) \($0.infoHash) \($0.confidence) \($0.signals.sorted()) \($0.flows) \($0.peers) \($0.bytesUp) \($0.bytesDown) \($0.firstSeen.nanoseconds)" }
+        }
+        #expect(summary(rotated.evidence) == summary(whole.evidence))
+        #expect(rotated.flows.count == whole.flows.count)
+        #expect(rotated.flows.map(\.label).sorted() == whole.flows.map(\.label).sorted())
+        // Frame references name the file: the second file's frames are numbered from 1 again.
+        let unmap = { (f: FrameRef) in f.captureIndex == 0 ? f.frame : f.frame + split }
+        #expect(rotated.evidence.map { unmap($0.firstFrame) } == whole.evidence.map(\.firstFrame.frame))
+    }
+}
