@@ -66,4 +66,32 @@ import PacketDecode
         #expect(Double(second) / Double(frames.count - half) < 0.1)
         _ = analyzer.finish()
     }
+    /// Throughput of decode + FlowAnalyzer over the public BitTorrent captures held in memory
+    /// (TORSCAN_PERF=1, release build). Prints packets per second; asserts nothing about speed.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TORSCAN_PERF"] != nil && corpusDirectory() != nil))
+    func throughput() throws {
+        let files = CorpusSweepTests.captures("bittorrent").compactMap { try? Self.frames($0) }.filter { !$0.isEmpty }
+        let packets = files.reduce(0) { $0 + $1.count }
+        let rounds = 20
+        let clock = ContinuousClock()
+        var rows = 0
+        let elapsed = clock.measure {
+            for _ in 0..<rounds {
+                for frames in files {
+                    var analyzer = FlowAnalyzer()
+                    var decoder = PacketDecoder()
+                    for f in frames {
+                        f.data.withUnsafeBytes { bytes in
+                            let p = decoder.decode(bytes, linkType: f.linkType, timestamp: f.timestamp)
+                            analyzer.process(record: FrameRef(captureIndex: 0, frame: f.number), timestamp: f.timestamp, packet: p)
+                        }
+                    }
+                    rows += analyzer.finish().evidence.count
+                }
+            }
+        }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print("PERF \(packets * rounds) packets in \(seconds) s: \(Int(Double(packets * rounds) / seconds)) packets/s (\(rows) rows)")
+        #expect(rows > 0)
+    }
 }
