@@ -148,6 +148,16 @@ import TorscanTestSupport
         #expect(reverse.detector.state == .notATunnel)
     }
 
+    @Test func stopProbingHandsBackTheHeldBytes() {
+        var d = TunnelDetector()
+        let greeting = hexBytes("050100")
+        #expect(greeting.withUnsafeBytes { d.consume($0, fromClient: true) } == 3)
+        d.stopProbing()
+        #expect(d.state == .notATunnel)
+        #expect(d.takeDeferredBytes(fromClient: true) == greeting)
+        #expect(d.takeDeferredBytes(fromClient: true).isEmpty && d.takeDeferredBytes(fromClient: false).isEmpty)
+    }
+
     @Test func longHandshakeIsBounded() {
         // 255 methods, then a request that never ends: CMD 5 is not a command, so not SOCKS at all.
         let socks = TunnelRun.messages([("05ff" + String(repeating: "00", count: 255), true),

@@ -22,6 +22,11 @@
 //     case .failed(let f): record f (kind, reason, username, request); n == payload.count.
 //     }
 //
+// Replayed held bytes come back per direction (client's, then server's): the order *across*
+// directions within the first few messages is not kept, which per-direction stream classifiers do
+// not need (and no MSE key exchange survives two rounds of SOCKS validation to be affected).
+// When the flow ends or goes idle while still `.probing`, call `stopProbing()` and replay the same way.
+//
 // For UDP ASSOCIATE the TCP connection carries no payload; datagrams between the client and
 // `info.boundAddress:boundPort` (the relay) start with the header SOCKS5UDPHeader parses.
 // For the same 5-tuple the detector must run before any other TCP classifier: SOCKS greetings are
@@ -90,6 +95,15 @@ public struct TunnelDetector: Sendable {
         case .probing, .failed:
             return bytes.count
         }
+    }
+
+    /// Gives up on a handshake that never completed (the flow ended or went idle while `.probing`):
+    /// the state becomes `.notATunnel` and the held bytes come back from `takeDeferredBytes`.
+    public mutating func stopProbing() {
+        guard case .probing = state else { return }
+        state = .notATunnel
+        deferred = buffers
+        buffers = [[], []]
     }
 
     /// Bytes the caller must classify itself, once: after `.open`, tunnelled payload that arrived
