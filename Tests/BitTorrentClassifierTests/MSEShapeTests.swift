@@ -117,6 +117,22 @@ struct TestRandomBytes {
         #expect(Self.run([(zeros, true)]) == .notMSE(.lowEntropy))
     }
 
+    @Test func randomKeyExchangesPass() {
+        // 5000 key exchanges of uniformly random bytes with spec sizes (PadA/PadB 0...512, PadC 0...512,
+        // IA 0 or 68): the randomness thresholds must almost never reject real MSE.
+        var g = TestRandomBytes(state: 2026)
+        var missed: [MSEVerdict] = []
+        for _ in 0..<5000 {
+            let sizes = g.next(6).map(Int.init)
+            let a = 96 + (sizes[0] << 1 | sizes[1] & 1) % 513, b = 96 + (sizes[2] << 1 | sizes[3] & 1) % 513
+            let c = 56 + (sizes[4] << 1) % 513 + (sizes[5] & 1) * 68
+            let v = Self.run([(g.next(a), true), (g.next(b), false), (g.next(c), true)])
+            if case .likelyMSE = v {} else { missed.append(v) }
+        }
+        print("MSE random key exchanges: \(missed.count)/5000 rejected \(missed)")
+        #expect(missed.count <= 5)
+    }
+
     @Test func corroboration() {
         var c = MSECorroboration()
         let peer = PeerEndpoint(address: [76, 126, 167, 180], port: 51413)

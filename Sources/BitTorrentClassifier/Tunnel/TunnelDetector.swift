@@ -72,10 +72,19 @@ public struct TunnelDetector: Sendable {
             guard case .http = proto, !retryClosed else { return bytes.count }   // only HTTP may retry (407)
         case .probing: break
         }
+        guard let first = bytes.first else { return 0 }
+        // Most flows are not proxied: decide on their first byte without copying anything.
+        if case .unknown = proto, buffers[0].isEmpty, buffers[1].isEmpty,
+           !fromClient || (first != SOCKS5.version && first != SOCKS4.version && !HTTPConnect.couldBeRequest(bytes, at: 0)) {
+            state = .notATunnel
+            return 0
+        }
         let before = buffers[d].count
         let room = TunnelLimits.maxHandshakeBytes - before
         buffers[d].append(contentsOf: bytes.slice(0, room))
-        advance()
+        // An HTTP header section can only end on a LF: once the first 8 bytes (the "CONNECT " or
+        // "HTTP/" check) are in, skip re-parsing (quadratic when drip-fed) until a LF comes.
+        if case .http = proto, before >= 8, !bytes.slice(0, room).contains(10) {} else { advance() }
         if case .probing = state, bytes.count > room { fail(.handshakeTooLong) }
         switch state {
         case .open:

@@ -10,6 +10,9 @@
 public enum TunnelKind: String, Hashable, Sendable {
     case socks4, socks4a, socks5
     case httpConnect = "http-connect"
+
+    /// The flow CSV `tunnel` value (DESIGN.md: `socks4`, `socks5`, `http-connect`); 4a counts as 4.
+    public var flowColumn: String { self == .socks4a ? "socks4" : rawValue }
 }
 
 /// A SOCKS command code, open so unknown values survive (RFC 1928 §4; SOCKS4 uses 1 and 2).
