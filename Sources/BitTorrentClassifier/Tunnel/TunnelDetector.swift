@@ -125,9 +125,17 @@ public struct TunnelDetector: Sendable {
 
     // MARK: state machine
 
+    /// Parses until nothing moves or the state settles. A failed HTTP CONNECT (a 407) keeps
+    /// parsing: the client may retry on the same connection.
     private mutating func advance() {
-        while case .probing = state, step() {}
-        if case .failed = state, case .http = proto, !retryClosed { while step() {} }  // a retried CONNECT after 407
+        while true {
+            switch state {
+            case .probing: break
+            case .failed: guard case .http = proto, !retryClosed else { return }
+            case .open, .notATunnel: return
+            }
+            guard step() else { return }
+        }
     }
 
     /// One parsing step in either direction; false when nothing moved.

@@ -99,6 +99,18 @@ public enum TunnelFailureReason: Hashable, Sendable {
     case malformedReply
     /// More than `TunnelLimits.maxHandshakeBytes` in one direction without completing the handshake.
     case handshakeTooLong
+
+    /// A stable name for run summaries and flow rows (DESIGN.md rule 4), e.g. `tunnel_rejected`.
+    public var name: String {
+        switch self {
+        case .noAcceptableMethod: "tunnel_no_acceptable_method"
+        case .unsupportedMethod: "tunnel_unsupported_method"
+        case .authenticationFailed: "tunnel_authentication_failed"
+        case .rejected: "tunnel_rejected"
+        case .malformedReply: "tunnel_malformed_reply"
+        case .handshakeTooLong: "tunnel_handshake_too_long"
+        }
+    }
 }
 
 public struct TunnelFailure: Hashable, Sendable {
