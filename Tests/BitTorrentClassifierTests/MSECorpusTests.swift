@@ -74,6 +74,23 @@ import TorscanTestSupport
         return (complete, dhOnly, started)
     }
 
+    @Test func formatsCorpus() throws {
+        // formats/ holds capture-format edge cases from many projects (some carry BitTorrent): record
+        // what looks encrypted there. The one expected is the corpus builder's truncated copy of
+        // bittorrent_tcp_miss.pcapng (MSE, see everyBitTorrentCaptureFlow).
+        guard let files = Self.captures(under: "formats") else { return }
+        var flows = 0, out: [String] = []
+        for url in files {
+            guard let cap = TestCapture(url: url) else { continue }
+            for f in cap.tcp where !f.segments.isEmpty {
+                flows += 1
+                if case .likelyMSE = Self.verdict(f) { out.append("\(url.lastPathComponent) \(f.responder.port)") }
+            }
+        }
+        print("MSE over formats/: \(files.count) files, \(flows) TCP flows with payload, likelyMSE \(out)")
+        #expect(out == ["derived_truncated-mid-block_bittorrent_tcp_miss.pcapng 6881"])
+    }
+
     @Test func everyBitTorrentCaptureFlow() throws {
         // For the record: which flows of the BitTorrent corpus look encrypted (no ground truth here).
         guard let files = Self.captures(under: "bittorrent") else { return }
