@@ -22,7 +22,11 @@
 // Wiring: one detector per TCP flow, created with `sawConnectionStart: true` only when the SYN was
 // seen (mid-stream flows have no first run to measure). Feed every payload segment in sequence
 // order without retransmitted bytes, with its direction, until `verdict` is final; call `finish()`
-// when the flow ends or is evicted.
+// when the flow ends or is evicted. Through a proxy (TunnelDetector `.open` at the start of the
+// connection), run a second detector on the tunnelled bytes with `sawConnectionStart: true` and
+// `fromInitiator` = from the proxy client: the key exchange then starts at the first tunnelled byte.
+// Suggested labelling: `bittorrent-encrypted` for `.likelyMSE` with stepsMatched 3, or 2 when
+// MSECorroboration finds the responder; an infohash only from corroborating cleartext evidence.
 
 public struct MSEShapeDetector: Sendable {
     public private(set) var verdict: MSEVerdict
