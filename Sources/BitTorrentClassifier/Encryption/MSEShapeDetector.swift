@@ -28,6 +28,8 @@
 // Suggested labelling: `bittorrent-encrypted` for `.likelyMSE` with stepsMatched 3, or 2 when
 // MSECorroboration finds the responder; an infohash only from corroborating cleartext evidence.
 
+import WireBytes
+
 public struct MSEShapeDetector: Sendable {
     public private(set) var verdict: MSEVerdict
 

@@ -10,6 +10,8 @@
 // RFC 9110 §11.7.2 Proxy-Authorization; RFC 7617 Basic: base64 of "user-id:password".
 // RFC 9112 §2.2: "a recipient MAY recognize a single LF as a line terminator".
 
+import WireBytes
+
 enum HTTPConnect {
     struct Request { var target: TunnelTarget; var port: UInt16; var username: String? }
     struct Response { var status: Int; var contentLength: Int? }

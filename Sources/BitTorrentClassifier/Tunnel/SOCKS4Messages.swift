@@ -12,6 +12,8 @@
 // (0.0.0.x), then "Following the NULL byte terminating USERID, the client must send the destination
 // domain name and terminate it with another NULL byte."
 
+import WireBytes
+
 enum SOCKS4 {
     static let version: UInt8 = 4
     static let granted: UInt8 = 90

@@ -14,6 +14,8 @@
 // RFC 1929 §2: "VER(1)=X'01' ULEN(1) UNAME(1 to 255) PLEN(1) PASSWD(1 to 255)"; reply "VER STATUS",
 // "A STATUS field of X'00' indicates success".
 
+import WireBytes
+
 enum SOCKS5 {
     static let version: UInt8 = 5
     static let authVersion: UInt8 = 1           // RFC 1929 sub-negotiation VER

@@ -18,6 +18,8 @@
 // lets relays drop them, common relays (Dante, microsocks, 3proxy) do, and BitTorrent's datagrams
 // (DHT, uTP, UDP trackers) fit one packet. The flow layer should count them as an anomaly.
 
+import WireBytes
+
 public struct SOCKS5UDPHeader: Hashable, Sendable {
     /// FRAG: 0 for a standalone datagram, else the position (low 7 bits) within a sequence.
     public var frag: UInt8

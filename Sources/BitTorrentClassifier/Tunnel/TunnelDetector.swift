@@ -32,6 +32,8 @@
 // For the same 5-tuple the detector must run before any other TCP classifier: SOCKS greetings are
 // short binary messages that no BitTorrent detector would claim anyway.
 
+import WireBytes
+
 public struct TunnelDetector: Sendable {
     public private(set) var state: TunnelState = .probing
     /// The username the client sent (RFC 1929 UNAME, SOCKS4 USERID, HTTP Basic user), even when

@@ -5,6 +5,8 @@
 // X'01' IPv4, X'03' domain, X'04' IPv6), RFC 1929 (username/password), SOCKS4.protocol and
 // SOCKS4A.protocol (Ying-Da Lee: CD 1 CONNECT, 2 BIND; reply CD 90..93), RFC 9110 §9.3.6 (CONNECT).
 
+import WireBytes
+
 /// The proxy protocol of a tunnel. Raw values are the flow CSV `tunnel` column (DESIGN.md) except
 /// `socks4a`, which the flow layer may print as `socks4`.
 public enum TunnelKind: String, Hashable, Sendable {
