@@ -50,6 +50,16 @@ import TorscanTestSupport
         #expect(target("example.org") == nil && target("example.org:99999") == nil && target("[::1:443") == nil)
     }
 
+    @Test func targetText() {
+        #expect(TunnelTarget.ipv6(hexBytes("20010db8000000000000000000000001")).description == "2001:db8::1")
+        #expect(TunnelTarget.ipv6(hexBytes("00000000000000000000000000000001")).description == "::1")
+        #expect(TunnelTarget.ipv6(hexBytes("20010db8000000010000000000000000")).description == "2001:db8:0:1::")
+        #expect(TunnelTarget.ipv6(hexBytes("20010db8000100010001000100010001")).description == "2001:db8:1:1:1:1:1:1")
+        #expect(TunnelTarget.ipv6(hexBytes("20010000000000010000000000000001")).description == "2001:0:0:1::1")
+        #expect(TunnelTarget.ipv4([10, 0, 0, 1]).description == "10.0.0.1")
+        #expect(TunnelKind.socks4a.flowColumn == "socks4" && TunnelKind.httpConnect.flowColumn == "http-connect")
+    }
+
     @Test func nearMisses() {
         let lower = "connect example.org:443 HTTP/1.1\r\n\r\n"   // methods are case-sensitive
         #expect(TunnelRun.messages([(Self.hex(lower), true)]).detector.state == .notATunnel)

@@ -48,10 +48,18 @@ public enum TunnelTarget: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .ipv4(let b): return b.map(String.init).joined(separator: ".")
         case .ipv6(let b):
-            var groups: [String] = []
+            // RFC 5952 §4: lowercase, no leading zeros, the first longest run (>= 2) of zero groups as "::".
+            var groups: [UInt16] = []
             var i = 0
-            while i + 1 < b.count { groups.append(String(UInt16(b[i]) << 8 | UInt16(b[i + 1]), radix: 16)); i += 2 }
-            return groups.joined(separator: ":")  // uncompressed; PacketDecode.IPAddress formats RFC 5952
+            while i + 1 < b.count { groups.append(UInt16(b[i]) << 8 | UInt16(b[i + 1])); i += 2 }
+            var best = (start: -1, length: 1), run = (start: 0, length: 0)
+            for (k, g) in groups.enumerated() {
+                if g == 0 { run = run.length == 0 ? (k, 1) : (run.start, run.length + 1) } else { run = (0, 0) }
+                if run.length > best.length { best = run }
+            }
+            let text = groups.map { String($0, radix: 16) }
+            guard best.start >= 0 else { return text.joined(separator: ":") }
+            return text[..<best.start].joined(separator: ":") + "::" + text[(best.start + best.length)...].joined(separator: ":")
         case .domain(let d): return d
         }
     }
