@@ -7,6 +7,7 @@ import WireBytes
 
 struct TestSegment {
     var frame: Int              // 1-based, as Wireshark numbers them
+    var ts: Int64               // capture time, ns for pcap; raw pcapng units (ordering only)
     var fromInitiator: Bool
     var payload: [UInt8]
 }
@@ -15,11 +16,13 @@ struct TestTCPFlow {
     var initiator: (ip: [UInt8], port: UInt16)
     var responder: (ip: [UInt8], port: UInt16)
     var sawSYN: Bool
+    var openedAt: Int64         // time of the first packet (the SYN when seen)
     var segments: [TestSegment]  // payload-carrying, retransmitted bytes removed
 }
 
 struct TestDatagram {
     var frame: Int
+    var ts: Int64
     var src: (ip: [UInt8], port: UInt16)
     var dst: (ip: [UInt8], port: UInt16)
     var payload: [UInt8]
@@ -32,7 +35,7 @@ struct TestCapture {
     init?(url: URL) {
         guard let data = try? Data(contentsOf: url) else { return nil }
         let bytes = [UInt8](data)
-        var frames: [(link: UInt32, data: ArraySlice<UInt8>)] = []
+        var frames: [(link: UInt32, ts: Int64, data: ArraySlice<UInt8>)] = []
         guard bytes.count >= 24 else { return nil }
         let magicLE = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
         func u32(_ o: Int, _ le: Bool) -> UInt32? {
@@ -47,10 +50,12 @@ struct TestCapture {
         switch magicLE {
         case 0xa1b2c3d4, 0xa1b23c4d, 0xd4c3b2a1, 0x4d3cb2a1:
             let le = magicLE == 0xa1b2c3d4 || magicLE == 0xa1b23c4d
+            let nanos = magicLE == 0xa1b23c4d || magicLE == 0x4d3cb2a1
             guard let link = u32(20, le) else { return nil }
             var o = 24
-            while let incl = u32(o + 8, le), o + 16 + Int(incl) <= bytes.count {
-                frames.append((link & 0xFFFF, bytes[(o + 16)..<(o + 16 + Int(incl))]))
+            while let incl = u32(o + 8, le), let sec = u32(o, le), let sub = u32(o + 4, le), o + 16 + Int(incl) <= bytes.count {
+                let ts = Int64(sec) * 1_000_000_000 + Int64(sub) * (nanos ? 1 : 1000)
+                frames.append((link & 0xFFFF, ts, bytes[(o + 16)..<(o + 16 + Int(incl))]))
                 o += 16 + Int(incl)
             }
         case 0x0a0d0d0a:
@@ -63,13 +68,14 @@ struct TestCapture {
                 switch type {
                 case 1: if let l = u16(o + 8, le) { links.append(UInt32(l)) }
                 case 6:
-                    if let ifc = u32(o + 8, le), let cap = u32(o + 20, le), Int(ifc) < links.count, o + 28 + Int(cap) <= bytes.count {
-                        frames.append((links[Int(ifc)], bytes[(o + 28)..<(o + 28 + Int(cap))]))
+                    if let ifc = u32(o + 8, le), let hi = u32(o + 12, le), let lo = u32(o + 16, le), let cap = u32(o + 20, le),
+                       Int(ifc) < links.count, o + 28 + Int(cap) <= bytes.count {
+                        frames.append((links[Int(ifc)], Int64(hi) << 32 | Int64(lo), bytes[(o + 28)..<(o + 28 + Int(cap))]))
                     }
                 case 3:
                     if let cap = u32(o + 8, le), let l = links.first {
                         let n = min(Int(cap), Int(len) - 16)
-                        if n > 0 { frames.append((l, bytes[(o + 12)..<(o + 12 + n)])) }
+                        if n > 0 { frames.append((l, 0, bytes[(o + 12)..<(o + 12 + n)])) }
                     }
                 default: break
                 }
@@ -84,7 +90,7 @@ struct TestCapture {
             guard let p = TestCapture.decode(link: f.link, frame: Array(f.data)) else { continue }
             let a = "\(p.src)|\(p.sport)", b = "\(p.dst)|\(p.dport)"
             if !p.isTCP {
-                udp.append(TestDatagram(frame: i + 1, src: (p.src, p.sport), dst: (p.dst, p.dport), payload: p.payload))
+                udp.append(TestDatagram(frame: i + 1, ts: f.ts, src: (p.src, p.sport), dst: (p.dst, p.dport), payload: p.payload))
                 continue
             }
             let key = a < b ? a + "-" + b : b + "-" + a
@@ -96,7 +102,7 @@ struct TestCapture {
                 let initiatorIsSrc = !(p.syn && p.ack)
                 tcp.append(TestTCPFlow(initiator: initiatorIsSrc ? (p.src, p.sport) : (p.dst, p.dport),
                                        responder: initiatorIsSrc ? (p.dst, p.dport) : (p.src, p.sport),
-                                       sawSYN: p.syn && !p.ack, segments: []))
+                                       sawSYN: p.syn && !p.ack, openedAt: f.ts, segments: []))
                 nextSeq[key + "0"] = nil; nextSeq[key + "1"] = nil
             }
             let fi = flowIndex[key]!
@@ -112,7 +118,7 @@ struct TestCapture {
                 if Int32(bitPattern: seq &- n) > 0 { nextSeq[dk] = seq }  // a gap: capture loss
             }
             nextSeq[dk] = seq &+ UInt32(payload.count)
-            if !payload.isEmpty { tcp[fi].segments.append(TestSegment(frame: i + 1, fromInitiator: fromInit, payload: payload)) }
+            if !payload.isEmpty { tcp[fi].segments.append(TestSegment(frame: i + 1, ts: f.ts, fromInitiator: fromInit, payload: payload)) }
         }
     }
 
