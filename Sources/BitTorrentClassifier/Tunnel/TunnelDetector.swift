@@ -3,8 +3,9 @@
 // and SOCKS4A.protocol) and HTTP CONNECT (RFC 9110 §9.3.6). The message grammars and the quotes
 // from the specs are in SOCKS5Messages.swift, SOCKS4Messages.swift and HTTPConnectMessages.swift.
 //
-// How the flow layer wires it (one detector per TCP connection, both directions, in stream order;
-// `fromClient` is true for bytes sent by the side that opened the connection, the SYN sender):
+// How the flow layer wires it (one detector per TCP connection, both directions, in stream order
+// without retransmitted bytes; `fromClient` is true for bytes sent by the side that opened the
+// connection, the SYN sender, or when the SYN was missed the side that sent the first packet seen):
 //
 //     let n = flow.tunnel.consume(payload, fromClient: dir == .initiator)
 //     switch flow.tunnel.state {

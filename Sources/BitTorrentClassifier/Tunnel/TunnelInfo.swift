@@ -72,7 +72,7 @@ public struct TunnelInfo: Hashable, Sendable {
     public var target: TunnelTarget
     public var targetPort: UInt16
     /// SOCKS5: the RFC 1929 UNAME; SOCKS4/4a: USERID; HTTP: the user of `Proxy-Authorization: Basic`.
-    /// Passwords are never kept.
+    /// Passwords are never kept. Wire text: reports must escape it like any other.
     public var username: String?
     /// SOCKS5: the METHOD the server selected (X'00' none, X'02' username/password).
     public var authMethod: UInt8?
