@@ -45,6 +45,18 @@ struct TestRandomBytes {
         #expect(e.reasons.contains("sync_run_ge_56"))
     }
 
+    @Test(arguments: ["mse-libtorrent.pcap", "mse-aria2.pcap"])
+    func otherClients(file: String) throws {
+        // make-mse-captures.sh: three encrypted connections each, libtorrent 2.0.8 and aria2 1.36.
+        let cap = try #require(TunnelTestFiles.sample(file))
+        #expect(cap.tcp.count == 3)
+        for f in cap.tcp {
+            let v = Self.run(f.segments.map { ($0.payload, $0.fromInitiator) }, syn: f.sawSYN)
+            guard case .likelyMSE(let e) = v else { Issue.record("\(file) \(f.initiator.port): \(v)"); continue }
+            #expect(e.stepsMatched == 3)
+        }
+    }
+
     @Test func segmentationDoesNotMatter() throws {
         let segs = try Self.transmissionFlow()
         let whole = Self.run(segs)
