@@ -22,6 +22,14 @@ start_capture mse-libtorrent.pcap "tcp port 16891"
 for i in 1 2 3; do rm -rf "$W/leech"; timeout 30 $PY "$HERE/mse_peers.py" libtorrent "$W"; done
 stop_capture
 
+# libtorrent -> microsocks (user alice) -> libtorrent: encrypted BitTorrent inside a SOCKS5 tunnel.
+microsocks -i 127.0.0.1 -p 11083 -u alice -P s3cret >/dev/null 2>&1 & socks=$!; pids+=($socks)
+sleep 0.5
+start_capture socks5-mse-libtorrent.pcap "tcp port 11083 or tcp port 16891"
+rm -rf "$W/leech"; timeout 30 $PY "$HERE/mse_peers.py" libtorrent "$W" 11083
+stop_capture
+kill "$socks"
+
 # aria2 1.36 -> aria2 1.36 (--bt-require-crypto, arc4), peers from the loopback tracker.
 A="--enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false --bt-require-crypto=true
    --bt-min-crypto-level=arc4 --summary-interval=0 --console-log-level=warn --check-integrity=true"

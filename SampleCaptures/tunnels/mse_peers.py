@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Real MSE/PE (encrypted BitTorrent) connections between two clients on loopback, for make-mse-captures.sh.
-libtorrent WORKDIR         two python3-libtorrent 2.0 sessions, encryption forced (RC4), seeder 127.0.0.1:16891.
+libtorrent WORKDIR [PORT]  two python3-libtorrent 2.0 sessions, encryption forced (RC4), seeder 127.0.0.1:16891
+                           (leecher through SOCKS5 127.0.0.1:PORT as alice/s3cret when PORT is given).
 tracker PORT               a minimal HTTP tracker (BEP 3/23 compact) for clients that need one (aria2, transmission).
 torrent WORKDIR TRACKER    writes WORKDIR/data.bin (1 KiB) and WORKDIR/t.torrent announcing to TRACKER."""
 import hashlib, os, sys, time, socket, threading
@@ -34,7 +35,8 @@ def tracker(port):
         def log_message(self, *a): pass
     HTTPServer(("127.0.0.1", int(port)), H).serve_forever()
 
-def libtorrent(work):
+def libtorrent(work, proxy_port=None):
+    """With PROXY_PORT the leecher reaches the seeder through SOCKS5 127.0.0.1:PROXY_PORT as user alice."""
     import libtorrent as lt
     base = {"enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
             "enable_outgoing_utp": False, "enable_incoming_utp": False, "allow_multiple_connections_per_ip": True,
@@ -42,7 +44,10 @@ def libtorrent(work):
             "allowed_enc_level": int(lt.enc_level.rc4)}
     ti = lt.torrent_info(os.path.join(work, "t.torrent"))
     seed = lt.session(dict(base, listen_interfaces="127.0.0.1:16891"))
-    leech = lt.session(dict(base, listen_interfaces="127.0.0.1:16892"))
+    proxy = {} if proxy_port is None else {"proxy_type": int(lt.proxy_type_t.socks5_pw), "proxy_hostname": "127.0.0.1",
+                                           "proxy_port": int(proxy_port), "proxy_username": "alice", "proxy_password": "s3cret",
+                                           "proxy_peer_connections": True, "proxy_tracker_connections": True}
+    leech = lt.session(dict(base, listen_interfaces="127.0.0.1:16892", **proxy))
     os.makedirs(os.path.join(work, "leech"), exist_ok=True)
     hs = seed.add_torrent({"ti": ti, "save_path": work})
     hl = leech.add_torrent({"ti": lt.torrent_info(os.path.join(work, "t.torrent")), "save_path": os.path.join(work, "leech")})
