@@ -103,15 +103,22 @@ def udp_tracker_hashes(payload):
 
 
 def dht_query(payload):
-    """(query name, info_hash hex or None) for a KRPC query, else None."""
+    """(query name, info_hash hex or None, sender node id hex) for a KRPC query, else None."""
     try:
         m, _ = bdecode(payload)
     except Exception:
         return None
     if not isinstance(m, dict) or m.get(b"y") != b"q":
         return None
-    ih = m.get(b"a", {}).get(b"info_hash")
-    return m.get(b"q", b"").decode(errors="replace"), (ih.hex() if isinstance(ih, bytes) and len(ih) == 20 else None)
+    a = m.get(b"a", {})
+    ih, nid = a.get(b"info_hash"), a.get(b"id")
+    return (m.get(b"q", b"").decode(errors="replace"), (ih.hex() if isinstance(ih, bytes) and len(ih) == 20 else None),
+            nid.hex() if isinstance(nid, bytes) else "")
+
+
+def common_prefix_bits(a, b):
+    x = int(a, 16) ^ int(b, 16) if a and b else -1
+    return 160 - x.bit_length() if x >= 0 else 0
 
 
 def lsd_hashes(payload):
@@ -167,9 +174,18 @@ class Truth:
         self.evidence = {}
         self.hidden = {}
         self.notes = []
+        self.dht_other = []   # DHT queries naming infohashes no one launched (routing-table maintenance)
 
-    def host(self, ip, client, tcp=(), utp=(), dht=()):
-        self.hosts[ip] = {"client": client, "tcp": set(tcp), "utp": set(utp), "dht": set(dht)}
+    def host(self, ip, client, tcp=(), utp=(), dht=(), torrents=None):
+        """torrents: infohashes this address was launched with, or {listen port: infohashes} when
+        several processes share the address (used only for flows whose infohash is not on the wire)."""
+        self.hosts[ip] = {"client": client, "tcp": set(tcp), "utp": set(utp), "dht": set(dht), "torrents": torrents}
+
+    def launched_torrents(self, end):
+        t = self.hosts.get(end[0], {}).get("torrents")
+        if isinstance(t, dict):
+            return set(t.get(end[1], ()))
+        return set(t) if t is not None else set(self.torrents)
 
     def ev(self, ip, ih, conf, signal, frame, hidden=False):
         rank = {"announce": 0, "handshake": 1, "transfer": 2}
@@ -212,13 +228,23 @@ class Truth:
                         tgt = socks5_target(stream)
                         out.update(tunnel="socks5", client=self.client_of(me[0]), server=px["software"])
                         if not tgt or tgt["cmd"] != 1:
-                            out["note"] = "SOCKS5 session without CONNECT"
+                            out["note"] = "SOCKS5 session without CONNECT (command %s)" % (tgt["cmd"] if tgt else "?")
                             return out
                         out.update(tunnel_dst_ip=tgt["host"], tunnel_dst_port=tgt["port"])
+                        inner_stream = stream[tgt["data_at"]:]
+                        for tr in self.trackers:
+                            if (tgt["host"], tgt["port"]) == (tr["ip"], tr.get("http_port")):
+                                ihs = self.known(http_announce_hashes(inner_stream), "tunnelled tracker flow %d" % frame)
+                                for ih in ihs:
+                                    self.ev(me[0], ih, "announce", "tracker_http", frame)
+                                out.update(label="bittorrent-tracker-http", infohashes=ihs)
+                                return out
                         inner = self.classify_tcp(me, (tgt["host"], tgt["port"]), stream[tgt["data_at"]:],
                                                   back[socks5_reply_end(back):], moved, frame)
                         if inner:
                             out.update(inner)
+                        else:
+                            out["note"] = "CONNECT target is no launched BitTorrent listener; no BitTorrent bytes in the tunnel"
                         return out
             inner = self.classify_tcp(a, b, fwd, rev, moved, frame)
             if inner:
@@ -258,6 +284,8 @@ class Truth:
                                 self.ev(s[0], q[1], "announce", "dht_" + q[0], frame)
                         else:
                             other_targets += 1
+                            self.dht_other.append({"ip": s[0], "query": q[0], "info_hash": q[1], "frame_flow": frame,
+                                                   "common_prefix_bits_with_sender_id": common_prefix_bits(q[1], q[2])})
                 out.update(label="bittorrent-dht", infohashes=sorted(hs),
                            client="%s / %s" % (ha["client"], hb["client"]))
                 if other_targets:
@@ -305,6 +333,22 @@ class Truth:
                 self.ev(b[0], ih, "transfer", "piece", frame, hidden=True)
             return {"label": "bittorrent-encrypted", "infohashes": [ih], "client": client, "infohash_on_wire": False}
         ihs = self.known(handshake_hashes(fwd) | handshake_hashes(rev), "peer flow %d" % frame)
+        if not ihs and (fwd or rev):
+            # every client here speaks either the plaintext handshake or MSE/PE: no handshake means MSE
+            # (e.g. an MSE attempt the other side refused). The torrent is not on the wire; it is known
+            # when the two ends were launched with exactly one torrent in common.
+            common = sorted(self.launched_torrents(a) & self.launched_torrents(b))
+            row = {"label": "bittorrent-encrypted", "infohashes": common if len(common) == 1 else [],
+                   "client": client, "infohash_on_wire": False}
+            if len(common) == 1:
+                self.ev(a[0], common[0], "handshake", "handshake", frame, hidden=True)
+                self.ev(b[0], common[0], "handshake", "handshake", frame, hidden=True)
+                if moved:
+                    self.ev(a[0], common[0], "transfer", "piece", frame, hidden=True)
+                    self.ev(b[0], common[0], "transfer", "piece", frame, hidden=True)
+            else:
+                row["note"] = "torrent not on the wire; the ends share %d torrents" % len(common)
+            return row
         for me, stream in ((a, fwd), (b, rev)):
             for h in handshake_hashes(stream):
                 if h in self.torrents:
@@ -325,11 +369,19 @@ class Truth:
             row = {k: fl[k] for k in ("proto", "src_ip", "src_port", "dst_ip", "dst_port", "first_frame",
                                       "packets", "payload_bytes_fwd", "payload_bytes_rev")}
             row.update(lab)
+            row["has_payload"] = bool(fl["payload_bytes_fwd"] or fl["payload_bytes_rev"])
             flows.append(row)
+        proxies = {p["ip"] for p in self.proxies}
         def rows(book):
-            return [dict(r, signals=sorted(r["signals"])) for _, r in sorted(book.items())]
+            out = [dict(r, signals=sorted(r["signals"])) for _, r in sorted(book.items())]
+            for r in out:
+                if r["ip"] in proxies:
+                    r["note"] = "proxy egress address: the traffic it sent was relayed for a tunnelled client"
+            return out
         doc = dict(meta)
         doc.update({"torrents": list(self.torrents.values()), "flows": flows,
                     "evidence": rows(self.evidence), "evidence_hidden_by_encryption": rows(self.hidden),
                     "notes": self.notes})
+        if self.dht_other:
+            doc["dht_queries_not_evidence"] = self.dht_other
         return doc
