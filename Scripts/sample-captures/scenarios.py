@@ -490,8 +490,8 @@ def mse_plaintext(out, work):
         r.wait_downloaded("leecher", t)
         time.sleep(2)
         r.finish(tr, "transmission-cli seeds (encryption tolerated), aria2c leeches: aria2 always opens with an MSE/PE "
-                     "handshake; both sides allow plaintext, so after the MSE exchange (whose initial payload carries "
-                     "aria2's handshake RC4-encrypted) transmission's handshake and all messages are in the clear.",
+                     "handshake; both sides allow plaintext, so the MSE exchange (DH keys, RC4-encrypted VC and crypto "
+                     "negotiation) is followed by both handshakes and all peer messages in the clear.",
                  ["MSE handshake then plaintext peer wire", "bittorrent-peer", "bittorrent-tracker-http",
                   "whole pieces (verifiable)"])
     finally:

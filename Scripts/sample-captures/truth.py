@@ -4,10 +4,10 @@ client on which port), never from a classifier. The payload is read only to attr
 flow that is already labeled to one of the torrents the scenario created (handshake bytes
 28..47, info_hash= in an announce URL, UDP announce offset 16, DHT info_hash key, LSD
 Infohash header), and every infohash so found must be one the scenario made."""
-import json, struct, subprocess, urllib.parse
+import hashlib, json, struct, subprocess, urllib.parse
 from lab import bdecode
 
-PREFIX_MAX = 16384          # bytes of each TCP direction kept for attribution
+PREFIX_MAX = 4 << 20        # bytes of each TCP direction kept (all of it, for these small captures)
 TRANSFER_MIN = 8192         # payload bytes one way on a peer flow that mean piece data moved
 LSD_V4 = ("239.192.152.143", 6771)   # BEP 14
 LSD_V6 = ("ff15::efc0:988f", 6771)
@@ -77,6 +77,48 @@ def assemble(segs):
 
 
 # ------------------------------------------------------------- infohash readers
+
+def utp_stream(packets, sender):
+    """Peer-wire bytes one side sent over uTP (BEP 29): ST_DATA payloads in seq_nr order, after extensions."""
+    data = {}; first = None
+    for s, d, p in packets:
+        if s != sender or len(p) < 20 or p[0] != 0x01:     # type ST_DATA (0), version 1
+            continue
+        i, ext = 20, p[1]
+        while ext and i + 2 <= len(p):
+            ext, i = p[i], i + 2 + p[i + 1]
+        seq = struct.unpack(">H", p[16:18])[0]
+        first = seq if first is None else first
+        data.setdefault((seq - first) & 0xFFFF, p[i:])      # seq_nr wraps at 16 bits
+    return b"".join(data[k] for k in sorted(data))
+
+
+def verified_pieces(stream, piece_hashes, piece_len, total_len):
+    """Piece indices whose every byte this stream carried in piece messages (BEP 3) and whose SHA-1
+    matches the torrent. The stream must start at the handshake (or be searched for it)."""
+    i = stream.find(HANDSHAKE)
+    if i < 0 or not piece_hashes:
+        return set()
+    i += 68
+    blocks = {}
+    while i + 4 <= len(stream):
+        n = struct.unpack(">I", stream[i:i + 4])[0]
+        if i + 4 + n > len(stream):
+            break
+        if n >= 9 and stream[i + 4] == 7:
+            idx, begin = struct.unpack(">II", stream[i + 5:i + 13])
+            blocks.setdefault(idx, {})[begin] = stream[i + 13:i + 4 + n]
+        i += 4 + n
+    ok = set()
+    for idx, parts in blocks.items():
+        if idx >= len(piece_hashes):
+            continue
+        size = min(piece_len, total_len - idx * piece_len)
+        buf = b"".join(parts[k] for k in sorted(parts))
+        if len(buf) == size and hashlib.sha1(buf).digest() == piece_hashes[idx]:
+            ok.add(idx)
+    return ok
+
 
 def handshake_hashes(stream):
     out = set(); i = stream.find(HANDSHAKE)
@@ -166,6 +208,11 @@ class Truth:
 
     def __init__(self, torrents):
         self.torrents = {t["infohash"]: t for t in torrents}
+        self.pieces = {}      # infohash -> [20-byte SHA-1 per piece], read from the .torrent we made
+        for t in torrents:
+            meta, _ = bdecode(open(t["torrent_path"], "rb").read())
+            ps = meta[b"info"][b"pieces"]
+            self.pieces[t["infohash"]] = [ps[o:o + 20] for o in range(0, len(ps), 20)]
         self.hosts = {}       # ip -> {"client":..., "tcp": set(listen ports), "utp": set(), "dht": set()}
         self.trackers = []    # {"ip","http_port","udp_port","software"}
         self.proxies = []     # {"ip","port","software"}
@@ -187,15 +234,26 @@ class Truth:
             return set(t.get(end[1], ()))
         return set(t) if t is not None else set(self.torrents)
 
+    def verify(self, ih, sender_ip, stream, frame, out, key):
+        """Count whole pieces this sender's bytes carried that match the torrent (ground truth for `verified`)."""
+        t = self.torrents.get(ih)
+        if not t:
+            return
+        ok = verified_pieces(stream, self.pieces[ih], t["piece_length"], t["length"])
+        out[key] = out.get(key, 0) + len(ok)
+        if ok:
+            row = self.evidence[(sender_ip, ih)]
+            row["pieces_verified"] = row.get("pieces_verified", set()) | ok
+
     def ev(self, ip, ih, conf, signal, frame, hidden=False):
         rank = {"announce": 0, "handshake": 1, "transfer": 2}
         book = self.hidden if hidden else self.evidence
         row = book.setdefault((ip, ih), {"ip": ip, "infohash": ih, "confidence": conf, "signals": set(),
-                                         "first_frame": frame})
+                                         "first_flow_frame": frame})
         if rank[conf] > rank[row["confidence"]]:
             row["confidence"] = conf
         row["signals"].add(signal)
-        row["first_frame"] = min(row["first_frame"], frame)
+        row["first_flow_frame"] = min(row["first_flow_frame"], frame)
 
     def known(self, hashes, where):
         unknown = set(hashes) - set(self.torrents)
@@ -309,6 +367,9 @@ class Truth:
                                 self.ev(s[0], ih, "handshake", "utp_handshake", frame)
                 out.update(label="bittorrent-utp", infohashes=ihs,
                            client="%s / %s" % (ha["client"], hb["client"]))
+                if len(ihs) == 1 and moved:
+                    self.verify(ihs[0], a[0], utp_stream(fl["_udp"], a), frame, out, "pieces_verified_fwd")
+                    self.verify(ihs[0], b[0], utp_stream(fl["_udp"], b), frame, out, "pieces_verified_rev")
                 return out
         for proto, ip, port, desc in self.services:
             if proto == fl["proto"] and (ip, port) in (a, b) or (proto == fl["proto"] and ip == "*" and port in (a[1], b[1])):
@@ -353,10 +414,13 @@ class Truth:
             for h in handshake_hashes(stream):
                 if h in self.torrents:
                     self.ev(me[0], h, "handshake", "handshake", frame)
+        row = {"label": "bittorrent-peer", "infohashes": ihs, "client": client}
         if moved:
             for ih in ihs:
                 self.ev(a[0], ih, "transfer", "piece", frame); self.ev(b[0], ih, "transfer", "piece", frame)
-        row = {"label": "bittorrent-peer", "infohashes": ihs, "client": client}
+            if len(ihs) == 1:
+                self.verify(ihs[0], a[0], fwd, frame, row, "pieces_verified_fwd")
+                self.verify(ihs[0], b[0], rev, frame, row, "pieces_verified_rev")
         if ihs and not (fwd.startswith(HANDSHAKE) or rev.startswith(HANDSHAKE)):
             # aria2 opens with an MSE/PE handshake and selects plaintext crypto: peer wire in the clear after it
             row["mse"] = "plaintext-after-mse-handshake"
@@ -374,6 +438,9 @@ class Truth:
         proxies = {p["ip"] for p in self.proxies}
         def rows(book):
             out = [dict(r, signals=sorted(r["signals"])) for _, r in sorted(book.items())]
+            for r in out:
+                if "pieces_verified" in r:    # distinct pieces, however many legs or flows carried them
+                    r["pieces_verified"] = len(r["pieces_verified"])
             for r in out:
                 if r["ip"] in proxies:
                     r["note"] = "proxy egress address: the traffic it sent was relayed for a tunnelled client"
