@@ -392,14 +392,15 @@ class Truth:
             if moved:
                 self.ev(a[0], ih, "transfer", "piece", frame, hidden=True)
                 self.ev(b[0], ih, "transfer", "piece", frame, hidden=True)
-            return {"label": "bittorrent-encrypted", "infohashes": [ih], "client": client, "infohash_on_wire": False}
+            return {"label": "bittorrent-encrypted", "infohashes": [], "infohashes_hidden": [ih], "client": client,
+                    "infohash_on_wire": False}
         ihs = self.known(handshake_hashes(fwd) | handshake_hashes(rev), "peer flow %d" % frame)
         if not ihs and (fwd or rev):
             # every client here speaks either the plaintext handshake or MSE/PE: no handshake means MSE
             # (e.g. an MSE attempt the other side refused). The torrent is not on the wire; it is known
             # when the two ends were launched with exactly one torrent in common.
             common = sorted(self.launched_torrents(a) & self.launched_torrents(b))
-            row = {"label": "bittorrent-encrypted", "infohashes": common if len(common) == 1 else [],
+            row = {"label": "bittorrent-encrypted", "infohashes": [], "infohashes_hidden": common if len(common) == 1 else [],
                    "client": client, "infohash_on_wire": False}
             if len(common) == 1:
                 self.ev(a[0], common[0], "handshake", "handshake", frame, hidden=True)
