@@ -372,7 +372,7 @@ class Truth:
                     self.verify(ihs[0], b[0], utp_stream(fl["_udp"], b), frame, out, "pieces_verified_rev")
                 return out
         for proto, ip, port, desc in self.services:
-            if proto == fl["proto"] and (ip, port) in (a, b) or (proto == fl["proto"] and ip == "*" and port in (a[1], b[1])):
+            if proto == fl["proto"] and ((ip, port) in (a, b) or (ip == "*" and port in (a[1], b[1]))):
                 out.update(client=desc); return out
         out["client"] = "unexpected"
         self.notes.append("flow %d %s %s:%d -> %s:%d matched no launched role" % (frame, fl["proto"], *a, *b))
