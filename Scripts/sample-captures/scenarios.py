@@ -21,7 +21,7 @@ def soft(key):
     names = {"transmission": ("transmission-cli", "transmission-cli"), "aria2": ("aria2", "aria2c"),
              "libtorrent": ("python3-libtorrent", "python3-libtorrent (libtorrent-rasterbar)"),
              "ctorrent": ("ctorrent", "ctorrent (Enhanced CTorrent)"), "opentracker": ("opentracker", "opentracker"),
-             "microsocks": ("microsocks", "microsocks")}
+             "microsocks": ("microsocks", "microsocks"), "rtorrent": ("rtorrent", "rtorrent")}
     pkg, name = names[key]
     return "%s %s" % (name, pkg_version(pkg))
 
@@ -494,5 +494,36 @@ def mse_plaintext(out, work):
                      "negotiation) is followed by both handshakes and all peer messages in the clear.",
                  ["MSE handshake then plaintext peer wire", "bittorrent-peer", "bittorrent-tracker-http",
                   "whole pieces (verifiable)"])
+    finally:
+        r.lab.down()
+
+
+@scenario
+def rtorrent_ctorrent(out, work):
+    r = Run("rtorrent-ctorrent", out, work, 3)
+    try:
+        t = r.torrent("kilo.bin", 256 * KIB, 14, TR % (V4 % 1, TRACKER_PORT))
+        tr = Truth([t]); tracker_role(tr, 1)
+        tr.host(V4 % 2, soft("rtorrent"), tcp=[6890])
+        tr.host(V4 % 3, soft("ctorrent"), tcp=[2706])
+        session = os.path.join(r.work, "rtorrent-session"); os.makedirs(session)
+        r.start_capture()
+        r.tracker(1)
+        time.sleep(0.5)
+        rc = os.path.join(r.work, "rtorrent.rc")
+        with open(rc, "w") as f:
+            f.write("\n".join(["system.daemon.set = true", "dht.mode.set = disable", "protocol.pex.set = no",
+                               "trackers.use_udp.set = no", "network.port_range.set = 6890-6890",
+                               "network.port_random.set = no", "network.bind_address.set = " + V4 % 2,
+                               "directory.default.set = " + r.content, "session.path.set = " + session, ""]))
+        cmd = ["rtorrent", "-n", "-o", "import=" + rc, t["torrent_path"]]
+        r.start("seeder", 2, cmd, soft("rtorrent"), env=dict(os.environ, HOME=r.work, TERM="dumb"))
+        time.sleep(4)
+        r.ctorrent("leecher", 3, t, port=2706)
+        r.wait_downloaded("leecher", t)
+        time.sleep(2)
+        r.finish(tr, "rtorrent (libtorrent-rakshasa) seeds on 10.77.0.2:6890, Enhanced CTorrent leeches on 10.77.0.3:2706, "
+                     "opentracker HTTP tracker; plaintext TCP (rtorrent's encryption is off by default, ctorrent has none).",
+                 ["bittorrent-tracker-http", "bittorrent-peer", "whole pieces (verifiable)", "two more client implementations"])
     finally:
         r.lab.down()
