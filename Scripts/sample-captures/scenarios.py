@@ -527,3 +527,25 @@ def rtorrent_ctorrent(out, work):
                  ["bittorrent-tracker-http", "bittorrent-peer", "whole pieces (verifiable)", "two more client implementations"])
     finally:
         r.lab.down()
+
+
+@scenario
+def utp_transmission(out, work):
+    r = Run("utp-transmission", out, work, 2)
+    try:
+        t = r.torrent("lima.bin", 256 * KIB, 15)
+        tr = Truth([t])
+        tr.host(V4 % 1, soft("transmission"), tcp=[51413], utp=[51413])
+        tr.host(V4 % 2, soft("libtorrent"), utp=[6881])
+        r.start_capture()
+        r.transmission("seeder", 1, t, seed=True, extra={"utp-enabled": True})
+        time.sleep(3)
+        r.lt("leecher", 2, 6881, leech=[t], settings=LT_UTP, connect=[[V4 % 1, 51413]])
+        r.wait_downloaded("leecher", t)
+        time.sleep(2)
+        r.finish(tr, "transmission-cli (uTP on, libutp) seeds on 10.77.0.1:51413; python3-libtorrent with TCP disabled "
+                     "leeches over uTP, told the seeder's address; no tracker; plaintext. A second uTP implementation "
+                     "beside libtorrent's own.",
+                 ["bittorrent-utp", "whole pieces (verifiable)"])
+    finally:
+        r.lab.down()
