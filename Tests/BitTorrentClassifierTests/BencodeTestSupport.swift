@@ -1,6 +1,7 @@
 // Helpers for the bencode-side tests (Bencode*, DHT*, Extension*, HTTPTracker*, Torrent*).
 import Foundation
 import BitTorrentClassifier
+import TorscanTestSupport
 
 /// Records events; borrowed byte payloads are copied so they outlive the call.
 struct CollectedEvents: ClassifierSink {
@@ -27,6 +28,14 @@ extension Array where Element == UInt8 {
 /// Runs `body` over the bytes (the pointer is valid only inside).
 func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try bytes.withUnsafeBytes(body)
+}
+
+/// The shared public corpus: TestPaths.publicCorpus (../shared beside the checkout), or, for a git
+/// worktree one level deeper (wt/<branch>), ../../shared. nil when neither exists (tests skip).
+var sharedPublicCorpus: URL? {
+    if let c = TestPaths.publicCorpus { return c }
+    let url = TestPaths.packageRoot.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus/public")
+    return FileManager.default.fileExists(atPath: url.path) ? url : nil
 }
 
 enum Tshark {

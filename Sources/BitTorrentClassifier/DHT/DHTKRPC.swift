@@ -81,9 +81,11 @@ public enum DHTDetector {
             default: break
             }
         }
-        // Without a one-letter `y` and a string `t` these are just bencoded bytes.
+        // Without a one-letter `y` naming q, r or e these are just bencoded bytes; with one, the
+        // message claims to be KRPC and must also have a string `t`.
         guard let y, y.stringLength == 1, let type = y.bytes.u8(at: y.contentStart),
-              let t, let tid = t.stringBytes, tid.count <= maximumTransactionIDLength else { return .notKRPC }
+              type == UInt8(ascii: "q") || type == UInt8(ascii: "r") || type == UInt8(ascii: "e") else { return .notKRPC }
+        guard let t, let tid = t.stringBytes, tid.count <= maximumTransactionIDLength else { return .brokenKRPC }
         var m: DHTMessage
         switch type {
         case UInt8(ascii: "q"):
