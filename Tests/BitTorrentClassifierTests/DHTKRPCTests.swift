@@ -217,3 +217,29 @@ enum DHTVectors {
         #expect(matched > 1_000)
     }
 }
+
+@Suite struct DHTRoutingRefreshTests {
+    func message(_ hex: String) -> DHTMessage? {
+        var sink = CollectedEvents()
+        _ = withBytes(hexBytes(hex)) { DHTDetector.inspect($0, sink: &sink) }
+        return sink.dht.first
+    }
+
+    @Test func refreshLookupsAreRecognised() throws {
+        let refresh = try #require(message(DHTVectors.getPeers))          // vut-pds_small.pcap frame 60
+        #expect(refresh.sharedPrefixBitsWithNodeID == 96 && refresh.isLikelyRoutingRefresh)
+        let ipv6 = try #require(message(DHTVectors.getPeersIPv6))         // lru_ipv6_caches.pcapng frame 36: e55c5b.. vs e55c57..
+        #expect(ipv6.sharedPrefixBitsWithNodeID == 20 && ipv6.isLikelyRoutingRefresh)
+        let targus = try #require(message(DHTVectors.findNodeTargus))     // find_node for its own id + 1 (bootstrap)
+        #expect(targus.sharedPrefixBitsWithNodeID == 159 && targus.isLikelyRoutingRefresh)
+    }
+
+    @Test func torrentLookupsAreNot() throws {
+        let announce = try #require(message(DHTVectors.announceImplied))  // announce_peer: always evidence
+        #expect(!announce.isLikelyRoutingRefresh)
+        let port = try #require(message(DHTVectors.announcePort))
+        #expect(port.sharedPrefixBitsWithNodeID == 4 && !port.isLikelyRoutingRefresh)
+        let response = try #require(message(DHTVectors.getPeersValues))
+        #expect(!response.isLikelyRoutingRefresh)
+    }
+}
