@@ -52,6 +52,18 @@ enum Tshark {
         }
     }
 
+    /// `(frame number, is UDP, payload)` of every UDP datagram and TCP segment with data.
+    static func transportPayloads(_ file: URL) -> [(frame: Int, udp: Bool, payload: [UInt8])]? {
+        guard let out = run(["-r", file.path, "-Y", "udp or tcp.len > 0", "-T", "fields", "-e", "frame.number", "-e", "udp.payload", "-e", "tcp.payload"]) else { return nil }
+        return out.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard parts.count >= 3, let frame = Int(parts[0]) else { return nil }
+            if !parts[1].isEmpty { return (frame, true, hexToBytes(String(parts[1].split(separator: ",").first ?? ""))) }
+            if !parts[2].isEmpty { return (frame, false, hexToBytes(String(parts[2].split(separator: ",").first ?? ""))) }
+            return nil
+        }
+    }
+
     /// Frame numbers tshark dissects with `filter`.
     static func frames(_ file: URL, filter: String) -> Set<Int>? {
         guard let out = run(["-r", file.path, "-Y", filter, "-T", "fields", "-e", "frame.number"]) else { return nil }

@@ -144,3 +144,33 @@ enum HTTPTrackerVectors {
         }
     }
 }
+
+/// Every HTTP request in the BitTorrent captures: we match exactly those whose URI tshark shows with
+/// `info_hash=`, and every 200 tracker answer in them with a plain body.
+@Suite struct HTTPTrackerCorpusTests {
+    @Test func requestsAgreeWithTshark() throws {
+        guard let corpus = sharedPublicCorpus, Tshark.path != nil else {
+            print("skipped: ../shared/corpus/public or tshark absent"); return
+        }
+        var announces = 0
+        for file in TestPaths.files(under: corpus.appendingPathComponent("bittorrent"))
+        where file.lastPathComponent.hasSuffix("cap") || file.pathExtension == "pcapng" {
+            guard let requests = Tshark.run(["-r", file.path, "-Y", "http.request", "-T", "fields", "-e", "frame.number", "-e", "tcp.payload", "-e", "http.request.uri"]) else { continue }
+            var ours = Set<Int>(), expected = Set<Int>()
+            for line in requests.split(separator: "\n") {
+                let parts = line.split(separator: "\t")
+                guard parts.count == 3, let frame = Int(parts[0]) else { continue }
+                if parts[2].contains("info_hash=") { expected.insert(frame) }
+                var sink = CollectedEvents()
+                let payload = Tshark.hexToBytes(String(parts[1].split(separator: ",").first ?? ""))
+                if withBytes(payload, { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }) == .match {
+                    ours.insert(frame)
+                    #expect(sink.trackerRequests.first?.infoHashes.count == 1, "\(file.lastPathComponent) frame \(frame)")
+                }
+            }
+            #expect(ours == expected, "\(file.lastPathComponent)")
+            announces += ours.count
+        }
+        #expect(announces == 19)   // every announce in the corpus, per tshark 4.0
+    }
+}
