@@ -106,6 +106,8 @@ enum DHTVectors {
     @Test func errorAndUnsortedAndSamples() throws {
         let e = try #require(message(DHTVectors.error201))
         #expect(e.kind == .error && e.errorCode == 201 && e.transactionID == Array(ascii: "aa"))
+        let short = try #require(inspect(Array(ascii: "d1:eli204ee1:t1:x1:y1:ee")).1.dht.first)   // 25 bytes, code only
+        #expect(short.kind == .error && short.errorCode == 204)
         let u = try #require(message(DHTVectors.unsortedResponse))
         #expect(u.kind == .response && u.nodeID?.count == 20)
         let (r, sink) = inspect(DHTVectors.sampleInfohashesQuery)

@@ -24,8 +24,9 @@
 import WireBytes
 
 public enum DHTDetector {
-    /// Smallest KRPC message: `d1:rd2:id20:<20 bytes>e1:t0:1:y1:re` is 41 bytes.
-    public static let minimumMessageLength = 41
+    /// Smallest KRPC message we accept: the error `d1:eli0ee1:t0:1:y1:ee` is 21 bytes (queries and
+    /// responses carry a 20-byte id and are at least 41).
+    public static let minimumMessageLength = 21
     /// BEP 5 leaves the transaction id length open; clients use 2 to 8 bytes. Longer is not KRPC.
     public static let maximumTransactionIDLength = 64
     /// Method names are short ASCII words ("sample_infohashes" is the longest in a BEP: 17).
