@@ -20,12 +20,12 @@ import TorscanTestSupport
                 let where_ = "\(file.lastPathComponent) frame \(frame)"
                 if udp {
                     datagrams += 1
-                    let r = withBytes(payload) { DHTDetector.inspect($0, sink: &sink) }
+                    let r = withBencodeTestBytes(payload) { DHTDetector.inspect($0, sink: &sink) }
                     #expect(r == .noMatch, "\(where_)")
                 } else {
                     segments += 1
-                    let rq = withBytes(payload) { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }
-                    let rs = withBytes(payload) { HTTPTrackerDetector.inspectResponse($0, sink: &sink) }
+                    let rq = withBencodeTestBytes(payload) { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }
+                    let rs = withBencodeTestBytes(payload) { HTTPTrackerDetector.inspectResponse($0, sink: &sink) }
                     #expect(rq != .match && rs != .match, "\(where_)")
                 }
                 #expect(sink.events.isEmpty, "\(where_): \(sink.events.count) events")

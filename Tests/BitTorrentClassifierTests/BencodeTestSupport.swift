@@ -26,7 +26,7 @@ extension Array where Element == UInt8 {
 }
 
 /// Runs `body` over the bytes (the pointer is valid only inside).
-func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+func withBencodeTestBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try bytes.withUnsafeBytes(body)
 }
 

@@ -49,7 +49,7 @@ enum DHTVectors {
 @Suite struct DHTKRPCTests {
     func inspect(_ bytes: [UInt8]) -> (ProbeResult, CollectedEvents) {
         var sink = CollectedEvents()
-        let r = withBytes(bytes) { DHTDetector.inspect($0, sink: &sink) }
+        let r = withBencodeTestBytes(bytes) { DHTDetector.inspect($0, sink: &sink) }
         return (r, sink)
     }
 
@@ -206,7 +206,7 @@ enum DHTVectors {
 @Suite struct DHTRoutingRefreshTests {
     func message(_ hex: String) -> DHTMessage? {
         var sink = CollectedEvents()
-        _ = withBytes(hexBytes(hex)) { DHTDetector.inspect($0, sink: &sink) }
+        _ = withBencodeTestBytes(hexBytes(hex)) { DHTDetector.inspect($0, sink: &sink) }
         return sink.dht.first
     }
 

@@ -34,7 +34,7 @@ enum ExtensionVectors {
 @Suite struct ExtensionMessagesTests {
     func inspect(_ id: UInt8, _ payload: [UInt8]) -> (ProbeResult, CollectedEvents) {
         var sink = CollectedEvents()
-        let r = withBytes(payload) { ExtensionMessages.inspect(extendedID: id, payload: $0, sink: &sink) }
+        let r = withBencodeTestBytes(payload) { ExtensionMessages.inspect(extendedID: id, payload: $0, sink: &sink) }
         return (r, sink)
     }
 

@@ -26,12 +26,12 @@ enum HTTPTrackerVectors {
     func request(_ text: String) -> (ProbeResult, CollectedEvents) { request(Array(ascii: text)) }
     func request(_ bytes: [UInt8]) -> (ProbeResult, CollectedEvents) {
         var sink = CollectedEvents()
-        let r = withBytes(bytes) { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }
+        let r = withBencodeTestBytes(bytes) { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }
         return (r, sink)
     }
     func response(_ bytes: [UInt8]) -> (ProbeResult, CollectedEvents) {
         var sink = CollectedEvents()
-        let r = withBytes(bytes) { HTTPTrackerDetector.inspectResponse($0, sink: &sink) }
+        let r = withBencodeTestBytes(bytes) { HTTPTrackerDetector.inspectResponse($0, sink: &sink) }
         return (r, sink)
     }
 
@@ -98,7 +98,7 @@ enum HTTPTrackerVectors {
         #expect(response(Array(ascii: HTTPTrackerVectors.gzipHead)).0 == .noMatch)
         var sink = CollectedEvents()
         let body = hexBytes(HTTPTrackerVectors.zeekBodyGunzipped)
-        #expect(withBytes(body) { HTTPTrackerDetector.inspectResponseBody($0, complete: true, sink: &sink) } == .match)
+        #expect(withBencodeTestBytes(body) { HTTPTrackerDetector.inspectResponseBody($0, complete: true, sink: &sink) } == .match)
         #expect(sink.trackerResponses.first?.peers == 50 && sink.trackerResponses.first?.interval == 1800)
         #expect(response(Array(ascii: HTTPTrackerVectors.redirect)).0 == .noMatch)
     }
@@ -163,7 +163,7 @@ enum HTTPTrackerVectors {
                 if parts[2].contains("info_hash=") { expected.insert(frame) }
                 var sink = CollectedEvents()
                 let payload = Tshark.hexToBytes(String(parts[1].split(separator: ",").first ?? ""))
-                if withBytes(payload, { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }) == .match {
+                if withBencodeTestBytes(payload, { HTTPTrackerDetector.inspectRequest($0, sink: &sink) }) == .match {
                     ours.insert(frame)
                     #expect(sink.trackerRequests.first?.infoHashes.count == 1, "\(file.lastPathComponent) frame \(frame)")
                 }
