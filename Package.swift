@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),
         .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
         .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
-        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport"]),
+        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FlowEvidenceTests", dependencies: ["FlowEvidence", "TorscanCore", "TorscanTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TorscanCore", "Reports", "TorscanTestSupport"]),
     ]
