@@ -145,7 +145,8 @@ public final class CaptureReader {
             start += step.consumed
             if step.stop || eof { break }
             if start > 0 {
-                if end > start { (buf.baseAddress!).copyMemory(from: buf.baseAddress! + start, byteCount: end - start) }
+                // Carry the partial record over to the front (regions may overlap: memmove).
+                if end > start { memmove(buf.baseAddress!, buf.baseAddress! + start, end - start) }
                 streamBase += start; end -= start; start = 0
             }
             if step.need > buf.count || end == buf.count {
