@@ -23,7 +23,7 @@ let package = Package(
 
         .target(name: "WireBytes"),
         .target(name: "CaptureFile", dependencies: ["WireBytes", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "PcapFilter", dependencies: ["CPcap"]),
+        .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
         .target(name: "PacketDecode", dependencies: ["WireBytes"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
