@@ -60,7 +60,7 @@ import TorscanTestSupport
         }
         #expect(f.label == .utp)
         #expect(sink.handshakes.map(\.infoHash.hex) == [Self.infoHash, Self.infoHash])
-        #expect(sink.handshakes.map { ClientIdentifier.identify($0.peerID)?.name } == ["libtorrent", "µTorrent"])
+        #expect(sink.handshakes.map { ClientIdentifier.identify($0.peerID)?.name } == ["libtorrent", "µTorrent Mac"])
     }
 
     @Test func reordersDuplicatesAndWraps() {

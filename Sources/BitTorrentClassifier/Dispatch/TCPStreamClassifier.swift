@@ -63,7 +63,7 @@ public struct TCPStreamClassifier {
     public mutating func gap(_ byteCount: Int) {
         guard wantsBytes, byteCount > 0 else { return }
         if recognizer != nil {
-            recognizer = PeerWireMidstreamRecognizer()  // the tentative run is broken
+            recognizer = PeerWireMidstreamRecognizer(afterGap: state == .peerWire)  // the tentative run is broken
             return
         }
         if !started { started = true; wire = PeerWireStream(expectHandshake: false); recognizer = PeerWireMidstreamRecognizer(); return }
@@ -74,7 +74,7 @@ public struct TCPStreamClassifier {
     }
 
     private mutating func startResync() {
-        recognizer = PeerWireMidstreamRecognizer()
+        recognizer = PeerWireMidstreamRecognizer(afterGap: true)
         probeBytes = 0
     }
 
@@ -82,6 +82,7 @@ public struct TCPStreamClassifier {
         guard var r = recognizer else { return }
         r.consume(bytes)
         if r.verdict == .peerWire {
+            r.replay(into: &sink)
             wire = r.stream
             recognizer = nil
             state = .peerWire
