@@ -138,3 +138,15 @@ func classifyTCP(_ bytes: [UInt8], chunk: Int = 1460) -> (TCPStreamClassifier, R
         return (n.hasSuffix(".pcap") || n.hasSuffix(".pcapng") || n.hasSuffix(".cap")) && !n.contains(".expected")
     }
 }
+
+@Suite struct PreambleTests {
+    @Test func handshakeAfterAPreambleIsFound() {
+        let preamble: [UInt8] = (0..<600).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        var c = TCPStreamClassifier()
+        var sink = RecordingSink()
+        withBytes(preamble) { c.consume($0, sink: &sink) }
+        #expect(c.state == .undecided)
+        withBytes(Array(preamble.prefix(40)) + PeerWireHandshakeTests.frame4) { c.consume($0, sink: &sink) }
+        #expect(c.state == .peerWire && sink.handshakes.map(\.infoHash.hex) == ["dcfcdccfb9e670ccc3dd40c78c161f2bea243126"])
+    }
+}

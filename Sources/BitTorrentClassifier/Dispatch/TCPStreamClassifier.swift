@@ -73,6 +73,16 @@ public struct TCPStreamClassifier {
         }
     }
 
+    /// Offset of "\u{13}BitTorrent protocol" inside this buffer (not across calls), if any.
+    static func handshakeOffset(in b: UnsafeRawBufferPointer) -> Int? {
+        var k = 0
+        while k + 20 <= b.count {
+            if b[k] == 0x13, b.matches("\u{13}BitTorrent protocol", at: k) { return k }
+            k += 1
+        }
+        return nil
+    }
+
     private mutating func startResync() {
         recognizer = PeerWireMidstreamRecognizer(afterGap: true)
         probeBytes = 0
@@ -80,6 +90,14 @@ public struct TCPStreamClassifier {
 
     private mutating func feedRecognizer<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
         guard var r = recognizer else { return }
+        if state == .undecided, let k = Self.handshakeOffset(in: bytes) {
+            // A handshake after a preamble: message stream encryption that negotiated plaintext
+            // (bittorrent_tcp_miss.pcapng), or a proxy exchange. The 20-byte literal is specific enough.
+            recognizer = nil
+            wire = PeerWireStream()
+            consume(bytes.slice(k, bytes.count - k), sink: &sink)
+            return
+        }
         r.consume(bytes)
         if r.verdict == .peerWire {
             r.replay(into: &sink)
