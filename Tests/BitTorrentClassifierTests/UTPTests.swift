@@ -121,3 +121,19 @@ func classifyUDP(_ file: URL) -> [String: (label: UDPFlowLabel, sink: RecordingS
     }
     return flows.mapValues { ($0.0.label, $0.1, $0.1.handshakes) }
 }
+
+@Suite struct UTPStreamOverflowTests {
+    @Test func overflowGivesUpTheMissingPacketAndLosesSync() {
+        var s = UTPStream()
+        var sink = RecordingSink()
+        s.expect(100)
+        let payload = [UInt8](repeating: 0, count: 10)
+        // seq 100 never arrives; 101... fill the buffer, then one more forces the jump.
+        for seq in 101...(101 + UInt16(UTPStream.maxOutOfOrderPackets)) {
+            payload.withUnsafeBytes { s.receiveData(seq: seq, payload: $0, sink: &sink) }
+        }
+        #expect(sink.malformed == [.utpReorderOverflow])
+        #expect(s.expected == 101 + UInt16(UTPStream.maxOutOfOrderPackets) + 1)
+        #expect(s.wire.phase == .lostSync)
+    }
+}
