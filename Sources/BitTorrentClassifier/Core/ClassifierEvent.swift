@@ -30,6 +30,9 @@ public enum ClassifierEvent {
     case metadataRequest(piece: Int)                      // ut_metadata request (BEP 9): the sender fetches the info dict
     case metadataReject(piece: Int)                       // ut_metadata reject (BEP 9)
     case pex(added: [PeerEndpoint], dropped: [PeerEndpoint])  // ut_pex (BEP 11)
+    /// A complete BEP 10 extended message (peer wire id 20): `extendedID` is its first payload byte
+    /// (0 = extended handshake), `payload` the bencoded rest. The bencode half parses it.
+    case extendedMessage(extendedID: UInt8, payload: UnsafeRawBufferPointer)
 
     // Datagram protocols.
     case dht(DHTMessage)                  // BEP 5
@@ -60,6 +63,8 @@ public struct PeerWireHandshake: Hashable, Sendable {
     public var supportsDHT: Bool { reserved & 0x01 != 0 }
     /// BEP 6: reserved[7] & 0x04.
     public var supportsFast: Bool { reserved & 0x04 != 0 }
+    /// BEP 52: reserved[7] & 0x10 (the peer speaks v2; the infohash may be a truncated SHA-256).
+    public var supportsV2: Bool { reserved & 0x10 != 0 }
 }
 
 public struct ExtendedHandshake: Hashable, Sendable {
@@ -175,4 +180,7 @@ public enum ClassifierAnomaly: String, Sendable, CaseIterable {
     case httpTrackerBadInfoHash = "http_tracker_bad_info_hash"
     case httpTrackerBadResponse = "http_tracker_bad_response"  // tracker answer whose `peers`/`peers6` string is not whole entries
     case lsdBadInfoHash = "lsd_bad_info_hash"
+    case peerWireLostSync = "peer_wire_lost_sync"
+    case peerWireExtendedTooLarge = "peer_wire_extended_too_large"
+    case utpReorderOverflow = "utp_reorder_overflow"
 }
