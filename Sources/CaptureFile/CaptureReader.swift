@@ -145,12 +145,17 @@ public final class CaptureReader {
             start += step.consumed
             if step.stop || eof { break }
             if start > 0 {
-                if end > start { (buf.baseAddress!).copyMemory(from: buf.baseAddress! + start, byteCount: end - start) }
+                // Carry the partial record over to the front (regions may overlap: memmove).
+                if end > start { memmove(buf.baseAddress!, buf.baseAddress! + start, end - start) }
                 streamBase += start; end -= start; start = 0
             }
-            if step.need > buf.count {
+            if step.need > buf.count || end == buf.count {
                 // One record larger than the buffer: grow it, within the named limit.
                 let size = min(max(step.need, buf.count * 2), CaptureLimits.maxStreamBuffer)
+                guard size > end else {
+                    state.damage(.badBlockLength, at: streamBase, "a record needs more than \(CaptureLimits.maxStreamBuffer) bytes")
+                    break
+                }
                 let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
                 bigger.baseAddress!.copyMemory(from: buf.baseAddress!, byteCount: end)
                 buf.deallocate()

@@ -17,6 +17,10 @@ struct PcapParser: RecordParser {
     var effectiveSnap = CaptureLimits.maxPcapCapturedLength
     var linkType = LinkType.ethernet
     var previousSeconds: Int64?
+    /// Files of version 2.0-2.2 have incl_len and orig_len swapped; 2.3 files may (libpcap's
+    /// sf-pcap.c "lengths_swapped", after a bug in old tcpdump versions).
+    var lengthsSwapped = LengthsSwapped.no
+    enum LengthsSwapped { case no, yes, maybe }
     var resyncing = false
 
     /// Reads the 24-byte file header; nil when short or not a pcap magic.
@@ -29,6 +33,8 @@ struct PcapParser: RecordParser {
         case 0x4D3C_B2A1: bigEndian = true; nanoseconds = true
         default: return false
         }
+        let major = b.u16(at: 4, bigEndian: bigEndian) ?? 2, minor = b.u16(at: 6, bigEndian: bigEndian) ?? 4
+        lengthsSwapped = major != 2 ? .no : minor < 3 ? .yes : minor == 3 ? .maybe : .no
         let snap = Int(b.u32(at: 16, bigEndian: bigEndian) ?? 0)
         // The link-type field's upper bits carry FCS information (LT_LINKTYPE in libpcap).
         linkType = LinkType((b.u32(at: 20, bigEndian: bigEndian) ?? 0) & 0xFFFF)
@@ -79,8 +85,9 @@ struct PcapParser: RecordParser {
             let be = bigEndian
             let secs = buf.u32(at: pos, bigEndian: be)!
             let frac = buf.u32(at: pos + 4, bigEndian: be)!
-            let incl = Int(buf.u32(at: pos + 8, bigEndian: be)!)
-            let orig = Int(buf.u32(at: pos + 12, bigEndian: be)!)
+            var incl = Int(buf.u32(at: pos + 8, bigEndian: be)!)
+            var orig = Int(buf.u32(at: pos + 12, bigEndian: be)!)
+            if lengthsSwapped == .yes || (lengthsSwapped == .maybe && incl > orig) { swap(&incl, &orig) }
             if incl > CaptureLimits.maxPcapCapturedLength {
                 state.damage(.badRecordLength, at: base + pos, "captured length \(incl) above \(CaptureLimits.maxPcapCapturedLength); resynchronising")
                 resyncing = true

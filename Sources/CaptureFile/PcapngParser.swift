@@ -154,7 +154,8 @@ struct PcapngParser: RecordParser {
             let code = block.u16(at: o, bigEndian: be)!
             let len = Int(block.u16(at: o + 2, bigEndian: be)!)
             if code == 0 { break }
-            guard let padded = paddedTo4(len), o + 4 + padded <= end + (padded - len) else { break }
+            // The value must fit before the trailing length; its padding may be missing at the end.
+            guard o + 4 + len <= end, let padded = paddedTo4(len) else { break }
             if code == 9, len >= 1, let v = block.u8(at: o + 4) {            // if_tsresol
                 let n = Int(v & 0x7F)
                 if v & 0x80 == 0 {

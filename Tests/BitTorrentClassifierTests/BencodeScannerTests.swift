@@ -3,7 +3,7 @@ import BitTorrentClassifier
 
 @Suite struct BencodeScannerTests {
     func scan(_ text: String, limits: BencodeLimits = .datagram) -> Result<(BencodeKind, Range<Int>), BencodeError> {
-        withBytes(Array(ascii: text)) { b in
+        withBencodeTestBytes(Array(ascii: text)) { b in
             do throws(BencodeError) {
                 let item = try BencodeScanner.document(b, limits: limits)
                 return .success((item.kind, item.range))
@@ -53,7 +53,7 @@ import BitTorrentClassifier
 
     @Test func navigatesWithoutATree() throws {
         let text = "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:v4:UT011:y1:qe"
-        try withBytes(Array(ascii: text)) { b in
+        try withBencodeTestBytes(Array(ascii: text)) { b in
             let root = try BencodeScanner.document(b, limits: .datagram)
             #expect(root.count == 5)
             #expect(root["q"]?.isString("find_node") == true)
@@ -64,7 +64,7 @@ import BitTorrentClassifier
             #expect(keys == ["a", "q", "t", "v", "y"])
             #expect(root["a"]?["target"]?.string() == "mnopqrstuvwxyz123456")
         }
-        try withBytes(Array(ascii: "li-42ei7e3:abce")) { b in
+        try withBencodeTestBytes(Array(ascii: "li-42ei7e3:abce")) { b in
             let list = try BencodeScanner.document(b, limits: .datagram)
             let values = list.elements.map { $0.integer }
             #expect(values == [-42, 7, nil])
@@ -76,7 +76,7 @@ import BitTorrentClassifier
 
     @Test func valueStopsAtItsEnd() throws {
         // ut_metadata data messages append raw bytes after the dictionary.
-        try withBytes(Array(ascii: "d1:ai1eeRAW")) { b in
+        try withBencodeTestBytes(Array(ascii: "d1:ai1eeRAW")) { b in
             let item = try BencodeScanner.value(in: b, limits: .datagram)
             #expect(item.end == 8)
             #expect(throws: BencodeError(.trailingBytes, at: 8)) { try BencodeScanner.document(b, limits: .datagram) }

@@ -1,6 +1,7 @@
 // Helpers for the bencode-side tests (Bencode*, DHT*, Extension*, HTTPTracker*, Torrent*).
 import Foundation
 import BitTorrentClassifier
+import TorscanTestSupport
 
 /// Records events; borrowed byte payloads are copied so they outlive the call.
 struct CollectedEvents: ClassifierSink {
@@ -25,8 +26,16 @@ extension Array where Element == UInt8 {
 }
 
 /// Runs `body` over the bytes (the pointer is valid only inside).
-func withBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+func withBencodeTestBytes<R>(_ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try bytes.withUnsafeBytes(body)
+}
+
+/// The shared public corpus: TestPaths.publicCorpus (../shared beside the checkout), or, for a git
+/// worktree one level deeper (wt/<branch>), ../../shared. nil when neither exists (tests skip).
+var sharedPublicCorpus: URL? {
+    if let c = TestPaths.publicCorpus { return c }
+    let url = TestPaths.packageRoot.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus/public")
+    return FileManager.default.fileExists(atPath: url.path) ? url : nil
 }
 
 enum Tshark {
@@ -40,6 +49,18 @@ enum Tshark {
             guard parts.count >= 2, let frame = Int(parts[0]), !parts[1].isEmpty else { return nil }
             let hex = parts[1].split(separator: ",").first.map(String.init) ?? ""
             return (frame, hexToBytes(hex))
+        }
+    }
+
+    /// `(frame number, is UDP, payload)` of every UDP datagram and TCP segment with data.
+    static func transportPayloads(_ file: URL) -> [(frame: Int, udp: Bool, payload: [UInt8])]? {
+        guard let out = run(["-r", file.path, "-Y", "udp or tcp.len > 0", "-T", "fields", "-e", "frame.number", "-e", "udp.payload", "-e", "tcp.payload"]) else { return nil }
+        return out.split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard parts.count >= 3, let frame = Int(parts[0]) else { return nil }
+            if !parts[1].isEmpty { return (frame, true, hexToBytes(String(parts[1].split(separator: ",").first ?? ""))) }
+            if !parts[2].isEmpty { return (frame, false, hexToBytes(String(parts[2].split(separator: ",").first ?? ""))) }
+            return nil
         }
     }
 

@@ -56,8 +56,17 @@ enum Corpus {
         ["/usr/bin/tshark", "/usr/local/bin/tshark"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
+    /// TestPaths.publicCorpus (../shared beside the checkout), or, for a worktree one level deeper,
+    /// ../../shared; TORSCAN_PUBLIC_CORPUS overrides both.
+    static var root: URL? {
+        if let env = ProcessInfo.processInfo.environment["TORSCAN_PUBLIC_CORPUS"] { return URL(fileURLWithPath: env) }
+        if let r = TestPaths.publicCorpus { return r }
+        let deeper = TestPaths.packageRoot.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/corpus/public")
+        return FileManager.default.fileExists(atPath: deeper.path) ? deeper : nil
+    }
+
     static func file(_ relative: String) -> URL? {
-        guard let root = TestPaths.publicCorpus else { return nil }
+        guard let root else { return nil }
         let u = root.appendingPathComponent(relative)
         return FileManager.default.fileExists(atPath: u.path) ? u : nil
     }
@@ -77,16 +86,40 @@ enum Corpus {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
     }
 
-    /// Both directions of one TCP stream, payload concatenated in capture order (the test
-    /// captures have no retransmissions in the streams used).
+    /// Both directions of one TCP stream, reassembled by relative sequence number (retransmissions
+    /// dropped), up to the first hole.
     static func tcpStream(_ file: URL, stream: Int) -> (client: [UInt8], server: [UInt8])? {
-        let rows = fields(file, filter: "tcp.stream==\(stream) && tcp.len>0", fields: ["tcp.srcport", "tcp.payload"])
+        let rows = fields(file, filter: "tcp.stream==\(stream) && tcp.len>0", fields: ["tcp.srcport", "tcp.seq", "tcp.payload"])
         guard let first = rows.first?.first else { return nil }
-        var a: [UInt8] = [], b: [UInt8] = []
-        for r in rows where r.count == 2 {
-            if r[0] == first { a += fastHex(r[1]) } else { b += fastHex(r[1]) }
+        var segs: [Bool: [(Int, [UInt8])]] = [true: [], false: []]
+        for r in rows where r.count == 3 {
+            guard let seq = Int(r[1]) else { continue }
+            segs[r[0] == first]!.append((seq, fastHex(r[2])))
         }
-        return (a, b)
+        func assemble(_ list: [(Int, [UInt8])]) -> [UInt8] { runs(list).first?.bytes ?? [] }
+        return (assemble(segs[true]!), assemble(segs[false]!))
+    }
+
+    /// The longer direction of a TCP stream as contiguous runs, each with the count of bytes lost
+    /// before it (holes in the capture).
+    static func tcpRunsWithGaps(_ file: URL, stream: Int) -> [(gapBefore: Int, bytes: [UInt8])] {
+        let rows = fields(file, filter: "tcp.stream==\(stream) && tcp.len>0", fields: ["tcp.srcport", "tcp.seq", "tcp.payload"])
+        var segs: [String: [(Int, [UInt8])]] = [:]
+        for r in rows where r.count == 3 { if let seq = Int(r[1]) { segs[r[0], default: []].append((seq, fastHex(r[2]))) } }
+        guard let longest = segs.values.max(by: { $0.count < $1.count }) else { return [] }
+        return runs(longest)
+    }
+
+    static func runs(_ list: [(Int, [UInt8])]) -> [(gapBefore: Int, bytes: [UInt8])] {
+        let sorted = list.sorted { $0.0 < $1.0 }
+        guard var cursor = sorted.first?.0 else { return [] }
+        var out: [(gapBefore: Int, bytes: [UInt8])] = [(0, [])]
+        for (seq, bytes) in sorted {
+            if seq > cursor { out.append((seq - cursor, [])); cursor = seq }
+            let end = seq + bytes.count
+            if end > cursor { out[out.count - 1].bytes += bytes[(cursor - seq)...]; cursor = end }
+        }
+        return out
     }
 }
 

@@ -20,7 +20,7 @@ func peerID(_ prefix: String, fill: UInt8 = 0x8e) -> PeerID {
         ("-SZ2300-", "Shareaza 2.3.0"), ("-HL0300-", "Halite 0.3.0"), ("-FW4000-", "FrostWire 4.0.0"),
         ("-7T0001-", "aTorrent 0.0.0.1"),
         ("S58B-----", "Shadow 5.8.11"), ("T03I--", "BitTornado 0.3.18"), ("A310--", "ABC 3.1.0"),
-        ("O0120---", "Osprey Permaseed 0.1.2"), ("Q1000---", "BTQueue 1.0.0"), ("R34-----", "Tribler 3.4"),
+        ("O0120---", "Osprey Permaseed 0.1.2.0"), ("Q1000---", "BTQueue 1.0.0.0"), ("R34-----", "Tribler 3.4"),
         ("U01-----", "UPnP NAT Bit Torrent 0.1"),
         ("M4-3-6--", "Mainline 4.3.6"), ("M4-20-8-", "Mainline 4.20.8"), ("M7-10-5--", "Mainline 7.10.5"),
         ("exbc\u{00}\u{32}", "BitComet 0.50"), ("FUTB\u{00}\u{3b}", "BitComet (mod) 0.59"), ("-BOWA0C-", "BitsOnWheels A0C"),

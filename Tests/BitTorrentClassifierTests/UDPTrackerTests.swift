@@ -57,6 +57,13 @@ import TorscanTestSupport
         #expect(withBytes(hexBytes(hex)) { UDPTracker.parseRequest($0) } == nil)
     }
 
+    @Test func announceResponseOfRequestSizeIsNotARequest() {
+        // action 1, tx, interval, leechers 1, seeders 0, then 13 IPv4 peers: 98 bytes.
+        let d: [UInt8] = [0, 0, 0, 1, 1, 2, 3, 4, 0, 0, 7, 8, 0, 0, 0, 1, 0, 0, 0, 0] + [UInt8](repeating: 0, count: 78)
+        #expect(withBytes(d) { UDPTracker.parseRequest($0) } == nil)
+        #expect(withBytes(d) { UDPTracker.parseResponse($0, ipv6: false) }?.peersReturned == 13)
+    }
+
     @Test func announceWithBadEventIsNotAnnounce() {
         var a = Self.announce
         a[83] = 4

@@ -59,8 +59,23 @@ import TorscanTestSupport
             withBytes(d) { f.consume($0, fromInitiator: fromInitiator, sink: &sink) }
         }
         #expect(f.label == .utp)
+        let types = sink.events.compactMap { if case .utp(let h) = $0 { h.type } else { nil } }
+        #expect(types == [.syn, .state, .data, .data])
         #expect(sink.handshakes.map(\.infoHash.hex) == [Self.infoHash, Self.infoHash])
-        #expect(sink.handshakes.map { ClientIdentifier.identify($0.peerID)?.name } == ["libtorrent", "µTorrent"])
+        #expect(sink.handshakes.map { ClientIdentifier.identify($0.peerID)?.name } == ["libtorrent", "µTorrent Mac"])
+    }
+
+    @Test func oneHeaderOrUnansweredSYNIsNotUTP() {
+        var f = UDPFlowClassifier()
+        var sink = RecordingSink()
+        withBytes(Self.syn) { f.consume($0, fromInitiator: true, sink: &sink) }
+        withBytes(Self.syn) { f.consume($0, fromInitiator: true, sink: &sink) }
+        #expect(f.label == .undecided && sink.events.isEmpty)
+        // A reply whose connection id does not match the SYN's.
+        var state = Self.state
+        state[3] ^= 0x55
+        withBytes(state) { f.consume($0, fromInitiator: false, sink: &sink) }
+        #expect(f.label != .utp && sink.events.isEmpty)
     }
 
     @Test func reordersDuplicatesAndWraps() {
@@ -105,4 +120,20 @@ func classifyUDP(_ file: URL) -> [String: (label: UDPFlowLabel, sink: RecordingS
         flows[key] = entry
     }
     return flows.mapValues { ($0.0.label, $0.1, $0.1.handshakes) }
+}
+
+@Suite struct UTPStreamOverflowTests {
+    @Test func overflowGivesUpTheMissingPacketAndLosesSync() {
+        var s = UTPStream()
+        var sink = RecordingSink()
+        s.expect(100)
+        let payload = [UInt8](repeating: 0, count: 10)
+        // seq 100 never arrives; 101... fill the buffer, then one more forces the jump.
+        for seq in 101...(101 + UInt16(UTPStream.maxOutOfOrderPackets)) {
+            payload.withUnsafeBytes { s.receiveData(seq: seq, payload: $0, sink: &sink) }
+        }
+        #expect(sink.malformed == [.utpReorderOverflow])
+        #expect(s.expected == 101 + UInt16(UTPStream.maxOutOfOrderPackets) + 1)
+        #expect(s.wire.phase == .lostSync)
+    }
 }

@@ -85,3 +85,21 @@ import WireBytes
         #expect(result.stoppedEarly)
     }
 }
+
+@Suite struct PcapOldVersionTests {
+    /// Version 2.0-2.2 files have incl_len and orig_len swapped (libpcap sf-pcap.c); 2.3 may.
+    @Test(arguments: [(UInt16(2), true), (3, true), (4, false)])
+    func swappedLengths(minor: UInt16, swapped: Bool) throws {
+        var h = Pcap.header()
+        h[6] = UInt8(minor); h[7] = 0
+        // On disk: incl field says 100 (really orig), orig field says 40 (really incl) when swapped.
+        let rec = swapped ? Pcap.record(sec: 1, frac: 0, data: payload(40), orig: 40, incl: 100).prefix(16) + payload(40)
+                          : Pcap.record(sec: 1, frac: 0, data: payload(40), orig: 100)[...]
+        var fixed = Array(rec)
+        if swapped { fixed.replaceSubrange(8..<16, with: [100, 0, 0, 0, 40, 0, 0, 0]) }
+        let out = try readBytes(h + fixed)
+        #expect(out.records.map(\.caplen) == [40])
+        #expect(out.records.map(\.origlen) == [100])
+        #expect(out.result.damage.isEmpty)
+    }
+}

@@ -74,10 +74,18 @@ func zstd(_ input: [UInt8]) -> [UInt8] {
             #expect(cut.records.count > 0 && cut.records.count < 20_000)
             #expect(cut.result.anomalies[.decompressionError] + cut.result.anomalies[.truncatedRecord] >= 1)
             var flipped = compressed
-            for i in stride(from: compressed.count / 3, to: compressed.count / 3 + 64, by: 1) { flipped[i] ^= 0x5A }
+            for i in stride(from: compressed.count * 2 / 3, to: compressed.count * 2 / 3 + 64, by: 1) { flipped[i] ^= 0x5A }
             let bad = try readBytes(flipped)
                         #expect(bad.result.isDamaged)
         }
+    }
+
+    @Test func corruptFromTheStartIsNotACapture() throws {
+        var z = zstd(Pcap.file(n: 20_000))
+        for i in 20..<80 { z[i] ^= 0x5A }
+        let err = openError(tempFile(z))
+        #expect(err?.reason == .notACapture)
+        #expect(err?.detail.contains("decompression_error") == true)
     }
 
     @Test func compressedJunkIsNotACapture() throws {

@@ -152,14 +152,65 @@ public struct ListElements: Sequence, IteratorProtocol {
     }
 }
 
-/// Re-reads an item inside an already validated value: the limits were enforced by the first scan.
+/// Re-reads an item inside an already validated value: the limits were enforced by the first scan,
+/// so this only finds the item's end, iteratively, without building anything.
 @inline(__always) func trustedItem(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> BencodeItem? {
-    var walker = Walker(bytes: bytes, limits: .trusted)
-    return try? walker.scan(at: offset, depth: 0)
+    guard offset >= 0, offset < bytes.count else { return nil }
+    let c = bytes.load(fromByteOffset: offset, as: UInt8.self)
+    switch c {
+    case UInt8(ascii: "i"):
+        guard let end = trustedEnd(bytes, at: offset) else { return nil }
+        return BencodeItem(bytes: bytes, kind: .integer, start: offset, contentStart: offset + 1, end: end)
+    case UInt8(ascii: "l"), UInt8(ascii: "d"):
+        guard let end = trustedEnd(bytes, at: offset) else { return nil }
+        return BencodeItem(bytes: bytes, kind: c == UInt8(ascii: "d") ? .dictionary : .list, start: offset, contentStart: offset + 1, end: end)
+    default:
+        guard let (content, end) = trustedString(bytes, at: offset) else { return nil }
+        return BencodeItem(bytes: bytes, kind: .string, start: offset, contentStart: content, end: end)
+    }
 }
 
-extension BencodeLimits {
-    static let trusted = BencodeLimits(maxDepth: .max, maxStringLength: .max, maxItems: .max, maxIntegerDigits: 19)
+/// End of the validated value at `offset`: one loop with a depth counter instead of recursion.
+@inline(__always) func trustedEnd(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> Int? {
+    var i = offset
+    var depth = 0
+    let n = bytes.count
+    repeat {
+        guard i < n else { return nil }
+        let c = bytes.load(fromByteOffset: i, as: UInt8.self)
+        switch c {
+        case UInt8(ascii: "i"):
+            i += 1
+            while i < n, bytes.load(fromByteOffset: i, as: UInt8.self) != UInt8(ascii: "e") { i += 1 }
+            i += 1
+        case UInt8(ascii: "l"), UInt8(ascii: "d"):
+            depth += 1; i += 1
+        case UInt8(ascii: "e"):
+            depth -= 1; i += 1
+        default:
+            guard let (_, end) = trustedString(bytes, at: i) else { return nil }
+            i = end
+        }
+    } while depth > 0
+    return i <= n ? i : nil
+}
+
+/// `length ':' bytes` of a validated string: (content start, end).
+@inline(__always) func trustedString(_ bytes: UnsafeRawBufferPointer, at offset: Int) -> (Int, Int)? {
+    var i = offset
+    var length = 0
+    let n = bytes.count
+    while i < n {
+        let c = bytes.load(fromByteOffset: i, as: UInt8.self)
+        if c == UInt8(ascii: ":") {
+            let end = i + 1 + length
+            return end <= n ? (i + 1, end) : nil
+        }
+        guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), i - offset < BencodeLimits.maxLengthDigits else { return nil }
+        length = length &* 10 &+ Int(c &- 48)
+        i += 1
+    }
+    return nil
 }
 
 /// The validating recursive walk. Recursion depth is bounded by `limits.maxDepth`.
@@ -168,8 +219,13 @@ struct Walker {
     let limits: BencodeLimits
     var items = 0
 
+    /// The byte at `i`, or nil past the end (offsets here are never negative).
+    @inline(__always) func byte(_ i: Int) -> UInt8? {
+        i < bytes.count ? bytes.load(fromByteOffset: i, as: UInt8.self) : nil
+    }
+
     mutating func scan(at start: Int, depth: Int) throws(BencodeError) -> BencodeItem {
-        guard let c = bytes.u8(at: start) else { throw BencodeError(.needMore, at: start) }
+        guard let c = byte(start) else { throw BencodeError(.needMore, at: start) }
         items += 1
         guard items <= limits.maxItems else { throw BencodeError(.tooManyItems, at: start) }
         switch c {
@@ -184,7 +240,7 @@ struct Walker {
             let isDict = c == UInt8(ascii: "d")
             var i = start + 1
             while true {
-                guard let next = bytes.u8(at: i) else { throw BencodeError(.needMore, at: i) }
+                guard let next = byte(i) else { throw BencodeError(.needMore, at: i) }
                 if next == UInt8(ascii: "e") { break }
                 if isDict {
                     guard next >= UInt8(ascii: "0"), next <= UInt8(ascii: "9") else {
@@ -204,13 +260,13 @@ struct Walker {
     /// `digits 'e'` after the `i`: returns the offset after `e`.
     func integerEnd(at first: Int) throws(BencodeError) -> Int {
         var i = first
-        guard let c0 = bytes.u8(at: i) else { throw BencodeError(.needMore, at: i) }
+        guard let c0 = byte(i) else { throw BencodeError(.needMore, at: i) }
         let negative = c0 == UInt8(ascii: "-")
         if negative { i += 1 }
         let digitsStart = i
         var magnitude: UInt64 = 0
         while true {
-            guard let c = bytes.u8(at: i) else { throw BencodeError(.needMore, at: i) }
+            guard let c = byte(i) else { throw BencodeError(.needMore, at: i) }
             if c == UInt8(ascii: "e") { break }
             guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9") else { throw BencodeError(.nonCanonicalInteger, at: i) }
             guard i - digitsStart < limits.maxIntegerDigits else { throw BencodeError(.integerTooLong, at: i) }
@@ -219,7 +275,7 @@ struct Walker {
         }
         let digits = i - digitsStart
         guard digits > 0 else { throw BencodeError(.nonCanonicalInteger, at: i) }
-        if bytes.u8(at: digitsStart) == UInt8(ascii: "0"), digits > 1 || negative {
+        if byte(digitsStart) == UInt8(ascii: "0"), digits > 1 || negative {
             throw BencodeError(.nonCanonicalInteger, at: digitsStart)    // i03e, i-0e
         }
         let limit: UInt64 = negative ? UInt64(Int64.max) + 1 : UInt64(Int64.max)
@@ -232,7 +288,7 @@ struct Walker {
         var i = start
         var length = 0
         while true {
-            guard let c = bytes.u8(at: i) else { throw BencodeError(.needMore, at: i) }
+            guard let c = byte(i) else { throw BencodeError(.needMore, at: i) }
             if c == UInt8(ascii: ":") { break }
             guard c >= UInt8(ascii: "0"), c <= UInt8(ascii: "9"), i - start < BencodeLimits.maxLengthDigits else {
                 throw BencodeError(.badStringLength, at: i)
@@ -240,7 +296,7 @@ struct Walker {
             length = length * 10 + Int(c - 48)    // at most 10 digits: no overflow in Int64
             i += 1
         }
-        guard i > start, !(bytes.u8(at: start) == UInt8(ascii: "0") && i - start > 1) else {
+        guard i > start, !(byte(start) == UInt8(ascii: "0") && i - start > 1) else {
             throw BencodeError(.badStringLength, at: start)
         }
         guard length <= limits.maxStringLength else { throw BencodeError(.stringTooLong, at: start) }

@@ -178,7 +178,7 @@ public enum ClassifierAnomaly: String, Sendable, CaseIterable {
     case utpBadHeader = "utp_bad_header"
     case udpTrackerBadLength = "udp_tracker_bad_length"
     case httpTrackerBadInfoHash = "http_tracker_bad_info_hash"
-    case httpTrackerBadResponse = "http_tracker_bad_response"  // 200 with a body that is not a bencoded tracker answer
+    case httpTrackerBadResponse = "http_tracker_bad_response"  // tracker answer whose `peers`/`peers6` string is not whole entries
     case lsdBadInfoHash = "lsd_bad_info_hash"
     case peerWireLostSync = "peer_wire_lost_sync"
     case peerWireExtendedTooLarge = "peer_wire_extended_too_large"

@@ -24,8 +24,9 @@
 import WireBytes
 
 public enum DHTDetector {
-    /// Smallest KRPC message: `d1:rd2:id20:<20 bytes>e1:t0:1:y1:re` is 41 bytes.
-    public static let minimumMessageLength = 41
+    /// Smallest KRPC message we accept: the error `d1:eli0ee1:t0:1:y1:ee` is 21 bytes (queries and
+    /// responses carry a 20-byte id and are at least 41).
+    public static let minimumMessageLength = 21
     /// BEP 5 leaves the transaction id length open; clients use 2 to 8 bytes. Longer is not KRPC.
     public static let maximumTransactionIDLength = 64
     /// Method names are short ASCII words ("sample_infohashes" is the longest in a BEP: 17).
@@ -81,9 +82,11 @@ public enum DHTDetector {
             default: break
             }
         }
-        // Without a one-letter `y` and a string `t` these are just bencoded bytes.
+        // Without a one-letter `y` naming q, r or e these are just bencoded bytes; with one, the
+        // message claims to be KRPC and must also have a string `t`.
         guard let y, y.stringLength == 1, let type = y.bytes.u8(at: y.contentStart),
-              let t, let tid = t.stringBytes, tid.count <= maximumTransactionIDLength else { return .notKRPC }
+              type == UInt8(ascii: "q") || type == UInt8(ascii: "r") || type == UInt8(ascii: "e") else { return .notKRPC }
+        guard let t, let tid = t.stringBytes, tid.count <= maximumTransactionIDLength else { return .brokenKRPC }
         var m: DHTMessage
         switch type {
         case UInt8(ascii: "q"):

@@ -63,7 +63,7 @@ public struct TCPStreamClassifier {
     public mutating func gap(_ byteCount: Int) {
         guard wantsBytes, byteCount > 0 else { return }
         if recognizer != nil {
-            recognizer = PeerWireMidstreamRecognizer()  // the tentative run is broken
+            recognizer = PeerWireMidstreamRecognizer(afterGap: state == .peerWire)  // the tentative run is broken
             return
         }
         if !started { started = true; wire = PeerWireStream(expectHandshake: false); recognizer = PeerWireMidstreamRecognizer(); return }
@@ -73,15 +73,34 @@ public struct TCPStreamClassifier {
         }
     }
 
+    /// Offset of "\u{13}BitTorrent protocol" inside this buffer (not across calls), if any.
+    static func handshakeOffset(in b: UnsafeRawBufferPointer) -> Int? {
+        var k = 0
+        while k + 20 <= b.count {
+            if b[k] == 0x13, b.matches("\u{13}BitTorrent protocol", at: k) { return k }
+            k += 1
+        }
+        return nil
+    }
+
     private mutating func startResync() {
-        recognizer = PeerWireMidstreamRecognizer()
+        recognizer = PeerWireMidstreamRecognizer(afterGap: true)
         probeBytes = 0
     }
 
     private mutating func feedRecognizer<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
         guard var r = recognizer else { return }
+        if state == .undecided, let k = Self.handshakeOffset(in: bytes) {
+            // A handshake after a preamble: message stream encryption that negotiated plaintext
+            // (bittorrent_tcp_miss.pcapng), or a proxy exchange. The 20-byte literal is specific enough.
+            recognizer = nil
+            wire = PeerWireStream()
+            consume(bytes.slice(k, bytes.count - k), sink: &sink)
+            return
+        }
         r.consume(bytes)
         if r.verdict == .peerWire {
+            r.replay(into: &sink)
             wire = r.stream
             recognizer = nil
             state = .peerWire

@@ -12,8 +12,13 @@ import WireBytes
 public struct PeerWireMidstreamRecognizer {
     public enum Verdict: Equatable, Sendable { case undecided, peerWire }
 
-    /// Consecutive valid messages (keep-alives not counted) before the verdict.
+    /// Consecutive valid messages (keep-alives not counted) before the verdict on a stream that
+    /// never showed a handshake.
     public static let requiredRun = 3
+    /// The same after a gap in a stream already known to be peer wire: only framing is in doubt.
+    public static let requiredRunAfterGap = 2
+    /// Message and block headers kept for `replay` (the run that led to the verdict).
+    public static let maxReplayedEvents = 64
     /// Candidates tried per call, so a pathological buffer cannot make scanning quadratic.
     public static let maxCandidatesPerCall = 64
     /// BEP 3: "block size [...] all current implementations use 2^14 (16 kiB)"; begins are multiples of it.
@@ -24,11 +29,14 @@ public struct PeerWireMidstreamRecognizer {
     public private(set) var stream = PeerWireStream(expectHandshake: false)
     private var tracking = false
     private var run = RunCounter()
+    private let required: Int
 
-    public init() {}
+    public init(afterGap: Bool = false) {
+        required = afterGap ? Self.requiredRunAfterGap : Self.requiredRun
+    }
 
-    /// Feeds in-order bytes. Events of the messages that led to the verdict are not emitted
-    /// (they were tentative); after `.peerWire`, call `stream.consume` with the real sink.
+    /// Feeds in-order bytes. Events of the messages that led to the verdict are held back (they were
+    /// tentative); after `.peerWire`, `replay` emits their headers and `stream` takes the next bytes.
     public mutating func consume(_ bytes: UnsafeRawBufferPointer) {
         guard verdict == .undecided else { return }
         var start = 0
@@ -45,7 +53,7 @@ public struct PeerWireMidstreamRecognizer {
             stream = PeerWireStream(expectHandshake: false)
             run = RunCounter()
             let rest = bytes.slice(k, bytes.count - k)
-            let used = stream.consume(rest, sink: &run)
+            _ = stream.consume(rest, sink: &run)
             if stream.phase == .messages {
                 tracking = true
                 decide()
@@ -56,7 +64,14 @@ public struct PeerWireMidstreamRecognizer {
     }
 
     private mutating func decide() {
-        if run.messages >= Self.requiredRun && run.strong > 0 { verdict = .peerWire }
+        if run.messages >= required && run.strong > 0 { verdict = .peerWire }
+    }
+
+    /// After `.peerWire`: the `peerMessage` and `pieceBlock` events of the recognised run (their
+    /// piece payload bytes were in earlier buffers and are not replayed).
+    public func replay<S: ClassifierSink>(into sink: inout S) {
+        guard verdict == .peerWire else { return }
+        for e in run.held { sink.receive(e.event) }
     }
 
     /// First offset at or after `from` holding a plausible have/request/piece header.
@@ -82,10 +97,22 @@ public struct PeerWireMidstreamRecognizer {
 
     /// Counts what the tentative stream saw.
     struct RunCounter: ClassifierSink {
+        enum Held { case message(UInt8, UInt32), block(UInt32, UInt32, UInt32)
+            var event: ClassifierEvent {
+                switch self {
+                case .message(let id, let len): .peerMessage(id: id, length: len)
+                case .block(let i, let b, let l): .pieceBlock(index: i, begin: b, length: l)
+                }
+            }
+        }
         var messages = 0
         var strong = 0
+        var held: [Held] = []
         mutating func receive(_ event: ClassifierEvent) {
-            guard case .peerMessage(let id, _) = event, id != PeerWireMessageID.keepAlive.rawValue else { return }
+            if case .pieceBlock(let i, let b, let l) = event, held.count < maxReplayedEvents { held.append(.block(i, b, l)) }
+            guard case .peerMessage(let id, let len) = event else { return }
+            if held.count < maxReplayedEvents { held.append(.message(id, len)) }
+            guard id != PeerWireMessageID.keepAlive.rawValue else { return }
             messages += 1
             if id == PeerWireMessageID.piece.rawValue || id == PeerWireMessageID.have.rawValue { strong += 1 }
         }

@@ -27,6 +27,9 @@ public enum UDPTracker {
     /// A client-to-tracker message, recognised by shape.
     public static func parseRequest(_ d: UnsafeRawBufferPointer) -> UDPTrackerMessage? {
         guard let conn = d.u64be(at: 0), let actionRaw = d.u32be(at: 8), let tx = d.u32be(at: 12) else { return nil }
+        // A response starts with its action (0-3); a tracker-issued connection id almost never does.
+        // Without this a 98-byte announce response (13 peers, 1 leecher) would read as an announce.
+        if actionRaw != Action.connect.rawValue && conn >> 32 <= 3 { return nil }
         switch Action(rawValue: actionRaw) {
         case .connect:
             guard d.count == connectLength, conn == protocolID else { return nil }

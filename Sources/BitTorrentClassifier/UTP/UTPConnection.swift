@@ -20,6 +20,7 @@ public struct UTPConnection {
     public private(set) var status: Status = .probing
     private var sendID: (initiator: UInt16?, responder: UInt16?) = (nil, nil)
     private var syn: (id: UInt16, seq: UInt16, fromInitiator: Bool)?
+    private var synHeader: UTPHeader?
     private var consistent = 0
     private var mismatches = 0
     public var initiatorStream = UTPStream()
@@ -33,6 +34,7 @@ public struct UTPConnection {
             if status == .confirmed, let s = syn, s.id == h.connectionID, s.fromInitiator == fromInitiator { return }  // retransmit
             if status == .confirmed { self = UTPConnection() }  // a new connection on the same 5-tuple
             syn = (h.connectionID, h.sequenceNumber, fromInitiator)
+            synHeader = h
             setSendID(h.connectionID &+ 1, fromInitiator: fromInitiator)
             setSendID(h.connectionID, fromInitiator: !fromInitiator)
             consistent = 1
@@ -52,6 +54,7 @@ public struct UTPConnection {
             if confirms(h, fromInitiator: fromInitiator) {
                 status = .confirmed
                 if let s = syn { expect(s.seq &+ 1, fromInitiator: s.fromInitiator) }
+                if let sh = synHeader { sink.receive(.utpPacket(sh)) }  // held until the flow proved itself
             } else { return }
         }
         guard status == .confirmed else { return }

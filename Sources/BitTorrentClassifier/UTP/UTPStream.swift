@@ -52,9 +52,19 @@ public struct UTPStream {
             // Give up the missing packet(s): jump to the oldest held one.
             sink.receive(.malformed(.utpReorderOverflow))
             wire.loseSync()
-            if let oldest = held.min(by: { ($0.seq &- expected!) < ($1.seq &- expected!) }) { expected = oldest.seq }
+            if let exp = expected, let oldest = held.min(by: { ($0.seq &- exp) < ($1.seq &- exp) }) {
+                expected = oldest.seq
+            }
             drainHeld(sink: &sink)
-            if let exp = expected, seq &- exp >= Self.maxSequenceLead { return }
+            guard let exp = expected else { return }
+            let lead = seq &- exp
+            if lead >= Self.maxSequenceLead { return }  // now behind: already delivered
+            if lead == 0 {
+                wire.consume(payload, sink: &sink)
+                expected = seq &+ 1
+                drainHeld(sink: &sink)
+                return
+            }
         }
         held.append((seq, Array(payload)))
         heldBytes += payload.count
