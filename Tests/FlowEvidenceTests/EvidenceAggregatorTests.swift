@@ -118,10 +118,8 @@ struct ScriptedEvent {
         let refresh = InfoHash(hex: "f01c42cf59cd855fe8d21daca3d5f0f4bd748306")!
         let near = InfoHash(hex: "f0180000000000000000000000000000000000aa")!   // 13 common bits
         let far = InfoHash(hex: "f0000000000000000000000000000000000000aa")!    // 11 common bits
-        #expect(EvidenceAggregator.leadingCommonBits(refresh, id) == 96)
-        #expect(EvidenceAggregator.leadingCommonBits(near, id) == 13)
-        #expect(EvidenceAggregator.leadingCommonBits(far, id) == 11)
-        #expect(EvidenceAggregator.leadingCommonBits(Self.ihA, id) == 1)
+        func bits(_ h: InfoHash) -> Int? { DHTMessage(kind: .query, method: "get_peers", nodeID: id, infoHash: h).sharedPrefixBitsWithNodeID }
+        #expect(bits(refresh) == 96 && bits(near) == 13 && bits(far) == 11 && bits(Self.ihA) == 1)
         func q(_ m: String, _ h: InfoHash, _ frame: Int) -> ScriptedEvent {
             ScriptedEvent(flow: frame, sender: "10.0.0.1", receiver: "203.0.113.\(frame)", t: Int64(frame), frame: frame,
                           event: .dht(DHTMessage(kind: .query, method: m, nodeID: id, infoHash: h)))

@@ -124,7 +124,7 @@ public struct EvidenceAggregator {
             case "announce_peer":
                 announce(origin.sender, h, .dhtAnnounce, origin)
             case "get_peers":
-                if let id = m.nodeID, Self.leadingCommonBits(h, id) >= EvidenceLimits.dhtRefreshPrefixBits {
+                if let bits = m.sharedPrefixBitsWithNodeID, bits >= EvidenceLimits.dhtRefreshPrefixBits {
                     counts.dhtRefreshQueriesIgnored += 1
                 } else {
                     announce(origin.sender, h, .dhtGetPeers, origin)
@@ -242,18 +242,5 @@ public struct EvidenceAggregator {
         } else if !onlyIfUnset || flow.dstClient == nil {
             flow.dstClient = name
         }
-    }
-
-    /// Leading bits shared by an infohash and a node id (BEP 5 XOR distance prefix).
-    static func leadingCommonBits(_ h: InfoHash, _ id: [UInt8]) -> Int {
-        var n = 0
-        for (i, b) in id.prefix(min(20, h.byteCount)).enumerated() {
-            let word = i < 8 ? h.w0 : i < 16 ? h.w1 : h.w2
-            let hb = UInt8(truncatingIfNeeded: word >> UInt64(56 - 8 * (i % 8)))
-            let x = hb ^ b
-            if x != 0 { return n + x.leadingZeroBitCount }
-            n += 8
-        }
-        return n
     }
 }
