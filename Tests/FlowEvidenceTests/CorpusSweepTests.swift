@@ -126,5 +126,9 @@ import TorscanTestSupport
         #expect(Set(out.evidence.map(\.infoHash.hex)) == [h])
         let labels = Set(out.flows.map(\.label))
         #expect(labels.isSuperset(of: ["bittorrent-peer", "bittorrent-utp", "bittorrent-dht", "bittorrent-tracker-http", "bittorrent-tracker-udp"]))
+        // Transmission's MSE connections (nDPI: Unknown): key-exchange shape, opened by 192.168.1.128.
+        let encrypted = out.flows.filter { $0.label == "bittorrent-encrypted" }
+        #expect(encrypted.count == 30)
+        #expect(encrypted.allSatisfy { $0.srcIP.description == "192.168.1.128" && $0.proto == .tcp && $0.infoHashes.isEmpty })
     }
 }

@@ -7,7 +7,7 @@ import PacketDecode
 struct Recorder: FlowLifecycle {
     var ended: [(id: Int, reason: FlowEndReason, src: IPAddress, packets: Int)] = []
     var made = 0
-    mutating func makeContext(key: FlowKey, srcPort: UInt16, dstPort: UInt16) -> Int { made += 1; return made }
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> Int { made += 1; return made }
     mutating func flowEnded(_ flow: Flow<Int>, reason: FlowEndReason) {
         ended.append((flow.id, reason, flow.src, flow.packets))
     }

@@ -60,6 +60,9 @@ public struct FlowAnalyzer {
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         let state = flow.context
+        if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
+            state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
+        }
         let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
                                  viaUTP: !state.isTCP)
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
@@ -85,6 +88,7 @@ public struct FlowAnalyzer {
     /// Ends every live flow and returns the reports' rows and counts.
     public mutating func finish() -> AnalysisOutput {
         table.finish(handler: &finalizer)
+        finalizer.labelEncryptedFlows()
         let agg = finalizer.aggregator.value
         var anomalies = skipped
         for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
@@ -108,9 +112,22 @@ struct FlowFinalizer: FlowLifecycle {
     var rows: [FlowRow] = []
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// Flows shaped like an MSE key exchange (MSEShapeDetector), labelled at the end of the run.
+    var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
 
-    mutating func makeContext(key: FlowKey, srcPort: UInt16, dstPort: UInt16) -> AnalyzerFlowState {
-        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit)
+    /// MSEShapeDetector's suggested labelling: three steps matched, or two with the responder's
+    /// endpoint corroborated by cleartext BitTorrent elsewhere in the run (MSECorroboration).
+    mutating func labelEncryptedFlows() {
+        let corroboration = aggregator.corroboration
+        for c in encryptedCandidates where c.steps >= 3 || !corroboration.corroborate(responder: c.responder).isEmpty {
+            rows[c.row].label = "bittorrent-encrypted"
+        }
+        encryptedCandidates = []
+    }
+
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> AnalyzerFlowState {
+        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit,
+                          src: src, srcPort: srcPort, dst: dst, dstPort: dstPort)
     }
 
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
@@ -142,6 +159,11 @@ struct FlowFinalizer: FlowLifecycle {
             }
         }
         let f = state.findings
+        state.mse?.finish()
+        if case .likelyMSE(let evidence)? = state.mse?.verdict, f.label(isTCP: state.isTCP) == "other" {
+            encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched,
+                                        responder: PeerEndpoint(address: state.dst.bytes, port: state.dstPort)))
+        }
         rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                             label: f.label(isTCP: state.isTCP), infoHashes: f.infoHashes, firstFrame: flow.firstFrame,

@@ -11,7 +11,8 @@ import PacketDecode
 /// Creates per-flow context and receives finalised flows.
 public protocol FlowLifecycle {
     associatedtype Context
-    mutating func makeContext(key: FlowKey, srcPort: UInt16, dstPort: UInt16) -> Context
+    /// `src` sent the flow's first packet.
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> Context
     mutating func flowEnded(_ flow: Flow<Context>, reason: FlowEndReason)
 }
 
@@ -72,7 +73,7 @@ public struct FlowTable<Context> {
             let queue: FlowQueueKind = ipProtocol == IPProtocolNumber.tcp ? .tcpEstablished : .datagram
             let f = Flow(id: nextID, key: key, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort,
                          timestamp: timestamp, frame: frame, queue: queue,
-                         context: handler.makeContext(key: key, srcPort: srcPort, dstPort: dstPort))
+                         context: handler.makeContext(key: key, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort))
             nextID += 1
             flows[key] = f
             queues[queue.rawValue].append(f)
