@@ -16,10 +16,6 @@ final class AnalyzerFlowState {
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
     var mse: MSEShapeDetector?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
-    /// Stream bytes delivered per direction (the first delivery is where protocols are recognised).
-    var deliveredFromSrc = 0, deliveredFromDst = 0
-    /// HTTP tracker requests that did not fit their first segment (DetectorFallbacks).
-    var splitHTTPRequests = 0
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
         self.isTCP = isTCP
@@ -30,8 +26,8 @@ final class AnalyzerFlowState {
     }
 }
 
-/// Routes classifier events of one flow direction to the aggregator. Extended messages (BEP 10) are
-/// parsed here into extension events (the stream classifier frames them; ExtensionMessages reads them).
+/// Routes classifier events of one flow direction to the aggregator, and collects the listening
+/// endpoints that corroborate encrypted flows.
 struct EvidenceSink: ClassifierSink {
     let aggregator: AggregatorBox
     let state: AnalyzerFlowState
@@ -39,11 +35,6 @@ struct EvidenceSink: ClassifierSink {
     let senderIsSrc: Bool
 
     mutating func receive(_ event: ClassifierEvent) {
-        if case .extendedMessage(let id, let payload) = event {
-            state.findings.kinds.insert(.peerWire)
-            ExtensionMessages.inspect(extendedID: id, payload: payload, sink: &self)
-            return
-        }
         aggregator.value.record(event, origin: origin, flow: state.findings, senderIsSrc: senderIsSrc)
         collectCorroboration(event)
     }
@@ -86,20 +77,7 @@ struct StreamFeed: StreamConsumer {
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
         if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
-        let first: Bool
-        if fromSrc {
-            first = state.deliveredFromSrc == 0
-            state.deliveredFromSrc += bytes.count
-            state.streamFromSrc.consume(bytes, sink: &sink)
-        } else {
-            first = state.deliveredFromDst == 0
-            state.deliveredFromDst += bytes.count
-            state.streamFromDst.consume(bytes, sink: &sink)
-        }
-        if first {
-            let s = fromSrc ? state.streamFromSrc.state : state.streamFromDst.state
-            if !DetectorFallbacks.streamStart(bytes, state: s, findings: state.findings, sink: &sink) { state.splitHTTPRequests += 1 }
-        }
+        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
     }
     mutating func gap(_ byteCount: Int) {
         if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }

@@ -68,7 +68,6 @@ public struct FlowAnalyzer {
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
         guard let tcp else {
             state.datagrams.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
-            DetectorFallbacks.datagram(packet.payload, label: state.datagrams.label, sink: &sink)
             return
         }
         if tcp.flags.ack {
@@ -140,7 +139,6 @@ struct FlowFinalizer: FlowLifecycle {
                                       sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
                 if fromSrc { state.reassemblerFromSrc.finish(consumer: &feed) } else { state.reassemblerFromDst.finish(consumer: &feed) }
             }
-            reassembly["http_tracker_request_split", default: 0] += state.splitHTTPRequests
             for r in [state.reassemblerFromSrc, state.reassemblerFromDst] {
                 reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
                 reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)

@@ -114,7 +114,7 @@ public struct EvidenceAggregator {
             annotate(flow, origin, .pex) { _ in }
 
         case .extendedMessage:
-            // Unparsed here: the flow layer hands it to ExtensionMessages, which emits the events above.
+            // The stream classifier also decodes it (ExtensionMessages) into the events above.
             flow.kinds.insert(.peerWire)
 
         case .dht(let m):
