@@ -8,5 +8,5 @@ swiftc -O -wmo -parse-as-library -module-name WireBytes -emit-module -emit-modul
     -c -o "$T/WireBytes.o" Sources/WireBytes/*.swift
 swiftc -O -wmo -parse-as-library -module-name BitTorrentClassifier -I "$T" -emit-module -emit-module-path "$T/BitTorrentClassifier.swiftmodule" \
     -c -o "$T/BitTorrentClassifier.o" $(find Sources/BitTorrentClassifier -name '*.swift' | sort)
-swiftc -O -I "$T" Scripts/bench/PeerWireBench.swift "$T/WireBytes.o" "$T/BitTorrentClassifier.o" -o "$T/bench"
+swiftc -O -I "$T" Scripts/PeerWireBench.swift "$T/WireBytes.o" "$T/BitTorrentClassifier.o" -o "$T/bench"
 "$T/bench"
