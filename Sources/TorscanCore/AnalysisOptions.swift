@@ -17,6 +17,8 @@ public struct AnalysisOptions: Sendable {
     public var subjects: [CIDR] = []
     /// Flow-table limits and idle timeouts.
     public var analyzer = AnalyzerOptions()
+    /// Analysis threads (flows spread by a symmetric hash; ShardedAnalysis.swift). 1: the caller's thread only.
+    public var threads = 1
 
     public init() {}
 

@@ -75,6 +75,12 @@ public enum Pipeline {
         }
         var decoder = PacketDecoder()
         var analyzer = FlowAnalyzer(options: options.analyzer)
+        // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
+        let threads = ordered.allSatisfy(\.isMapped) ? max(1, options.threads) : 1
+        let workers = threads > 1 ? (0..<threads).map { _ in ShardWorker(options: options.analyzer) } : []
+        for w in workers { w.start() }
+        var latest: Timestamp?
+        var regressions = 0
         var inputs: [InputFile] = []
         var bytesDone: Int64 = 0
         var packetsDone = 0
@@ -87,7 +93,15 @@ public enum Pipeline {
                 guard options.inTimeRange(record.timestamp) else { return true }
                 if let f = filter, !f.matches(record) { return true }
                 let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
-                analyzer.process(record: FrameRef(captureIndex: index, frame: record.frameNumber), timestamp: record.timestamp, packet: packet)
+                let frame = FrameRef(captureIndex: index, frame: record.frameNumber)
+                if workers.isEmpty {
+                    analyzer.process(record: frame, timestamp: record.timestamp, packet: packet)
+                } else {
+                    if Self.reachesFlowTable(packet) {   // the run's clock, as one flow table would keep it
+                        if let n = latest, record.timestamp < n { regressions += 1 } else { latest = record.timestamp }
+                    }
+                    workers[shardIndex(packet, workers: workers.count)].add(frame, record.timestamp, packet)
+                }
                 return true
             }
             if reader.timestampResolution != .microseconds { nanos = true }
@@ -98,7 +112,13 @@ public enum Pipeline {
                                     anomalies: fileAnomalies, damage: result.damage.map(\.description)))
         }
         progress?(bytesDone, packetsDone)
-        let output = analyzer.finish()
+        let output: AnalysisOutput
+        if workers.isEmpty {
+            output = analyzer.finish()
+        } else {
+            for w in workers { w.drain() }
+            output = FlowAnalyzer.finish(shards: workers.map(\.analyzer), timestampRegressions: regressions)
+        }
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
         for i in inputs { for (k, v) in i.anomalies { anomalies[k, default: 0] += v } }
@@ -110,6 +130,13 @@ public enum Pipeline {
         let rows = options.perDay ? output.evidencePerDay : output.evidence
         return AnalysisRun(inputs: inputs, evidence: rows.filter(options.selects), flows: output.flows,
                            counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
+    }
+
+    /// Whether FlowAnalyzer.process passes the packet to its flow table (its guards), for the clock.
+    static func reachesFlowTable(_ p: DecodedPacket) -> Bool {
+        guard p.hasIP, !p.fragmentPending else { return false }
+        if p.isTCP { return p.tcp != nil }
+        return p.isUDP && p.stop?.layer != .udp
     }
 
     /// The first record's timestamp, to order rotated files (cheap: stops after one record).

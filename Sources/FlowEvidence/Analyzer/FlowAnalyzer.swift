@@ -34,9 +34,9 @@ public struct AnalysisOutput: Sendable {
 
 public struct FlowAnalyzer {
     public let options: AnalyzerOptions
-    private var table: FlowTable<AnalyzerFlowState>
-    private var finalizer: FlowFinalizer
-    private var skipped: [String: Int] = [:]
+    var table: FlowTable<AnalyzerFlowState>   // internal: FlowAnalyzerShards merges shards
+    var finalizer: FlowFinalizer
+    var skipped: [String: Int] = [:]
 
     public init(options: AnalyzerOptions = AnalyzerOptions()) {
         self.options = options

@@ -33,10 +33,10 @@ public struct AggregatorCounts: Sendable, Equatable {
 public struct EvidenceAggregator {
     /// Names the client from a peer id (BEP 20), when a client identifier is available.
     public var clientFromPeerID: ((PeerID) -> String?)?
-    public private(set) var counts = AggregatorCounts()
-    private var table: [EvidenceKey: EvidenceAccumulator] = [:]
+    public internal(set) var counts = AggregatorCounts()
+    var table: [EvidenceKey: EvidenceAccumulator] = [:]   // internal: FlowAnalyzerShards merges shards
     /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
-    public private(set) var torrentNames: [InfoHash: String] = [:]
+    public internal(set) var torrentNames: [InfoHash: String] = [:]
 
     public init(clientFromPeerID: ((PeerID) -> String?)? = nil) {
         self.clientFromPeerID = clientFromPeerID

@@ -1,0 +1,79 @@
+// Multi-threaded runs (issue 6, `--threads N`): each worker owns a FlowAnalyzer and gets every packet
+// of its flows (a symmetric flow hash sends both directions to the same worker). At the end the
+// shards' ended flows and evidence are combined into one analyzer and its `finish` runs once, so the
+// cross-flow steps (MSE corroboration, naming looked-up infohashes, ...) see the whole run.
+//
+// What one analyzer would have given, and what differs:
+// - Evidence and flow rows: the same. Accumulators of the same (ip, infohash, day) merge by set union
+//   (pieces, peers, flows, signals), sums (bytes, votes) and earliest frames; flow ids are renumbered
+//   so that shards' flows stay distinct.
+// - Flow counts: `created` and `ended` are sums. `peakLive` is the sum of the shards' peaks (an upper
+//   bound of the true peak), and a flow idle at the end of input ends by idle timeout only if a later
+//   packet of its own shard advanced the shard's clock, so the idle/end-of-input split may differ.
+//   The caller passes the run's timestamp regressions (a shard sees only its own packets).
+// - With `maxFlows` reached, each shard evicts its own least recent flow.
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+extension FlowAnalyzer {
+    /// Ends every shard's live flows, combines the shards into one analyzer and finishes it.
+    public static func finish(shards: [FlowAnalyzer], timestampRegressions: Int) -> AnalysisOutput {
+        var shards = shards
+        precondition(!shards.isEmpty)
+        var counts = FlowCounts()
+        for i in shards.indices {
+            shards[i].table.finish(handler: &shards[i].finalizer)
+            let c = shards[i].table.counts
+            counts.created += c.created
+            counts.peakLive += c.peakLive
+            for (r, n) in c.ended { counts.ended[r, default: 0] += n }
+        }
+        counts.timestampRegressions = timestampRegressions
+        var merged = shards[0]
+        var idOffset = shards[0].table.counts.created
+        for shard in shards.dropFirst() {
+            merged.absorb(shard, flowIDOffset: idOffset)
+            idOffset += shard.table.counts.created
+        }
+        var out = merged.finish()
+        out.flowCounts = counts
+        out.anomalies["timestamp_regression"] = timestampRegressions > 0 ? timestampRegressions : nil
+        return out
+    }
+
+    /// Takes over the ended flows and evidence of `other` (whose flows have all ended).
+    private mutating func absorb(_ other: FlowAnalyzer, flowIDOffset: Int) {
+        for (k, v) in other.skipped { skipped[k, default: 0] += v }
+        finalizer.absorb(other.finalizer, flowIDOffset: flowIDOffset)
+    }
+}
+
+extension FlowFinalizer {
+    mutating func absorb(_ other: FlowFinalizer, flowIDOffset: Int) {
+        let rowOffset = rows.count
+        rows += other.rows
+        for (k, v) in other.reassembly { reassembly[k, default: 0] += v }
+        encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
+        let c = other.aggregator.corroboration
+        aggregator.corroboration.cleartextPeers.formUnion(c.cleartextPeers)
+        aggregator.corroboration.dhtAnnounced.formUnion(c.dhtAnnounced)
+        aggregator.corroboration.trackerAnnounced.formUnion(c.trackerAnnounced)
+        aggregator.corroboration.listedPeers.formUnion(c.listedPeers)
+        aggregator.value.absorb(other.aggregator.value, flowIDOffset: flowIDOffset)
+    }
+}
+
+extension EvidenceAggregator {
+    mutating func absorb(_ other: EvidenceAggregator, flowIDOffset: Int) {
+        for (key, acc) in other.table {
+            acc.flows = Set(acc.flows.map { $0 + flowIDOffset })
+            if let mine = table[key] { mine.merge(acc) } else { table[key] = acc }
+        }
+        for (h, name) in other.torrentNames where torrentNames[h] == nil { torrentNames[h] = name }
+        counts.dhtRefreshQueriesIgnored += other.counts.dhtRefreshQueriesIgnored
+        counts.unattributedPieces += other.counts.unattributedPieces
+        counts.metadataHashMismatches += other.counts.metadataHashMismatches
+        for (a, n) in other.counts.classifierAnomalies { counts.classifierAnomalies[a, default: 0] += n }
+    }
+}

@@ -1,0 +1,137 @@
+// `--threads N` (issue 6): the calling thread reads and decodes (IP fragment reassembly needs one
+// decoder that sees every frame in order), and hands packets in batches to N workers, each owning a
+// FlowAnalyzer. A symmetric flow hash sends both directions of a flow to the same worker, so every
+// flow is whole in one shard; FlowAnalyzer.finish(shards:) combines them (FlowAnalyzerShards.swift).
+//
+// Payload pointers: a mapped capture stays mapped for the whole run, so a batch holds pointers into
+// the mapping. A payload rebuilt from fragments points into the decoder's reassembly buffer (reused at
+// the next decode), so it is copied into the batch (rare: one allocation per reassembled datagram).
+// Streamed input (stdin, gzip, zstd) reuses its buffer per record: the pipeline uses one thread then.
+import Foundation
+import WireBytes
+import PacketDecode
+import FlowEvidence
+
+/// Packets for one worker, in capture order. Reused: the reader refills batches the worker returns.
+final class PacketBatch: @unchecked Sendable {
+    static let capacity = 4096
+    var frames: [FrameRef] = []
+    var timestamps: [Timestamp] = []
+    var packets: [DecodedPacket] = []
+    /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
+    var copies: [UnsafeMutableRawBufferPointer] = []
+
+    init() {
+        frames.reserveCapacity(Self.capacity); timestamps.reserveCapacity(Self.capacity); packets.reserveCapacity(Self.capacity)
+    }
+    var isFull: Bool { packets.count >= Self.capacity }
+
+    func append(_ frame: FrameRef, _ t: Timestamp, _ packet: DecodedPacket) {
+        var p = packet
+        if p.reassembled, p.payload.count > 0 {
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: p.payload.count, alignment: 1)
+            copy.copyMemory(from: p.payload)
+            copies.append(copy)
+            p.payload = UnsafeRawBufferPointer(copy)
+        }
+        frames.append(frame); timestamps.append(t); packets.append(p)
+    }
+
+    func reset() {
+        for c in copies { c.deallocate() }
+        copies.removeAll(keepingCapacity: true)
+        frames.removeAll(keepingCapacity: true); timestamps.removeAll(keepingCapacity: true); packets.removeAll(keepingCapacity: true)
+    }
+}
+
+/// One worker's queue: filled batches to the worker, empty ones back to the reader (a few in flight).
+final class BatchQueue: @unchecked Sendable {
+    static let batchesInFlight = 4
+    private let condition = NSCondition()
+    private var filled: [PacketBatch] = []
+    private var empty: [PacketBatch] = (0..<BatchQueue.batchesInFlight).map { _ in PacketBatch() }
+    private var closed = false
+
+    /// Reader: an empty batch (waits while the worker holds them all).
+    func emptyBatch() -> PacketBatch {
+        condition.lock(); defer { condition.unlock() }
+        while empty.isEmpty { condition.wait() }
+        return empty.removeLast()
+    }
+    /// Reader: hands a batch to the worker.
+    func send(_ b: PacketBatch) {
+        condition.lock(); filled.append(b); condition.broadcast(); condition.unlock()
+    }
+    /// Reader: no more batches.
+    func close() {
+        condition.lock(); closed = true; condition.broadcast(); condition.unlock()
+    }
+    /// Worker: the next batch, nil when closed and drained.
+    func next() -> PacketBatch? {
+        condition.lock(); defer { condition.unlock() }
+        while filled.isEmpty && !closed { condition.wait() }
+        return filled.isEmpty ? nil : filled.removeFirst()
+    }
+    /// Worker: gives a processed batch back.
+    func recycle(_ b: PacketBatch) {
+        b.reset()
+        condition.lock(); empty.append(b); condition.broadcast(); condition.unlock()
+    }
+}
+
+/// A worker thread owning one shard's FlowAnalyzer.
+final class ShardWorker: @unchecked Sendable {
+    var analyzer: FlowAnalyzer
+    let queue = BatchQueue()
+    private let finished = DispatchSemaphore(value: 0)
+    /// The batch the reader is filling.
+    var current: PacketBatch
+
+    init(options: AnalyzerOptions) {
+        analyzer = FlowAnalyzer(options: options)
+        current = queue.emptyBatch()
+    }
+
+    func start() {
+        let t = Thread { [self] in
+            while let b = queue.next() {
+                for i in 0..<b.packets.count {
+                    analyzer.process(record: b.frames[i], timestamp: b.timestamps[i], packet: b.packets[i])
+                }
+                queue.recycle(b)
+            }
+            finished.signal()
+        }
+        t.stackSize = 16 << 20
+        t.start()
+    }
+
+    /// Reader: queues one packet.
+    func add(_ frame: FrameRef, _ t: Timestamp, _ packet: DecodedPacket) {
+        current.append(frame, t, packet)
+        if current.isFull { queue.send(current); current = queue.emptyBatch() }
+    }
+
+    /// Reader: sends what is left and waits for the worker to finish.
+    func drain() {
+        queue.send(current)
+        queue.close()
+        finished.wait()
+    }
+}
+
+/// Which worker gets a packet: the same for both directions of a flow (addresses and ports are
+/// combined with a commutative operation before mixing). Packets without IP go to worker 0.
+@inline(__always)
+func shardIndex(_ p: DecodedPacket, workers: Int) -> Int {
+    guard p.hasIP else { return 0 }
+    @inline(__always) func endpoint(_ a: IPAddress, _ port: UInt16) -> UInt64 {
+        var h = a.lo &* 0x9E37_79B9_7F4A_7C15 ^ a.hi &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(port) &* 0x1656_67B1_9E37_79F9
+        h ^= h >> 29
+        return h
+    }
+    var h = (endpoint(p.src, p.srcPort) &+ endpoint(p.dst, p.dstPort)) ^ UInt64(p.ipProtocol)
+    h = (h ^ (h >> 31)) &* 0x94D0_49BB_1331_11EB
+    h ^= h >> 32
+    return Int(h % UInt64(workers))
+}

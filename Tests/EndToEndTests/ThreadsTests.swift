@@ -1,0 +1,64 @@
+// `--threads N` (issue 6): flows are spread over workers by a symmetric hash and the shards merged at
+// the end; every report must be byte-identical whatever N is.
+import Foundation
+import Testing
+import TorscanTestSupport
+
+@Suite(.serialized) struct ThreadsTests {
+    /// All of SampleCaptures/ (13 captures of real clients: peer wire, uTP, DHT, trackers, LSD, MSE,
+    /// SOCKS5, IPv6) as one run, and each capture alone, with 1, 2 and 3 threads.
+    @Test func reportsAreByteIdenticalWhateverTheThreadCount() throws {
+        let captures = try FileManager.default.contentsOfDirectory(atPath: TestPaths.packageRoot.appendingPathComponent("SampleCaptures").path)
+            .filter { FileManager.default.fileExists(atPath: TestPaths.packageRoot.appendingPathComponent("SampleCaptures/\($0)/capture.pcap").path) }
+            .sorted().map { "SampleCaptures/\($0)/capture.pcap" }
+        #expect(captures.count >= 10)
+        for inputs in [["SampleCaptures/"]] + captures.map({ [$0] }) {
+            for args in [["--csv"], ["--per-day", "--csv"], ["--ndjson"], ["flows", "--csv"]] {
+                let command = args.first == "flows" ? ["flows"] + inputs + args.dropFirst() : inputs + args
+                let one = try Torscan.run(command + ["--threads", "1"])
+                #expect(one.status == 0, "\(command): \(one.stderr)")
+                for n in ["2", "3"] {
+                    let many = try Torscan.run(command + ["--threads", n])
+                    #expect(many.stdout == one.stdout, "\(command) --threads \(n) differs from --threads 1")
+                }
+            }
+        }
+        // A run with evidence at all (the comparison above is not between empty reports).
+        let all = try Torscan.run(["SampleCaptures/", "--csv", "--threads", "2"])
+        #expect(all.stdout.split(separator: "\r\n").count > 10)
+    }
+
+    /// The JSON run object: the same rows and anomalies; the counts that are per-shard sums
+    /// (peak_live_flows, the idle/end-of-input split) are documented in FlowAnalyzerShards.swift.
+    @Test func jsonRowsAndAnomaliesMatch() throws {
+        func parts(_ n: String) throws -> (rows: String, anomalies: String, flows: Int?) {
+            let r = try Torscan.run(["SampleCaptures/", "--json", "--threads", n])
+            let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let run = try #require(obj["run"] as? [String: Any])
+            let rows = try JSONSerialization.data(withJSONObject: obj["rows"] ?? [], options: [.sortedKeys])
+            let anomalies = try JSONSerialization.data(withJSONObject: run["anomalies"] ?? [:], options: [.sortedKeys])
+            let flows = (run["counts"] as? [String: Any])?["flows"] as? Int
+            return (String(decoding: rows, as: UTF8.self), String(decoding: anomalies, as: UTF8.self), flows)
+        }
+        let one = try parts("1"), two = try parts("2")
+        #expect(one.rows == two.rows)
+        #expect(one.anomalies == two.anomalies)
+        #expect(one.flows != nil && one.flows == two.flows)
+    }
+
+    @Test func standardInputUsesOneThreadAndGivesTheSameReport() throws {
+        let path = "SampleCaptures/tcp-http-tracker/capture.pcap"
+        let data = try Data(contentsOf: TestPaths.packageRoot.appendingPathComponent(path))
+        let file = try Torscan.run([path, "--csv", "--threads", "1"])
+        let piped = try Torscan.run(["-", "--csv", "--threads", "2"], stdin: data)
+        // The capture column names the input ("-" for standard input); the rest is the same.
+        func strip(_ s: String) -> [String] { s.split(separator: "\r\n").map { $0.replacingOccurrences(of: path, with: "-") } }
+        #expect(piped.status == 0)
+        #expect(strip(piped.stdout) == strip(file.stdout))
+    }
+
+    @Test func threadsMustBePositive() throws {
+        let r = try Torscan.run(["SampleCaptures/tcp-http-tracker/capture.pcap", "--csv", "--threads", "0"])
+        #expect(r.status != 0)
+    }
+}
