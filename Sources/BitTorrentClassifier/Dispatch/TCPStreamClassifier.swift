@@ -115,8 +115,9 @@ public struct TCPStreamClassifier {
     static func handshakeOffset(in b: UnsafeRawBufferPointer) -> Int? {
         var k = 0
         while k + 20 <= b.count {
-            if b[k] == 0x13, b.matches("\u{13}BitTorrent protocol", at: k) { return k }
-            k += 1
+            guard let z = b.firstOffset(of: 0x13, from: k), z + 20 <= b.count else { return nil }  // 8 bytes at a time
+            if b.matches("\u{13}BitTorrent protocol", at: z) { return z }
+            k = z + 1
         }
         return nil
     }

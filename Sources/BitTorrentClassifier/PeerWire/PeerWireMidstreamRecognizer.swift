@@ -78,6 +78,12 @@ public struct PeerWireMidstreamRecognizer {
     static func findCandidate(_ b: UnsafeRawBufferPointer, from: Int) -> Int? {
         var k = from
         while let len = b.u32be(at: k), let id = b.u8(at: k + 4) {
+            if len >> 24 != 0 {
+                // Every candidate's length is below 2^24 (maxPieceMessageLength): its first byte is 0.
+                guard let z = b.firstOffset(of: 0, from: k + 1) else { return nil }
+                k = z
+                continue
+            }
             switch (id, len) {
             case (4, 5):
                 return k

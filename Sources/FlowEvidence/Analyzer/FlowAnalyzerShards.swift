@@ -23,7 +23,7 @@ extension FlowAnalyzer {
         precondition(!shards.isEmpty)
         var counts = FlowCounts()
         for i in shards.indices {
-            shards[i].table.finish(handler: &shards[i].finalizer)
+            shards[i].endAllFlows()
             let c = shards[i].table.counts
             counts.created += c.created
             counts.peakLive += c.peakLive
@@ -41,6 +41,8 @@ extension FlowAnalyzer {
         out.anomalies["timestamp_regression"] = timestampRegressions > 0 ? timestampRegressions : nil
         return out
     }
+
+    private mutating func endAllFlows() { table.finish(handler: &finalizer) }
 
     /// Takes over the ended flows and evidence of `other` (whose flows have all ended).
     private mutating func absorb(_ other: FlowAnalyzer, flowIDOffset: Int) {
