@@ -4,7 +4,7 @@
 // word XOR the byte repeated: it never misses a match, and reports one only when the word holds one.
 extension UnsafeRawBufferPointer {
     /// The first offset at or after `from` holding `byte`; nil when there is none (or `from` < 0).
-    @inlinable public func firstOffset(of byte: UInt8, from: Int) -> Int? {
+    @inlinable public func offset(ofByte byte: UInt8, from: Int) -> Int? {
         guard from >= 0, let base = baseAddress else { return nil }
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let pattern = UInt64(byte) &* ones

@@ -14,9 +14,9 @@ import WireBytes
                 bytes.withUnsafeBytes { b in
                     for from in -1...(length + 1) {
                         let expected = from < 0 ? nil : (from..<max(from, length)).first { bytes[$0] == 0x13 }
-                        #expect(b.firstOffset(of: 0x13, from: from) == expected, "\(bytes) from \(from)")
+                        #expect(b.offset(ofByte: 0x13, from: from) == expected, "\(bytes) from \(from)")
                         let zero = from < 0 ? nil : (from..<max(from, length)).first { bytes[$0] == 0 }
-                        #expect(b.firstOffset(of: 0, from: from) == zero)
+                        #expect(b.offset(ofByte: 0, from: from) == zero)
                     }
                 }
             }
@@ -24,6 +24,6 @@ import WireBytes
     }
 
     @Test func emptyBuffer() {
-        #expect(UnsafeRawBufferPointer(start: nil, count: 0).firstOffset(of: 0, from: 0) == nil)
+        #expect(UnsafeRawBufferPointer(start: nil, count: 0).offset(ofByte: 0, from: 0) == nil)
     }
 }

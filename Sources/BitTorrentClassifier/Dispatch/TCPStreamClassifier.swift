@@ -115,7 +115,7 @@ public struct TCPStreamClassifier {
     static func handshakeOffset(in b: UnsafeRawBufferPointer) -> Int? {
         var k = 0
         while k + 20 <= b.count {
-            guard let z = b.firstOffset(of: 0x13, from: k), z + 20 <= b.count else { return nil }  // 8 bytes at a time
+            guard let z = b.offset(ofByte: 0x13, from: k), z + 20 <= b.count else { return nil }  // 8 bytes at a time
             if b.matches("\u{13}BitTorrent protocol", at: z) { return z }
             k = z + 1
         }

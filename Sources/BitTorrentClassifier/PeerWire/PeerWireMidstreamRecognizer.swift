@@ -80,7 +80,7 @@ public struct PeerWireMidstreamRecognizer {
         while let len = b.u32be(at: k), let id = b.u8(at: k + 4) {
             if len >> 24 != 0 {
                 // Every candidate's length is below 2^24 (maxPieceMessageLength): its first byte is 0.
-                guard let z = b.firstOffset(of: 0, from: k + 1) else { return nil }
+                guard let z = b.offset(ofByte: 0, from: k + 1) else { return nil }
                 k = z
                 continue
             }
