@@ -128,7 +128,16 @@ public final class CaptureReader {
 
     private func drive<P: RecordParser>(_ parser: inout P, _ state: inout ReadState, _ body: (CaptureRecord) -> Bool) {
         if let m = mapping {
-            _ = parser.parse(m.bytes, base: 0, atEOF: true, state: &state, body: body)
+            // Release what lies well behind the reading position: resident memory stays flat.
+            let base = m.bytes.baseAddress!
+            var released = 0
+            _ = parser.parse(m.bytes, base: 0, atEOF: true, state: &state) { record in
+                if let p = record.data.baseAddress, p - base - released >= 2 * MappedFile.residentLag {
+                    released = p - base - MappedFile.residentLag
+                    m.releasePages(before: released)
+                }
+                return body(record)
+            }
             if computesSHA256 && sha256 == nil && !state.result.stoppedEarly { sha256 = Self.hash(m.bytes) }
             return
         }
