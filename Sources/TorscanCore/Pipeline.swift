@@ -77,7 +77,9 @@ public enum Pipeline {
         var analyzer = FlowAnalyzer(options: options.analyzer)
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
         let threads = ordered.allSatisfy(\.isMapped) ? max(1, options.threads) : 1
-        let workers = threads > 1 ? (0..<threads).map { _ in ShardWorker(options: options.analyzer) } : []
+        var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
+        shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
+        let workers = threads > 1 ? (0..<threads).map { _ in ShardWorker(options: shardOptions) } : []
         for w in workers { w.start() }
         var latest: Timestamp?
         var regressions = 0

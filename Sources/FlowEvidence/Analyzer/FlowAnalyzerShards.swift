@@ -11,7 +11,8 @@
 //   bound of the true peak), and a flow idle at the end of input ends by idle timeout only if a later
 //   packet of its own shard advanced the shard's clock, so the idle/end-of-input split may differ.
 //   The caller passes the run's timestamp regressions (a shard sees only its own packets).
-// - With `maxFlows` reached, each shard evicts its own least recent flow.
+// - The pipeline gives each shard 1/N of the flow limit; when a shard reaches it, it evicts its own
+//   least recently active flow (one table would evict the least recent of all).
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
