@@ -4,6 +4,7 @@ import Testing
 @testable import Reports
 import WireBytes
 import BitTorrentClassifier
+import Crypto
 
 @Suite struct RunManifestTests {
     static func tempFile(_ content: String) throws -> String {
@@ -39,8 +40,7 @@ import BitTorrentClassifier
         defer { unlink(path) }
         let d = try FileDigest.sha256(path: path)
         #expect(d.size == Int64(text.utf8.count))
-        let py = try? XLSXWorkbookTests.python("import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())", path)
-        if let py { #expect(d.hex == py.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        #expect(d.hex == SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined())
     }
 
     @Test func jsonShape() throws {

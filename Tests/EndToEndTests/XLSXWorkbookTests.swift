@@ -145,12 +145,22 @@ import WireBytes
     print(json.dumps(out))
     """#
 
-    static func pythonHasOpenpyxl() -> Bool { (try? python("import openpyxl")) != nil }
+    static func pythonHasOpenpyxl() -> Bool { interpreter(with: "openpyxl") != nil }
+
+    /// The first of `python3` on PATH and Debian's /usr/bin/python3 that can import `module`.
+    static func interpreter(with module: String) -> String? {
+        ["python3", "/usr/bin/python3"].first { (try? run($0, "import " + module)) != nil }
+    }
 
     static func python(_ script: String, _ args: String...) throws -> String {
+        guard let py = interpreter(with: "openpyxl") else { throw PythonError.failed("no python3 with openpyxl") }
+        return try run(py, script, args)
+    }
+
+    static func run(_ python: String, _ script: String, _ args: [String] = []) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script] + args
+        p.arguments = [python, "-c", script] + args
         let pipe = Pipe(), err = Pipe()
         p.standardOutput = pipe
         p.standardError = err
