@@ -7,6 +7,7 @@ import FlowEvidence
 import PacketDecode
 import BitTorrentClassifier
 import WireBytes
+import TorscanTestSupport
 
 @Suite struct XLSXWorkbookTests {
     @Test func columnNames() {
@@ -70,12 +71,11 @@ import WireBytes
     // MARK: Read back with openpyxl
 
     @Test func openpyxlReadsTheWorkbook() throws {
-        guard Self.pythonHasOpenpyxl() else {
+        guard Python.interpreter(with: "openpyxl") != nil else {
             print("skipped: python3 has no openpyxl (Scripts/setup installs it)")
             return
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-xlsx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Python.temporaryDirectory("torscan-xlsx")
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("evidence.xlsx").path
         try EvidenceWorkbook.write(rows: Self.rows, captures: Self.captures, perDay: true, manifest: Self.manifest, to: path)
@@ -145,34 +145,10 @@ import WireBytes
     print(json.dumps(out))
     """#
 
-    static func pythonHasOpenpyxl() -> Bool { interpreter(with: "openpyxl") != nil }
-
-    /// The first of `python3` on PATH and Debian's /usr/bin/python3 that can import `module`.
-    static func interpreter(with module: String) -> String? {
-        ["python3", "/usr/bin/python3"].first { (try? run($0, "import " + module)) != nil }
-    }
-
     static func python(_ script: String, _ args: String...) throws -> String {
-        guard let py = interpreter(with: "openpyxl") else { throw PythonError.failed("no python3 with openpyxl") }
-        return try run(py, script, args)
+        guard let py = Python.interpreter(with: "openpyxl") else { throw Python.Failure(description: "no python3 with openpyxl") }
+        return try Python.run(py, script, args)
     }
-
-    static func run(_ python: String, _ script: String, _ args: [String] = []) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [python, "-c", script] + args
-        let pipe = Pipe(), err = Pipe()
-        p.standardOutput = pipe
-        p.standardError = err
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        guard p.terminationStatus == 0 else { throw PythonError.failed(errText) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    enum PythonError: Error { case failed(String) }
 
     // MARK: Fixtures
 
