@@ -54,7 +54,10 @@ struct TorrentFixtures {
     for name in ["v1", "v2", "hybrid"]:
         t = lt.bdecode(open(name + ".torrent", "rb").read())
         info = t[b"info"]
-        desc = {"piece_length": info[b"piece length"]}
+        hashes = lt.torrent_info(name + ".torrent").info_hashes()
+        desc = {"piece_length": info[b"piece length"], "name": info[b"name"].decode(),
+                "v1_infohash": str(hashes.v1) if hashes.has_v1() else None,
+                "v2_infohash": str(hashes.v2) if hashes.has_v2() else None}
         if b"pieces" in info:
             p = info[b"pieces"]
             files = info.get(b"files") or [{b"length": info[b"length"], b"path": [info[b"name"]]}]
