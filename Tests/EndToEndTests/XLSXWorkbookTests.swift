@@ -64,6 +64,10 @@ import TorscanTestSupport
         #expect(xml.contains("<autoFilter ref=\"A1:R3\"/>"))
         #expect(xml.contains("<dimension ref=\"A1:R3\"/>"))
         #expect(wb.workbookXML().contains("<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" hidden=\"1\">'evidence'!$A$1:$R$3</definedName>"))
+        #expect(xml.contains("<c r=\"P3\" t=\"inlineStr\"><is><t xml:space=\"preserve\"> spaced name\t</t></is></c>"))
+        #expect(xml.contains("<c r=\"A2\" t=\"inlineStr\"><is><t>10.0.0.2</t></is></c>"))
+        #expect(xml.contains("<c r=\"C2\" s=\"1\"><v>"))
+        #expect(!xml.contains("<c r=\"O3\""))  // no client: no cell
         let manifest = wb.worksheetXML(wb.sheets[1])
         #expect(!manifest.contains("<pane") && !manifest.contains("<autoFilter"))
     }
@@ -107,7 +111,8 @@ import TorscanTestSupport
         #expect(r1[18] == ["datetime", "2021-11-03T00:00:00"])
         let r2 = rows[2]
         #expect(r2[0] == ["str", "2001:db8::1"])
-        #expect(r2[14] == ["NoneType", "None"] && r2[15] == ["NoneType", "None"])  // no client, no name: empty cells
+        #expect(r2[14] == ["NoneType", "None"])  // no client: an empty cell
+        #expect(r2[15] == ["str", " spaced name\t"])
 
         // The stored serials keep microseconds even though openpyxl shows milliseconds.
         let micros = try #require(json["first_seen_micros"] as? Int)
@@ -167,7 +172,7 @@ import TorscanTestSupport
         var b = a
         b.ip = IPAddress("2001:db8::1")!
         b.client = nil
-        b.torrentName = nil
+        b.torrentName = " spaced name\t"
         return [a, b]
     }()
 }

@@ -8,7 +8,8 @@ import WireBytes
 public enum EvidenceWorkbook {
     public static func workbook(rows: [EvidenceRow], captures: [String], perDay: Bool, manifest: [(String, String)]) -> XLSXWorkbook {
         let header = perDay ? EvidenceReport.csvColumns + ["day"] : EvidenceReport.csvColumns
-        let cells: [[XLSXWorkbook.Cell]] = rows.map { r in
+        let cells: @Sendable (Int) -> [XLSXWorkbook.Cell] = { i in
+            let r = rows[i]
             var c: [XLSXWorkbook.Cell] = [
                 .text(r.ip.description),
                 .text(r.infoHash.hex),
@@ -31,7 +32,7 @@ public enum EvidenceWorkbook {
         // Widths in characters: addresses, 40-64 hex digits, dates with milliseconds, counts, names.
         var widths: [Double] = [18, 42, 24, 24, 11, 11, 28, 7, 7, 12, 12, 10, 11, 15, 20, 30, 30, 11]
         if perDay { widths.append(11) }
-        let evidence = XLSXWorkbook.Sheet(name: "evidence", header: header, rows: cells, columnWidths: widths)
+        let evidence = XLSXWorkbook.Sheet(name: "evidence", header: header, rowCount: rows.count, columnWidths: widths, cells: cells)
         let manifestSheet = XLSXWorkbook.Sheet(name: "manifest", header: ["key", "value"],
                                                rows: manifest.map { [.text($0.0), .text(CSVField.defuse($0.1))] },
                                                frozenHeaderWithFilter: false, columnWidths: [24, 80])

@@ -1,45 +1,54 @@
 // Building blocks of SpreadsheetML text (ECMA-376 Part 1, 5th ed., §18): XML-escaped strings, A1 cell
-// references, and Excel serial dates.
+// references, and Excel serial dates. Text is appended as UTF-8 bytes: a worksheet can hold a million rows.
 import WireBytes
 
 enum SpreadsheetXML {
-    /// XML 1.0 character data with &, <, >, " escaped. Characters XML 1.0 forbids (C0 controls other than
-    /// tab/LF/CR, U+FFFE, U+FFFF) are written as ST_Xstring escapes `_xHHHH_` (§22.9.2.19), and a literal
-    /// `_xHHHH_` in the text is protected by escaping its underscore (`_x005F_`), so readers restore the text.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        let scalars = Array(s.unicodeScalars)
-        for (i, c) in scalars.enumerated() {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "_" where looksLikeEscape(scalars, at: i): out += "_x005F_"
-            default:
-                let v = c.value
-                if (v < 0x20 && v != 0x09 && v != 0x0A && v != 0x0D) || v == 0xFFFE || v == 0xFFFF {
-                    out += "_x" + hex4(v) + "_"
-                } else {
-                    out.unicodeScalars.append(c)
+    /// Appends XML 1.0 character data with &, <, >, " escaped. Characters XML 1.0 forbids (C0 controls
+    /// other than tab/LF/CR, U+FFFE, U+FFFF) are written as ST_Xstring escapes `_xHHHH_` (§22.9.2.19), and a
+    /// literal `_xHHHH_` in the text is protected by escaping its underscore (`_x005F_`), so readers restore it.
+    static func appendEscaped(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { u in
+            var i = 0
+            while i < u.count {
+                let c = u[i]
+                switch c {
+                case UInt8(ascii: "&"): out += "&amp;".utf8
+                case UInt8(ascii: "<"): out += "&lt;".utf8
+                case UInt8(ascii: ">"): out += "&gt;".utf8
+                case UInt8(ascii: "\""): out += "&quot;".utf8
+                case UInt8(ascii: "_") where looksLikeEscape(u, at: i): out += "_x005F_".utf8
+                case 0x09, 0x0A, 0x0D: out.append(c)
+                case 0..<0x20: appendCodeEscape(UInt32(c), to: &out)
+                case 0xEF where i + 2 < u.count && u[i + 1] == 0xBF && (u[i + 2] == 0xBE || u[i + 2] == 0xBF):
+                    appendCodeEscape(u[i + 2] == 0xBE ? 0xFFFE : 0xFFFF, to: &out)
+                    i += 2
+                default: out.append(c)
                 }
+                i += 1
             }
         }
-        return out
+    }
+
+    static func escape(_ s: String) -> String {
+        var out: [UInt8] = []
+        appendEscaped(s, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// `_xHHHH_` starting at `i`.
-    private static func looksLikeEscape(_ s: [Unicode.Scalar], at i: Int) -> Bool {
-        guard i + 6 < s.count, s[i + 1] == "x", s[i + 6] == "_" else { return false }
-        return s[(i + 2)..<(i + 6)].allSatisfy { $0.properties.isASCIIHexDigit }
+    private static func looksLikeEscape(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        guard i + 6 < u.count, u[i + 1] == UInt8(ascii: "x"), u[i + 6] == UInt8(ascii: "_") else { return false }
+        return (i + 2..<i + 6).allSatisfy { isHex(u[$0]) }
     }
 
-    private static func hex4(_ v: UInt32) -> String {
-        let digits = Array("0123456789ABCDEF".unicodeScalars)
-        var s = ""
-        for shift in stride(from: 12, through: 0, by: -4) { s.unicodeScalars.append(digits[Int((v >> UInt32(shift)) & 0xF)]) }
-        return s
+    private static func isHex(_ c: UInt8) -> Bool { (48...57).contains(c) || (65...70).contains(c) || (97...102).contains(c) }
+
+    private static func appendCodeEscape(_ v: UInt32, to out: inout [UInt8]) {
+        let digits = Array("0123456789ABCDEF".utf8)
+        out += "_x".utf8
+        for shift in stride(from: 12, through: 0, by: -4) { out.append(digits[Int((v >> UInt32(shift)) & 0xF)]) }
+        out.append(UInt8(ascii: "_"))
     }
 
     /// Column letters of a 0-based column index: 0 -> A, 25 -> Z, 26 -> AA.

@@ -2,6 +2,8 @@
 // [Content_Types].xml, _rels/.rels, xl/workbook.xml, xl/_rels/workbook.xml.rels, xl/styles.xml and one
 // xl/worksheets/sheetN.xml per sheet. Strings are inline (§18.3.1.53 `is`), so no shared-strings part.
 // Output is deterministic: fixed part order, fixed ZIP timestamps, no document properties with dates.
+// Worksheets are rendered row by row while the archive is written (twice: once to learn the part's
+// size, which the ZIP header needs first), so memory does not grow with the number of rows.
 import Foundation
 import ZIPFoundation
 import WireBytes
@@ -46,16 +48,25 @@ public struct XLSXWorkbook: Sendable {
 
     public struct Sheet: Sendable {
         public var name: String
+        /// The column headers; they also set the column count (cells past it are not written).
         public var header: [String]
-        public var rows: [[Cell]]
+        public var rowCount: Int
+        /// The cells of data row `i` (0-based), asked for while the sheet is written.
+        public var cells: @Sendable (Int) -> [Cell]
         /// Freeze the header row (pane ySplit=1) and put an autofilter over header and data.
         public var frozenHeaderWithFilter: Bool
         /// Column widths in characters (Excel's unit), by column; missing ones keep Excel's default.
         public var columnWidths: [Double]
 
-        public init(name: String, header: [String], rows: [[Cell]], frozenHeaderWithFilter: Bool = true, columnWidths: [Double] = []) {
-            self.name = name; self.header = header; self.rows = rows
+        public init(name: String, header: [String], rowCount: Int, frozenHeaderWithFilter: Bool = true,
+                    columnWidths: [Double] = [], cells: @escaping @Sendable (Int) -> [Cell]) {
+            self.name = name; self.header = header; self.rowCount = rowCount; self.cells = cells
             self.frozenHeaderWithFilter = frozenHeaderWithFilter; self.columnWidths = columnWidths
+        }
+
+        public init(name: String, header: [String], rows: [[Cell]], frozenHeaderWithFilter: Bool = true, columnWidths: [Double] = []) {
+            self.init(name: name, header: header, rowCount: rows.count, frozenHeaderWithFilter: frozenHeaderWithFilter,
+                      columnWidths: columnWidths, cells: { rows[$0] })
         }
     }
 
@@ -65,29 +76,18 @@ public struct XLSXWorkbook: Sendable {
     /// Style indexes into cellXfs of styles.xml.
     enum Style: Int { case normal = 0, dateTime = 1, date = 2, header = 3 }
 
+    /// Bytes of worksheet XML handed to the compressor at a time.
+    static let streamChunkSize = 256 * 1024
+
     /// ZIP entries get this fixed time (2000-01-01T00:00:00Z) so identical workbooks are identical bytes.
     static let entryDate = Date(timeIntervalSince1970: 946_684_800)
 
-    /// The workbook as the bytes of an .xlsx file.
+    /// The workbook as the bytes of an .xlsx file (in memory: for small workbooks and tests).
     public func data() throws(XLSXError) -> Data {
         try validate()
-        var parts: [(String, String)] = [
-            ("[Content_Types].xml", contentTypes()),
-            ("_rels/.rels", packageRels()),
-            ("xl/workbook.xml", workbookXML()),
-            ("xl/_rels/workbook.xml.rels", workbookRels()),
-            ("xl/styles.xml", XLSXWorkbook.stylesXML),
-        ]
-        for (i, sheet) in sheets.enumerated() { parts.append(("xl/worksheets/sheet\(i + 1).xml", worksheetXML(sheet))) }
         do {
             let archive = try Archive(data: Data(), accessMode: .create)
-            for (path, text) in parts {
-                let bytes = Data(text.utf8)
-                try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count),
-                                     modificationDate: XLSXWorkbook.entryDate, compressionMethod: .deflate) { position, size in
-                    bytes.subdata(in: Int(position)..<(Int(position) + size))
-                }
-            }
+            try fill(archive)
             guard let out = archive.data else { throw XLSXError.zip("in-memory archive has no data") }
             return out
         } catch let e as XLSXError {
@@ -97,19 +97,51 @@ public struct XLSXWorkbook: Sendable {
         }
     }
 
-    /// Writes the workbook atomically (temporary file, fsync, rename).
+    /// Writes the workbook atomically (temporary file beside `path`, fsync, rename), streaming the sheets.
     public func write(to path: String) throws(XLSXError) {
-        let bytes = try data()
-        do { try AtomicFile.write(bytes, to: path) } catch { throw .write(error) }
+        try validate()
+        do {
+            try AtomicFile.write(to: path) { temp in
+                let archive = try Archive(url: URL(fileURLWithPath: temp), accessMode: .create)
+                try fill(archive)
+            }
+        } catch {
+            throw .write(error)
+        }
+    }
+
+    func fill(_ archive: Archive) throws {
+        let fixed: [(String, String)] = [
+            ("[Content_Types].xml", contentTypes()),
+            ("_rels/.rels", packageRels()),
+            ("xl/workbook.xml", workbookXML()),
+            ("xl/_rels/workbook.xml.rels", workbookRels()),
+            ("xl/styles.xml", XLSXWorkbook.stylesXML),
+        ]
+        for (path, text) in fixed {
+            let bytes = Data(text.utf8)
+            try archive.addEntry(with: path, type: .file, uncompressedSize: Int64(bytes.count),
+                                 modificationDate: XLSXWorkbook.entryDate, compressionMethod: .deflate) { position, size in
+                bytes.subdata(in: Int(position)..<(Int(position) + size))
+            }
+        }
+        for (i, sheet) in sheets.enumerated() {
+            let size = WorksheetStream.size(of: sheet)
+            let stream = WorksheetStream(sheet)
+            try archive.addEntry(with: "xl/worksheets/sheet\(i + 1).xml", type: .file, uncompressedSize: Int64(size),
+                                 modificationDate: XLSXWorkbook.entryDate, compressionMethod: .deflate,
+                                 bufferSize: XLSXWorkbook.streamChunkSize) { _, count in
+                stream.read(count)
+            }
+        }
     }
 
     func validate() throws(XLSXError) {
         for s in sheets {
             guard (1...XLSXWorkbook.maxSheetNameLength).contains(s.name.count),
                   !s.name.contains(where: { "[]:*?/\\".contains($0) }) else { throw .badSheetName(s.name) }
-            guard s.rows.count + 1 <= XLSXWorkbook.maxRows else { throw .tooManyRows(sheet: s.name, rows: s.rows.count + 1) }
-            let columns = max(s.header.count, s.rows.map(\.count).max() ?? 0)
-            guard columns <= XLSXWorkbook.maxColumns else { throw .tooManyColumns(sheet: s.name, columns: columns) }
+            guard s.rowCount + 1 <= XLSXWorkbook.maxRows else { throw .tooManyRows(sheet: s.name, rows: s.rowCount + 1) }
+            guard s.header.count <= XLSXWorkbook.maxColumns else { throw .tooManyColumns(sheet: s.name, columns: s.header.count) }
         }
     }
 
@@ -184,10 +216,10 @@ public struct XLSXWorkbook: Sendable {
         + "</styleSheet>"
 
     /// Header plus data: A1 to the last column of the last row.
-    func dataRange(_ sheet: Sheet) -> String {
-        let columns = max(1, sheet.header.count, sheet.rows.map(\.count).max() ?? 0)
-        return "A1:" + SpreadsheetXML.ref(row: sheet.rows.count, column: columns - 1)
+    static func dataRange(_ sheet: Sheet) -> String {
+        "A1:" + SpreadsheetXML.ref(row: sheet.rowCount, column: max(1, sheet.header.count) - 1)
     }
+    func dataRange(_ sheet: Sheet) -> String { XLSXWorkbook.dataRange(sheet) }
 
     static func absolute(_ range: String) -> String {
         range.split(separator: ":").map { part in
@@ -196,11 +228,74 @@ public struct XLSXWorkbook: Sendable {
         }.joined(separator: ":")
     }
 
-    // MARK: Worksheet (§18.3.1.99: sheetViews, cols, sheetData, autoFilter in this order)
-
+    /// The whole worksheet part as text (tests; writing streams it).
     func worksheetXML(_ sheet: Sheet) -> String {
+        let s = WorksheetStream(sheet)
+        var out: [UInt8] = []
+        while true {
+            let d = s.read(1 << 16)
+            if d.isEmpty { break }
+            out += d
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A worksheet part (§18.3.1.99: dimension, sheetViews, cols, sheetData, autoFilter in this order),
+/// rendered a row at a time as the ZIP writer asks for bytes.
+final class WorksheetStream {
+    let sheet: XLSXWorkbook.Sheet
+    /// -1: the part's head and header row; 0..<rowCount: data rows; rowCount: the tail; then done.
+    private var next = -1
+    private var pending: [UInt8] = []
+    private var start = 0
+
+    init(_ sheet: XLSXWorkbook.Sheet) { self.sheet = sheet }
+
+    /// The part's size in bytes: every row rendered once and counted.
+    static func size(of sheet: XLSXWorkbook.Sheet) -> Int {
+        let s = WorksheetStream(sheet)
+        var total = 0
+        while s.renderNext() {
+            total += s.pending.count
+            s.pending.removeAll(keepingCapacity: true)
+        }
+        return total
+    }
+
+    /// The next `count` bytes (fewer only at the end).
+    func read(_ count: Int) -> Data {
+        while pending.count - start < count, renderNext() {}
+        let n = min(count, pending.count - start)
+        let out = Data(pending[start..<(start + n)])
+        start += n
+        if start > 1 << 16, start * 2 > pending.count {
+            pending.removeFirst(start)
+            start = 0
+        }
+        return out
+    }
+
+    /// Appends the next piece to `pending`; false when the part is complete.
+    private func renderNext() -> Bool {
+        defer { next += 1 }
+        if next == -1 {
+            appendHead()
+        } else if next < sheet.rowCount {
+            appendRow(next + 1, sheet.cells(next), style: nil)
+        } else if next == sheet.rowCount {
+            pending += "</sheetData>".utf8
+            if sheet.frozenHeaderWithFilter { pending += "<autoFilter ref=\"\(XLSXWorkbook.dataRange(sheet))\"/>".utf8 }
+            pending += "</worksheet>".utf8
+        } else {
+            return false
+        }
+        return true
+    }
+
+    private func appendHead() {
         var s = XLSXWorkbook.xmlHeader + "<worksheet xmlns=\"\(XLSXWorkbook.mainNS)\" xmlns:r=\"\(XLSXWorkbook.relNS)\">"
-        s += "<dimension ref=\"\(dataRange(sheet))\"/>"
+        s += "<dimension ref=\"\(XLSXWorkbook.dataRange(sheet))\"/>"
         if sheet.frozenHeaderWithFilter {
             s += "<sheetViews><sheetView workbookViewId=\"0\">"
             s += "<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"
@@ -215,31 +310,49 @@ public struct XLSXWorkbook: Sendable {
             s += "</cols>"
         }
         s += "<sheetData>"
-        s += row(0, sheet.header.map { .text($0) }, style: .header)
-        for (i, cells) in sheet.rows.enumerated() { s += row(i + 1, cells, style: nil) }
-        s += "</sheetData>"
-        if sheet.frozenHeaderWithFilter { s += "<autoFilter ref=\"\(dataRange(sheet))\"/>" }
-        return s + "</worksheet>"
+        pending += s.utf8
+        appendRow(0, sheet.header.map { .text($0) }, style: .header)
     }
 
-    func row(_ index: Int, _ cells: [Cell], style: Style?) -> String {
-        var s = "<row r=\"\(index + 1)\">"
-        for (column, cell) in cells.enumerated() {
-            let r = SpreadsheetXML.ref(row: index, column: column)
-            let st = style.map { " s=\"\($0.rawValue)\"" } ?? ""
+    private func appendRow(_ index: Int, _ cells: [XLSXWorkbook.Cell], style: XLSXWorkbook.Style?) {
+        let rowNumber = String(index + 1)
+        pending += "<row r=\"".utf8
+        pending += rowNumber.utf8
+        pending += "\">".utf8
+        for (column, cell) in cells.prefix(sheet.header.count).enumerated() {
+            if case .empty = cell { continue }
+            pending += "<c r=\"".utf8
+            pending += SpreadsheetXML.columnName(column).utf8
+            pending += rowNumber.utf8
+            pending += "\"".utf8
             switch cell {
-            case .empty: continue
+            case .dateTime: pending += " s=\"\(XLSXWorkbook.Style.dateTime.rawValue)\"".utf8
+            case .date: pending += " s=\"\(XLSXWorkbook.Style.date.rawValue)\"".utf8
+            default: if let style { pending += " s=\"\(style.rawValue)\"".utf8 }
+            }
+            switch cell {
+            case .empty: break
             case .text(let text):
-                let cut = text.count > XLSXWorkbook.maxCellCharacters ? String(text.prefix(XLSXWorkbook.maxCellCharacters)) : text
-                s += "<c r=\"\(r)\"\(st) t=\"inlineStr\"><is><t xml:space=\"preserve\">\(SpreadsheetXML.escape(cut))</t></is></c>"
-            case .integer(let v): s += "<c r=\"\(r)\"\(st)><v>\(v)</v></c>"
-            case .number(let v):
-                guard v.isFinite else { continue }
-                s += "<c r=\"\(r)\"\(st)><v>\(v)</v></c>"
-            case .dateTime(let t): s += "<c r=\"\(r)\" s=\"\(Style.dateTime.rawValue)\"><v>\(SpreadsheetXML.serial(t))</v></c>"
-            case .date(let day): s += "<c r=\"\(r)\" s=\"\(Style.date.rawValue)\"><v>\(SpreadsheetXML.serial(day: day))</v></c>"
+                let cut = text.utf8.count > XLSXWorkbook.maxCellCharacters && text.count > XLSXWorkbook.maxCellCharacters
+                    ? String(text.prefix(XLSXWorkbook.maxCellCharacters)) : text
+                // Excel trims edge whitespace unless told to keep it (xml:space, XML 1.0 §2.10).
+                let edges = [cut.utf8.first, cut.utf8.last].compactMap { $0 }
+                let keep = edges.contains { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+                pending += (keep ? " t=\"inlineStr\"><is><t xml:space=\"preserve\">" : " t=\"inlineStr\"><is><t>").utf8
+                SpreadsheetXML.appendEscaped(cut, to: &pending)
+                pending += "</t></is></c>".utf8
+            case .integer(let v): appendValue(String(v))
+            case .number(let v): appendValue(v.isFinite ? String(v) : "0")
+            case .dateTime(let t): appendValue(String(SpreadsheetXML.serial(t)))
+            case .date(let day): appendValue(String(SpreadsheetXML.serial(day: day)))
             }
         }
-        return s + "</row>"
+        pending += "</row>".utf8
+    }
+
+    private func appendValue(_ v: String) {
+        pending += "><v>".utf8
+        pending += v.utf8
+        pending += "</v></c>".utf8
     }
 }
