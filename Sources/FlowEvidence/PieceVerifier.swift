@@ -213,23 +213,20 @@ extension PieceVerifier.Assembly {
         return (received == buffer.count, differs)
     }
 
+    /// Adds `new` to the sorted ranges in place, joining those it overlaps or touches.
     private mutating func merge(_ new: Range<Int>) {
-        var lo = new.lowerBound, hi = new.upperBound
-        var kept: [Range<Int>] = []
-        kept.reserveCapacity(ranges.count + 1)
-        var inserted = false
-        for r in ranges {
-            if r.upperBound < lo { kept.append(r); continue }
-            if r.lowerBound > hi {
-                if !inserted { kept.append(lo..<hi); inserted = true }
-                kept.append(r)
-                continue
-            }
-            lo = min(lo, r.lowerBound); hi = max(hi, r.upperBound)
+        var i = 0
+        while i < ranges.count, ranges[i].upperBound < new.lowerBound { i += 1 }
+        var lo = new.lowerBound, hi = new.upperBound, absorbed = 0
+        var j = i
+        while j < ranges.count, ranges[j].lowerBound <= hi {
+            lo = min(lo, ranges[j].lowerBound)
+            hi = max(hi, ranges[j].upperBound)
+            absorbed += ranges[j].count
+            j += 1
         }
-        if !inserted { kept.append(lo..<hi) }
-        ranges = kept
-        received = ranges.reduce(0) { $0 + $1.count }
+        ranges.replaceSubrange(i..<j, with: CollectionOfOne(lo..<hi))
+        received += (hi - lo) - absorbed
     }
 
     private static func copy(_ src: UnsafeRawBufferPointer, from: Int, to dst: UnsafeMutableRawBufferPointer, at: Int, count: Int) {

@@ -124,6 +124,28 @@ import TorscanTestSupport
         #expect(v.count(.conflictingDuplicate) == 0)
     }
 
+    @Test func completesExactlyWhenCoveredWhateverTheOrder() {
+        // Random blocks (seeded): the piece verifies on the block that covers its last missing byte, never before.
+        let bytes = TorrentFixtures.bytes("cover", 5_000)
+        let spec = PieceSpec(length: bytes.count, hashes: [.sha1(Self.sha1(bytes))])
+        var seed: UInt64 = 42
+        func rand(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int(seed >> 33) % n }
+        for round in 0..<20 {
+            var v = PieceVerifier<Int>()
+            var covered = [Bool](repeating: false, count: bytes.count)
+            var done = false
+            while !done {
+                let lo = rand(bytes.count), len = 1 + rand(700)
+                let hi = min(bytes.count, lo + len)
+                for k in lo..<hi { covered[k] = true }
+                let outcome = Array(bytes[lo..<hi]).withUnsafeBytes { v.add(sender: round, infoHash: Self.ih, piece: 0, begin: lo, block: $0, spec: spec) }
+                done = !covered.contains(false)
+                #expect(outcome == (done ? .verified(piece: 0) : .incomplete), "round \(round)")
+                if outcome != .incomplete && !done { return }
+            }
+        }
+    }
+
     @Test func conflictingDuplicateKeepsFirstCopy() {
         let bytes = TorrentFixtures.bytes("dup", 32_768)
         let spec = PieceSpec(length: bytes.count, hashes: [.sha1(Self.sha1(bytes))])

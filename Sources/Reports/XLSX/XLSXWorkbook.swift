@@ -321,6 +321,7 @@ final class WorksheetStream {
         pending += "\">".utf8
         for (column, cell) in cells.prefix(sheet.header.count).enumerated() {
             if case .empty = cell { continue }
+            if case .number(let v) = cell, !v.isFinite { continue }  // NaN and infinities have no cell value
             pending += "<c r=\"".utf8
             pending += SpreadsheetXML.columnName(column).utf8
             pending += rowNumber.utf8
@@ -342,7 +343,7 @@ final class WorksheetStream {
                 SpreadsheetXML.appendEscaped(cut, to: &pending)
                 pending += "</t></is></c>".utf8
             case .integer(let v): appendValue(String(v))
-            case .number(let v): appendValue(v.isFinite ? String(v) : "0")
+            case .number(let v): appendValue(String(v))
             case .dateTime(let t): appendValue(String(SpreadsheetXML.serial(t)))
             case .date(let day): appendValue(String(SpreadsheetXML.serial(day: day)))
             }
