@@ -62,16 +62,20 @@ public struct RunManifest: Sendable, Equatable {
         outputs.append(try OutputRecord(role: role, path: path))
     }
 
-    public func json(fractionDigits: Int = 6) -> JSONValue {
+    /// The manifest as JSON. A report that embeds it (the JSON evidence report) leaves the run times out
+    /// (`includeRunTimes: false`) so that it stays byte-identical between runs.
+    public func json(includeRunTimes: Bool = true, fractionDigits: Int = 6) -> JSONValue {
         func time(_ t: Timestamp?) -> JSONValue { .optional(t?.rfc3339(fractionDigits: fractionDigits)) }
-        return .object([
+        var pairs: [(String, JSONValue)] = [
             ("torscan", .object([
                 ("version", .string(torscanVersion)),
                 ("git_commit", .string(gitCommit)),
                 ("classifier_version", .string(classifierVersion)),
             ])),
             ("options", .array(options.map { .string($0) })),
-            ("run", .object([("started", time(started)), ("ended", time(ended))])),
+        ]
+        if includeRunTimes { pairs.append(("run", .object([("started", time(started)), ("ended", time(ended))]))) }
+        pairs += [
             ("inputs", .array(inputs.map { i in
                 .object([
                     ("path", .string(i.path)), ("size", .int(i.size)), ("sha256", .string(i.sha256)),
@@ -81,7 +85,8 @@ public struct RunManifest: Sendable, Equatable {
             ("outputs", .array(outputs.map { o in
                 .object([("role", .string(o.role)), ("path", .string(o.path)), ("size", .int(o.size)), ("sha256", .string(o.sha256))])
             })),
-        ])
+        ]
+        return .object(pairs)
     }
 
     /// Key/value rows for the workbook's manifest sheet. The run's start and end are left out unless asked

@@ -58,6 +58,12 @@ import Crypto
         """)
     }
 
+    @Test func embeddedJSONLeavesOutRunTimes() {
+        let json = Self.manifest().json(includeRunTimes: false).serialized()
+        #expect(!json.contains("\"run\"") && !json.contains("2026-01-01"))
+        #expect(json.contains("\"inputs\":[{\"path\":\"a b.pcap\""))
+    }
+
     @Test func workbookRowsLeaveOutRunTimes() {
         let rows = Self.manifest().keyValueRows()
         #expect(rows.map(\.0) == ["torscan_version", "git_commit", "classifier_version", "options",
