@@ -25,7 +25,7 @@ let package = Package(
 
         .target(name: "WireBytes"),
         .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "PcapFilter", dependencies: ["CPcap"]),
+        .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
         .target(name: "PacketDecode", dependencies: ["WireBytes"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),
         .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
         .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
-        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport"]),
+        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FlowEvidenceTests", dependencies: ["FlowEvidence", "TorscanCore", "TorscanTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TorscanCore", "Reports", "TorscanTestSupport"]),
     ]
