@@ -5,6 +5,7 @@ import Testing
 import WireBytes
 import BitTorrentClassifier
 import Crypto
+import FlowEvidence
 
 @Suite struct RunManifestTests {
     static func tempFile(_ content: String) throws -> String {
@@ -73,6 +74,16 @@ import Crypto
         #expect(rows[8].1 == "")
         let timed = Self.manifest().keyValueRows(includeRunTimes: true)
         #expect(timed.contains { $0 == ("run_started", "2026-01-01T00:00:00.000000Z") })
+    }
+
+    @Test func torrentJSON() throws {
+        // A one-file v1 torrent built here; its infohash is SHA-1 of the info dictionary bytes.
+        let info = "d6:lengthi5e4:name5:a.txt12:piece lengthi16384e6:pieces20:\(String(repeating: "x", count: 20))e"
+        var catalog = TorrentCatalog()
+        try catalog.add(bencoded: Array("d4:info\(info)e".utf8), source: "a.torrent")
+        let json = try #require(catalog.entries.first).json().serialized()
+        let v1 = Insecure.SHA1.hash(data: Data(info.utf8)).map { String(format: "%02x", $0) }.joined()
+        #expect(json == "{\"name\":\"a.txt\",\"total_size\":5,\"piece_length\":16384,\"pieces\":1,\"version\":\"v1\",\"infohash_v1\":\"\(v1)\",\"infohash_v2\":null,\"files\":[{\"path\":\"a.txt\",\"length\":5}],\"source\":\"a.torrent\"}")
     }
 
     @Test func shellQuoting() {
