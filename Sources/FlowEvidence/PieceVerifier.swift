@@ -153,6 +153,11 @@ public struct PieceVerifier<Sender: Hashable & Sendable>: Sendable {
         inFlight[key] = Assembly(buffer: [UInt8](repeating: 0, count: length), serial: nextSerial)
         order.append((key, nextSerial))
         nextSerial += 1
+        // Completed pieces leave stale entries behind a stuck oldest one: drop them before they pile up.
+        if order.count - orderHead > 2 * inFlight.count + 64 {
+            order = order[orderHead...].filter { inFlight[$0.0]?.serial == $0.1 }
+            orderHead = 0
+        }
         perSender[key.sender, default: 0] += 1
         heldBytes += length
         return true

@@ -225,6 +225,19 @@ import TorscanTestSupport
         #expect(v.count(.evictedSenderLimit) == 2 && v.piecesInFlight == 3)
     }
 
+    @Test func bookkeepingStaysBoundedBehindAStuckPiece() {
+        // Piece 0 never completes; 10,000 others complete behind it: the start-order list must not keep them.
+        var v = PieceVerifier<Int>()
+        let b = [UInt8](repeating: 1, count: 8)
+        let spec = PieceSpec(length: 8, hashes: [.sha1(Self.sha1(b))])
+        _ = b.withUnsafeBytes { v.add(sender: 1, infoHash: Self.ih, piece: 0, begin: 0, block: UnsafeRawBufferPointer(rebasing: $0[0..<4]), spec: spec) }
+        for piece in 1...10_000 {
+            #expect(b.withUnsafeBytes { v.add(sender: 1, infoHash: Self.ih, piece: piece, begin: 0, block: $0, spec: spec) } == .verified(piece: piece))
+        }
+        #expect(v.piecesInFlight == 1 && v.verifiedCount == 10_000)
+        #expect(v.order.count - v.orderHead <= 2 * v.piecesInFlight + 64)
+    }
+
     @Test func staysUnderTheMemoryLimit() {
         var limits = PieceVerifierLimits()
         limits.maxTotalBytes = 1_000
