@@ -65,6 +65,32 @@ import TorscanTestSupport
         #expect(catalog.entries.count == 1 && catalog.entries[0].source == "ut_metadata")
     }
 
+    /// Every prefix of a real .torrent (SampleCaptures/tcp-http-tracker, made by the samples lab) is
+    /// rejected without a trap, and single-byte corruptions either load or are rejected; whatever loads
+    /// answers pieceSpec for every index without a trap.
+    @Test func truncatedAndCorruptedTorrents() throws {
+        let url = TestPaths.sampleCaptures.appendingPathComponent("tcp-http-tracker/alpha.bin.torrent")
+        let bytes = [UInt8](try Data(contentsOf: url))
+        var whole = TorrentCatalog()
+        try whole.add(bencoded: bytes, source: "alpha")
+        let e = try #require(whole.entries.first)
+        #expect(e.infoHashV1?.hex == "ec75cc6e5031b8d3604d21136a2d47600c4cc2f9")  // truth.json, and libtorrent
+        #expect(e.pieceCount == 16 && e.totalLength == 262_144 && e.pieceSpec(15)?.length == 16_384)
+        for n in 0..<bytes.count {
+            var c = TorrentCatalog()
+            #expect(throws: TorrentCatalog.LoadError.self) { try c.add(bencoded: Array(bytes[0..<n]), source: "prefix") }
+        }
+        for i in stride(from: 0, to: bytes.count, by: 3) {
+            for flip: UInt8 in [0x01, 0x80] {
+                var damaged = bytes
+                damaged[i] ^= flip
+                var c = TorrentCatalog()
+                guard (try? c.add(bencoded: damaged, source: "flip")) != nil, let d = c.entries.first else { continue }
+                for k in -1...(d.pieceCount + 1) { _ = d.pieceSpec(k) }
+            }
+        }
+    }
+
     @Test func reportsUnreadableAndInvalidFiles() {
         let catalog = TorrentCatalog(paths: ["/nonexistent/x.torrent"])
         #expect(catalog.entries.isEmpty)
