@@ -55,6 +55,15 @@ import TorscanTestSupport
         let b = try EvidenceWorkbook.workbook(rows: Self.rows, captures: Self.captures, perDay: true, manifest: Self.manifest).data()
         #expect(a == b)
         #expect(a.starts(with: [0x50, 0x4B, 0x03, 0x04]))  // a ZIP local file header
+        // Streamed to a file, twice: the same bytes again.
+        let dir = try Python.temporaryDirectory("torscan-xlsx-det")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for name in ["1.xlsx", "2.xlsx"] {
+            let path = dir.appendingPathComponent(name).path
+            try EvidenceWorkbook.write(rows: Self.rows, captures: Self.captures, perDay: true, manifest: Self.manifest, to: path)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == a)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() == ["1.xlsx", "2.xlsx"])  // no temporary left
     }
 
     @Test func worksheetLayout() {
