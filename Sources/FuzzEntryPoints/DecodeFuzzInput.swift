@@ -25,7 +25,8 @@ public func decodeFuzzInput(_ bytes: UnsafeRawBufferPointer) -> Int {
     var cursor = ByteCursor(bytes, offset: 1)
     var frames = 0
     while !cursor.isAtEnd {
-        let declared = Int(cursor.u16be() ?? 0)
+        // A lone trailing byte has no length field: it is a 1-byte frame (every pass must consume bytes).
+        let declared = cursor.u16be().map(Int.init) ?? cursor.remaining
         let frame = cursor.take(declared) ?? cursor.take(cursor.remaining)!
         let p = decoder.decode(frame, linkType: linkType, timestamp: Timestamp(seconds: Int64(frames) * 7, nanos: 0))
         checkInvariants(p, frame: frame)

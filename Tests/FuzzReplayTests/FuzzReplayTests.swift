@@ -36,5 +36,9 @@ import TorscanTestSupport
         let input: [UInt8] = [0, 0, 3, 1, 2, 3, 0xff, 0xff, 9, 9]
         #expect(input.withUnsafeBytes { decodeFuzzInput($0) } == 2)
         #expect([UInt8]().withUnsafeBytes { decodeFuzzInput($0) } == 0)
+        // Found by the first fuzz run: a single byte after the selector has no room for a length field and used
+        // to loop forever in the harness (the decoder itself was fine).
+        #expect([UInt8]([5, 0x45]).withUnsafeBytes { decodeFuzzInput($0) } == 1)
+        #expect([UInt8]([0, 0, 1, 7, 9]).withUnsafeBytes { decodeFuzzInput($0) } == 2)
     }
 }
