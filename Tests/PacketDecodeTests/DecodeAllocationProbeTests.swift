@@ -1,7 +1,6 @@
-// Probe for Scripts/decode-alloc-check.sh, which runs this one test under valgrind with
-// TORSCAN_DECODE_FRAMES=1000 and =100000 and compares the process's total malloc calls: zero
-// allocations per packet on the non-fragment path means equal totals. Without the variable it
-// decodes a few thousand frames and checks the results stay right (a plain test).
+// One decoder reused for thousands of frames (the pipeline's pattern) keeps giving the same answers.
+// The allocation proof itself is Scripts/decode-alloc-check.sh (valgrind malloc counts for 1k vs 100k frames);
+// TORSCAN_DECODE_FRAMES sets the frame count here.
 import Foundation
 import Testing
 import PacketDecode
