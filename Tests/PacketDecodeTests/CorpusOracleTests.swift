@@ -74,7 +74,7 @@ import WireBytes
         var unknownLinkType = 0
         for file in Self.captures() where only.map({ file.path.contains($0) }) ?? true {
             guard let data = try? Data(contentsOf: file) else { continue }
-            let name = file.path.replacingOccurrences(of: CaptureFixture.corpus!.path + "/", with: "")
+            let name = file.pathComponents.suffix(2).joined(separator: "/")   // e.g. formats/raw_ip.pcap
             let rows = Self.tsharkRows(file)
             var d = PacketDecoder()
             for f in CaptureFixture.frames(of: [UInt8](data)) {
