@@ -25,7 +25,7 @@ let package = Package(
 
         .target(name: "WireBytes"),
         .target(name: "CaptureFile", dependencies: ["WireBytes", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "PcapFilter", dependencies: ["CPcap"]),
+        .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
         .target(name: "PacketDecode", dependencies: ["WireBytes"]),
         .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
@@ -40,7 +40,7 @@ let package = Package(
         .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzEntryPoints", "TorscanTestSupport"]),
         .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
-        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport"]),
+        .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FlowEvidenceTests", dependencies: ["FlowEvidence", "TorscanCore", "TorscanTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["TorscanCore", "Reports", "TorscanTestSupport"]),
     ]

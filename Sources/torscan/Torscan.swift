@@ -8,6 +8,6 @@ struct Torscan: ParsableCommand {
         commandName: "torscan",
         abstract: "Find BitTorrent in pcap/pcapng captures and report evidence by IP address and infohash.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [InfoCommand.self]
     )
 }

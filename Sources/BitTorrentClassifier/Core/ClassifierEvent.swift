@@ -27,7 +27,12 @@ public enum ClassifierEvent {
     case pieceBytes(index: UInt32, offset: UInt32, bytes: UnsafeRawBufferPointer)  // its payload, streamed
     case extendedHandshake(ExtendedHandshake)
     case metadataPiece(piece: Int, totalSize: Int, bytes: UnsafeRawBufferPointer)  // ut_metadata data (BEP 9)
+    case metadataRequest(piece: Int)                      // ut_metadata request (BEP 9): the sender fetches the info dict
+    case metadataReject(piece: Int)                       // ut_metadata reject (BEP 9)
     case pex(added: [PeerEndpoint], dropped: [PeerEndpoint])  // ut_pex (BEP 11)
+    /// A complete BEP 10 extended message (peer wire id 20): `extendedID` is its first payload byte
+    /// (0 = extended handshake), `payload` the bencoded rest. The bencode half parses it.
+    case extendedMessage(extendedID: UInt8, payload: UnsafeRawBufferPointer)
 
     // Datagram protocols.
     case dht(DHTMessage)                  // BEP 5
@@ -58,6 +63,8 @@ public struct PeerWireHandshake: Hashable, Sendable {
     public var supportsDHT: Bool { reserved & 0x01 != 0 }
     /// BEP 6: reserved[7] & 0x04.
     public var supportsFast: Bool { reserved & 0x04 != 0 }
+    /// BEP 52: reserved[7] & 0x10 (the peer speaks v2; the infohash may be a truncated SHA-256).
+    public var supportsV2: Bool { reserved & 0x10 != 0 }
 }
 
 public struct ExtendedHandshake: Hashable, Sendable {
@@ -66,9 +73,11 @@ public struct ExtendedHandshake: Hashable, Sendable {
     public var metadataSize: Int?       // `metadata_size`
     public var yourIP: [UInt8]?         // `yourip`, 4 or 16 bytes
     public var messageIDs: [String: Int]  // `m`
-    public init(client: String? = nil, listenPort: UInt16? = nil, metadataSize: Int? = nil, yourIP: [UInt8]? = nil, messageIDs: [String: Int] = [:]) {
+    public var requestQueue: Int?       // `reqq`
+    public init(client: String? = nil, listenPort: UInt16? = nil, metadataSize: Int? = nil, yourIP: [UInt8]? = nil, messageIDs: [String: Int] = [:],
+                requestQueue: Int? = nil) {
         self.client = client; self.listenPort = listenPort; self.metadataSize = metadataSize
-        self.yourIP = yourIP; self.messageIDs = messageIDs
+        self.yourIP = yourIP; self.messageIDs = messageIDs; self.requestQueue = requestQueue
     }
 }
 
@@ -87,12 +96,15 @@ public struct DHTMessage: Hashable, Sendable {
     public var hasToken: Bool
     public var clientVersion: [UInt8]?  // top-level `v`
     public var peersReturned: Int       // response `values` count
+    public var errorCode: Int?          // error `e` list, first element (BEP 5: 201 generic ... 204 method unknown)
+    public var samplesReturned: Int     // BEP 51 sample_infohashes response `samples` count (20 bytes each)
     public init(kind: Kind, method: String? = nil, transactionID: [UInt8] = [], nodeID: [UInt8]? = nil, infoHash: InfoHash? = nil,
                 target: [UInt8]? = nil, port: UInt16? = nil, impliedPort: Bool = false, hasToken: Bool = false,
-                clientVersion: [UInt8]? = nil, peersReturned: Int = 0) {
+                clientVersion: [UInt8]? = nil, peersReturned: Int = 0, errorCode: Int? = nil, samplesReturned: Int = 0) {
         self.kind = kind; self.method = method; self.transactionID = transactionID; self.nodeID = nodeID
         self.infoHash = infoHash; self.target = target; self.port = port; self.impliedPort = impliedPort
         self.hasToken = hasToken; self.clientVersion = clientVersion; self.peersReturned = peersReturned
+        self.errorCode = errorCode; self.samplesReturned = samplesReturned
     }
 }
 
@@ -162,8 +174,13 @@ public enum ClassifierAnomaly: String, Sendable, CaseIterable {
     case extensionBadBencode = "extension_bad_bencode"
     case metadataBadPiece = "metadata_bad_piece"
     case dhtBadBencode = "dht_bad_bencode"
+    case dhtBadMessage = "dht_bad_message"               // bencoded, claims KRPC (`y`), breaks BEP 5 (no id, bad `e`)
     case utpBadHeader = "utp_bad_header"
     case udpTrackerBadLength = "udp_tracker_bad_length"
     case httpTrackerBadInfoHash = "http_tracker_bad_info_hash"
+    case httpTrackerBadResponse = "http_tracker_bad_response"  // tracker answer whose `peers`/`peers6` string is not whole entries
     case lsdBadInfoHash = "lsd_bad_info_hash"
+    case peerWireLostSync = "peer_wire_lost_sync"
+    case peerWireExtendedTooLarge = "peer_wire_extended_too_large"
+    case utpReorderOverflow = "utp_reorder_overflow"
 }

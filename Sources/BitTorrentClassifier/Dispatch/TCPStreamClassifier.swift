@@ -1,0 +1,116 @@
+// One direction of a TCP flow: decides which BitTorrent protocol it carries and keeps parsing it.
+// Peer wire (BEP 3, https://www.bittorrent.org/beps/bep_0003.html) from a handshake, or from a
+// run of messages when the handshake was not captured (PeerWireMidstreamRecognizer).
+import WireBytes
+
+public enum StreamState: Equatable, Sendable {
+    case undecided
+    case peerWire
+    case httpTracker
+    case other
+}
+
+public struct TCPStreamClassifier {
+    /// Bytes an undecided stream may take (mid-stream recognition needs a few messages, and a
+    /// 16 KiB piece each) before it is declared `.other`.
+    public static let maxUndecidedBytes = 256 * 1024
+    /// Bytes spent looking for framing again after a gap or a broken message.
+    public static let maxResyncBytes = 256 * 1024
+
+    public private(set) var state: StreamState = .undecided
+    private var wire = PeerWireStream()
+    private var recognizer: PeerWireMidstreamRecognizer?
+    private var started = false
+    private var probeBytes = 0
+    private var gaveUp = false
+
+    public init() {}
+
+    public var wantsBytes: Bool { state != .other && !gaveUp }
+
+    /// The peer wire handshake of this direction, if seen.
+    public var handshake: PeerWireHandshake? { wire.handshake }
+
+    public mutating func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
+        guard wantsBytes, bytes.count > 0 else { return }
+        if !started {
+            started = true
+            if bytes[0] != 0x13 {
+                // HTTP tracker probing (BEP 3/23) goes here when the bencode branch lands:
+                // a stream starting with "GET " is handed to the HTTP tracker detector.
+                wire = PeerWireStream(expectHandshake: false)
+                recognizer = PeerWireMidstreamRecognizer()
+            }
+        }
+        if recognizer != nil {
+            feedRecognizer(bytes, sink: &sink)
+            return
+        }
+        let used = wire.consume(bytes, sink: &sink)
+        switch wire.phase {
+        case .messages:
+            state = .peerWire
+        case .handshake:
+            break
+        case .failed where wire.handshake == nil:
+            state = .other  // not a handshake after all
+        case .failed, .lostSync:
+            startResync()
+            feedRecognizer(bytes.slice(used, bytes.count - used), sink: &sink)
+        }
+    }
+
+    public mutating func gap(_ byteCount: Int) {
+        guard wantsBytes, byteCount > 0 else { return }
+        if recognizer != nil {
+            recognizer = PeerWireMidstreamRecognizer(afterGap: state == .peerWire)  // the tentative run is broken
+            return
+        }
+        if !started { started = true; wire = PeerWireStream(expectHandshake: false); recognizer = PeerWireMidstreamRecognizer(); return }
+        wire.gap(byteCount)
+        if wire.phase == .lostSync || wire.phase == .failed {
+            if wire.handshake != nil || state == .peerWire { startResync() } else { state = .other }
+        }
+    }
+
+    /// Offset of "\u{13}BitTorrent protocol" inside this buffer (not across calls), if any.
+    static func handshakeOffset(in b: UnsafeRawBufferPointer) -> Int? {
+        var k = 0
+        while k + 20 <= b.count {
+            if b[k] == 0x13, b.matches("\u{13}BitTorrent protocol", at: k) { return k }
+            k += 1
+        }
+        return nil
+    }
+
+    private mutating func startResync() {
+        recognizer = PeerWireMidstreamRecognizer(afterGap: true)
+        probeBytes = 0
+    }
+
+    private mutating func feedRecognizer<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
+        guard var r = recognizer else { return }
+        if state == .undecided, let k = Self.handshakeOffset(in: bytes) {
+            // A handshake after a preamble: message stream encryption that negotiated plaintext
+            // (bittorrent_tcp_miss.pcapng), or a proxy exchange. The 20-byte literal is specific enough.
+            recognizer = nil
+            wire = PeerWireStream()
+            consume(bytes.slice(k, bytes.count - k), sink: &sink)
+            return
+        }
+        r.consume(bytes)
+        if r.verdict == .peerWire {
+            r.replay(into: &sink)
+            wire = r.stream
+            recognizer = nil
+            state = .peerWire
+            return
+        }
+        recognizer = r
+        probeBytes += bytes.count
+        let limit = state == .peerWire ? Self.maxResyncBytes : Self.maxUndecidedBytes
+        if probeBytes > limit {
+            if state == .undecided { state = .other } else { gaveUp = true }
+        }
+    }
+}

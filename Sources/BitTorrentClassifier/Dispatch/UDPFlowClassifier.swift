@@ -1,0 +1,90 @@
+// One UDP flow (both directions): uTP (BEP 29), UDP tracker (BEP 15), LSD (BEP 14); DHT (BEP 5)
+// joins when the bencode branch lands. Each detector lives in its own file; this one decides
+// which of them owns the flow and stops probing after a budget.
+import WireBytes
+
+public enum UDPFlowLabel: Equatable, Sendable {
+    case undecided, utp, dht, udpTracker, lsd, other
+}
+
+public struct UDPFlowClassifier {
+    /// Datagrams probed before an unrecognised flow is `.other` (nDPI gives up after a similar count;
+    /// a uTP connection confirms within its first 2-4 packets, a tracker on its first request).
+    public static let maxProbeDatagrams = 16
+    /// Transaction ids of tracker requests remembered to match responses.
+    public static let maxPendingTransactions = 8
+
+    public private(set) var label: UDPFlowLabel = .undecided
+    /// Set by the flow layer for IPv6 flows (UDP tracker peer lists use 18-byte entries then).
+    public var isIPv6 = false
+    private var probed = 0
+    private var utp = UTPConnection()
+    private var utpPossible = true
+    private var pendingTransactions: [UInt32] = []
+
+    public init() {}
+
+    public mutating func consume<S: ClassifierSink>(_ datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
+        switch label {
+        case .utp:
+            if let h = UTPHeader.parse(datagram) { utp.receive(h, datagram: datagram, fromInitiator: fromInitiator, sink: &sink) }
+        case .udpTracker:
+            tracker(datagram, sink: &sink)
+        case .lsd:
+            lsd(datagram, sink: &sink)
+        case .dht, .other:
+            return
+        case .undecided:
+            probe(datagram, fromInitiator: fromInitiator, sink: &sink)
+        }
+    }
+
+    private mutating func probe<S: ClassifierSink>(_ d: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
+        probed += 1
+        if let m = UDPTracker.parseRequest(d), m.action != .scrapeRequest {
+            label = .udpTracker
+            remember(m.transactionID)
+            sink.receive(.udpTracker(m))
+            return
+        }
+        switch LocalServiceDiscovery.parse(d) {
+        case .match(let a): label = .lsd; sink.receive(.lsd(a)); return
+        case .malformed(let anomaly): label = .lsd; sink.receive(.malformed(anomaly)); return
+        case .noMatch: break
+        }
+        // DHT probing (BEP 5) goes here when the bencode branch lands.
+        if utpPossible, let h = UTPHeader.parse(d) {
+            utp.receive(h, datagram: d, fromInitiator: fromInitiator, sink: &sink)
+            switch utp.status {
+            case .confirmed: label = .utp; return
+            case .rejected: utpPossible = false
+            case .probing: break
+            }
+        }
+        if probed >= Self.maxProbeDatagrams { label = .other }
+    }
+
+    private mutating func tracker<S: ClassifierSink>(_ d: UnsafeRawBufferPointer, sink: inout S) {
+        if let m = UDPTracker.parseRequest(d) {
+            remember(m.transactionID)
+            sink.receive(.udpTracker(m))
+        } else if let m = UDPTracker.parseResponse(d, ipv6: isIPv6), pendingTransactions.contains(m.transactionID) {
+            sink.receive(.udpTracker(m))
+        } else if d.count >= 8 {
+            sink.receive(.malformed(.udpTrackerBadLength))
+        }
+    }
+
+    private mutating func lsd<S: ClassifierSink>(_ d: UnsafeRawBufferPointer, sink: inout S) {
+        switch LocalServiceDiscovery.parse(d) {
+        case .match(let a): sink.receive(.lsd(a))
+        case .malformed(let anomaly): sink.receive(.malformed(anomaly))
+        case .noMatch: break
+        }
+    }
+
+    private mutating func remember(_ tx: UInt32) {
+        if pendingTransactions.count >= Self.maxPendingTransactions { pendingTransactions.removeFirst() }
+        pendingTransactions.append(tx)
+    }
+}

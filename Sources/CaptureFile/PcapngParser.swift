@@ -1,0 +1,261 @@
+// pcapng reader.
+// Spec: draft-ietf-opsawg-pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-02.html).
+// Blocks: type u32, total length u32, body, total length u32 again; each section (SHB) declares its
+// byte order. Packets come from EPB (§4.3), SPB (§4.4, interface 0, no timestamp) and the obsolete
+// Packet Block (Appendix A); IDBs (§4.2) give link type, snap length, if_tsresol and if_tsoffset.
+// NRB, ISB, DSB, custom and unknown blocks are skipped. Damaged framing: resynchronise on the next
+// block with a known type whose trailing length matches.
+import WireBytes
+
+struct PcapngParser: RecordParser {
+    static let shbType: UInt32 = 0x0A0D_0D0A
+    static let minBlockLength = 12
+    /// Block types used to recognise a block when resynchronising (§10.1 registry).
+    static let knownTypes: Set<UInt32> = [1, 2, 3, 4, 5, 6, 9, 10, 0xBAD, 0x4000_0BAD, shbType]
+
+    /// Timestamp conversion of one interface: units per second and how a fraction becomes ns.
+    struct Clock {
+        var unitsPerSecond: UInt64 = 1_000_000
+        var binaryShift = -1          // >= 0 for 2^-n resolutions
+        var offsetSeconds: Int64 = 0
+
+        init() {}
+        init(_ r: TimestampResolution, offset: Int64) {
+            offsetSeconds = offset
+            switch r {
+            case .decimal(let n): var u: UInt64 = 1; for _ in 0..<n { u &*= 10 }; unitsPerSecond = u
+            case .binary(let n): unitsPerSecond = 1 << UInt64(n); binaryShift = n
+            }
+        }
+
+        /// Nanoseconds since the epoch, nil on overflow (beyond year 2262).
+        @inline(__always) func nanoseconds(_ t: UInt64) -> Int64? {
+            let (sec, frac) = t.quotientAndRemainder(dividingBy: unitsPerSecond)
+            let fracNs: UInt64
+            if binaryShift >= 0 {
+                let p = frac.multipliedFullWidth(by: 1_000_000_000)
+                // (frac * 10^9) >> n on the 128-bit product; n == 0 means whole seconds (frac is 0).
+                fracNs = binaryShift == 0 ? 0 : (p.low >> UInt64(binaryShift)) | (p.high << UInt64(64 - binaryShift))
+            } else if unitsPerSecond <= 1_000_000_000 {
+                fracNs = frac &* (1_000_000_000 / unitsPerSecond)
+            } else {
+                fracNs = frac / (unitsPerSecond / 1_000_000_000)
+            }
+            guard sec <= UInt64(Int.max), let s = Int(sec) +? Int(offsetSeconds),
+                  let ns = s *? 1_000_000_000, let total = ns +? Int(fracNs) else { return nil }
+            return Int64(total)
+        }
+    }
+
+    var sawSection = false
+    var bigEndian = false
+    var section = -1
+    var mixedByteOrder = false
+    var firstBigEndian = false
+    /// Every interface in file order; `sectionInterfaces` maps this section's ids to indices here.
+    var interfaces: [CaptureInterface] = []
+    var clocks: [Clock] = []
+    var sectionInterfaces: [Int] = []
+    var resyncing = false
+
+    mutating func parse(_ buf: UnsafeRawBufferPointer, base: Int, atEOF: Bool, state: inout ReadState,
+                        body: (CaptureRecord) -> Bool) -> ParseStep {
+        var pos = 0
+        while true {
+            if resyncing {
+                switch resync(buf, from: pos, atEOF: atEOF) {
+                case .found(let q):
+                    state.note(.garbageBytes, q - pos); state.note(.resynchronised)
+                    pos = q; resyncing = false
+                case .needMore(let q, let n):
+                    state.note(.garbageBytes, q - pos)
+                    return ParseStep(consumed: q, need: n, stop: false)
+                case .exhausted:
+                    state.note(.garbageBytes, buf.count - pos)
+                    return ParseStep(consumed: buf.count, need: 0, stop: false)
+                }
+            }
+            let remaining = buf.count - pos
+            if remaining == 0 { return ParseStep(consumed: pos, need: 0, stop: false) }
+            guard remaining >= Self.minBlockLength else {
+                if !atEOF { return ParseStep(consumed: pos, need: Self.minBlockLength, stop: false) }
+                state.damage(sawSection ? .truncatedRecord : .truncatedFileHeader, at: base + pos,
+                             "\(remaining) of \(Self.minBlockLength) block header bytes")
+                return ParseStep(consumed: buf.count, need: 0, stop: false)
+            }
+            let isSHB = buf.u32le(at: pos) == Self.shbType
+            var be = bigEndian
+            if isSHB {
+                switch buf.u32le(at: pos + 8)! {
+                case 0x1A2B_3C4D: be = false
+                case 0x4D3C_2B1A: be = true
+                default:
+                    state.damage(.badByteOrderMagic, at: base + pos, "section header byte-order magic is wrong; resynchronising")
+                    resyncing = true; state.note(.garbageBytes); pos += 1; continue
+                }
+            } else if !sawSection {
+                state.damage(.truncatedFileHeader, at: base + pos, "no section header block; resynchronising")
+                resyncing = true; state.note(.garbageBytes); pos += 1; continue
+            }
+            let type = buf.u32(at: pos, bigEndian: be)!
+            let length = Int(buf.u32(at: pos + 4, bigEndian: be)!)
+            guard length >= Self.minBlockLength, length % 4 == 0, length <= CaptureLimits.maxBlockLength else {
+                state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) length \(length); resynchronising")
+                resyncing = true; state.note(.garbageBytes); pos += 1; continue
+            }
+            guard length <= remaining else {
+                if !atEOF { return ParseStep(consumed: pos, need: length, stop: false) }
+                state.damage(isSHB && !sawSection ? .truncatedFileHeader : .truncatedRecord, at: base + pos,
+                             "block type 0x\(String(type, radix: 16)) needs \(length) bytes, \(remaining) present")
+                return ParseStep(consumed: buf.count, need: 0, stop: false)
+            }
+            guard Int(buf.u32(at: pos + length - 4, bigEndian: be)!) == length else {
+                state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) trailing length differs from \(length); resynchronising")
+                resyncing = true; state.note(.garbageBytes); pos += 1; continue
+            }
+            let block = buf.slice(pos, length)
+            let blockOffset = base + pos
+            pos += length
+            switch type {
+            case 6, 2, 3:
+                if !packet(type: type, block, offset: blockOffset, state: &state, body: body) {
+                    return ParseStep(consumed: pos, need: 0, stop: true)
+                }
+            case 1: interface(block, offset: blockOffset, state: &state)
+            case Self.shbType: startSection(block, bigEndian: be, offset: blockOffset, state: &state)
+            default: break  // NRB, ISB, DSB, custom, unknown: skipped whole (§3.1)
+            }
+        }
+    }
+
+    mutating func startSection(_ block: UnsafeRawBufferPointer, bigEndian be: Bool, offset: Int, state: inout ReadState) {
+        // Fixed part: byte-order magic, major, minor, section length (§4.1): block length >= 28.
+        if block.count < 28 { state.damage(.badBlockLength, at: offset, "section header block shorter than 28 bytes") }
+        if !sawSection { firstBigEndian = be } else if be != firstBigEndian { mixedByteOrder = true }
+        sawSection = true
+        bigEndian = be
+        section += 1
+        sectionInterfaces.removeAll(keepingCapacity: true)
+    }
+
+    mutating func interface(_ block: UnsafeRawBufferPointer, offset: Int, state: inout ReadState) {
+        guard block.count >= 20 else {
+            state.damage(.badBlockLength, at: offset, "interface description block shorter than 20 bytes")
+            return
+        }
+        let be = bigEndian
+        var iface = CaptureInterface(linkType: LinkType(UInt32(block.u16(at: 8, bigEndian: be)!)),
+                                     snapLength: Int(block.u32(at: 12, bigEndian: be)!),
+                                     resolution: .microseconds, timestampOffsetSeconds: 0, section: section)
+        // Options (§3.5): code u16, length u16, value padded to 4; opt_endofopt (0) ends them.
+        var o = 16
+        let end = block.count - 4
+        while o + 4 <= end {
+            let code = block.u16(at: o, bigEndian: be)!
+            let len = Int(block.u16(at: o + 2, bigEndian: be)!)
+            if code == 0 { break }
+            // The value must fit before the trailing length; its padding may be missing at the end.
+            guard o + 4 + len <= end, let padded = paddedTo4(len) else { break }
+            if code == 9, len >= 1, let v = block.u8(at: o + 4) {            // if_tsresol
+                let n = Int(v & 0x7F)
+                if v & 0x80 == 0 {
+                    if n <= 19 { iface.resolution = .decimal(n) } else { state.note(.badTimestampResolution) }
+                } else {
+                    if n <= 63 { iface.resolution = .binary(n) } else { state.note(.badTimestampResolution) }
+                }
+            } else if code == 14, len == 8 {                                  // if_tsoffset
+                let v = be ? block.u64be(at: o + 4)! : block.u64le(at: o + 4)!
+                iface.timestampOffsetSeconds = Int64(bitPattern: v)
+            }
+            o += 4 + padded
+        }
+        sectionInterfaces.append(interfaces.count)
+        interfaces.append(iface)
+        clocks.append(Clock(iface.resolution, offset: iface.timestampOffsetSeconds))
+    }
+
+    /// EPB (6), obsolete Packet Block (2), SPB (3). Returns false when the body asked to stop.
+    mutating func packet(type: UInt32, _ block: UnsafeRawBufferPointer, offset: Int, state: inout ReadState,
+                         body: (CaptureRecord) -> Bool) -> Bool {
+        let be = bigEndian
+        let localID: Int, caplen: Int, origlen: Int, dataStart: Int
+        var tsUnits: UInt64 = 0
+        if type == 3 {
+            guard block.count >= 16 else {
+                state.damage(.badBlockLength, at: offset, "simple packet block shorter than 16 bytes"); return true
+            }
+            localID = 0
+            origlen = Int(block.u32(at: 8, bigEndian: be)!)
+            dataStart = 12
+            caplen = min(origlen, block.count - 16)   // the snap length of interface 0 applies below
+        } else {
+            guard block.count >= 32 else {
+                state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
+            }
+            localID = type == 6 ? Int(block.u32(at: 8, bigEndian: be)!) : Int(block.u16(at: 8, bigEndian: be)!)
+            tsUnits = UInt64(block.u32(at: 12, bigEndian: be)!) << 32 | UInt64(block.u32(at: 16, bigEndian: be)!)
+            caplen = Int(block.u32(at: 20, bigEndian: be)!)
+            origlen = Int(block.u32(at: 24, bigEndian: be)!)
+            dataStart = 28
+            guard caplen <= block.count - 32 else {
+                state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(block.count - 32)")
+                return true
+            }
+        }
+        guard localID < sectionInterfaces.count else {
+            if sectionInterfaces.isEmpty {
+                state.note(.packetBeforeInterface)
+            } else {
+                state.note(.unknownInterface)
+            }
+            return true
+        }
+        let id = sectionInterfaces[localID]
+        let iface = interfaces[id]
+        var captured = caplen
+        if iface.snapLength > 0 && captured > iface.snapLength {
+            if type == 3 { captured = iface.snapLength } else { state.note(.caplenExceedsSnaplen) }
+        }
+        if captured > origlen && type != 3 { state.note(.caplenExceedsOriglen) }
+        var ts = Timestamp(nanoseconds: 0)
+        if type != 3 {
+            if let ns = clocks[id].nanoseconds(tsUnits) { ts.nanoseconds = ns } else {
+                state.note(.timestampOverflow); ts.nanoseconds = Int64.max
+            }
+        }
+        let record = CaptureRecord(frameNumber: state.nextFrame, timestamp: ts, hasTimestamp: type != 3,
+                                   linkType: iface.linkType, interfaceID: id, capturedLength: captured,
+                                   originalLength: origlen, fileOffset: offset, data: block.slice(dataStart, captured))
+        return state.deliver(record, body)
+    }
+
+    enum ResyncOutcome { case found(Int), needMore(Int, Int), exhausted }
+
+    /// Scans for a block with a known type, a sane length and a matching trailing length.
+    func resync(_ buf: UnsafeRawBufferPointer, from start: Int, atEOF: Bool) -> ResyncOutcome {
+        var q = start
+        while q + 8 <= buf.count {
+            var be = bigEndian
+            if buf.u32le(at: q) == Self.shbType {
+                switch buf.u32le(at: q + 8) {
+                case 0x1A2B_3C4D: be = false
+                case 0x4D3C_2B1A: be = true
+                default: q += 1; continue
+                }
+            }
+            let type = buf.u32(at: q, bigEndian: be)!
+            let length = Int(buf.u32(at: q + 4, bigEndian: be)!)
+            if (sawSection || type == Self.shbType), Self.knownTypes.contains(type),
+               length >= Self.minBlockLength, length % 4 == 0, length <= CaptureLimits.maxBlockLength {
+                if q + length <= buf.count {
+                    if Int(buf.u32(at: q + length - 4, bigEndian: be)!) == length { return .found(q) }
+                } else if !atEOF {
+                    return .needMore(q, length)
+                }
+            }
+            q += 1
+        }
+        if atEOF { return .exhausted }
+        return .needMore(max(start, buf.count - 7), 12)
+    }
+}
