@@ -14,5 +14,7 @@ let package = Package(
     dependencies: [.package(path: "..")],
     targets: [
         .executableTarget(name: "FuzzDecode", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzPcap", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzPcapNG", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
     ]
 )

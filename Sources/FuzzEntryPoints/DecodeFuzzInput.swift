@@ -36,7 +36,7 @@ public func decodeFuzzInput(_ bytes: UnsafeRawBufferPointer) -> Int {
     return frames
 }
 
-private func checkInvariants(_ p: DecodedPacket, frame: UnsafeRawBufferPointer) {
+func checkInvariants(_ p: DecodedPacket, frame: UnsafeRawBufferPointer) {
     precondition(p.payload.count >= 0 && p.payloadLength >= 0)
     precondition(p.payload.count <= p.payloadLength, "payload longer than its length fields")
     if p.stop == nil && p.hasIP && !p.fragmentPending {

@@ -31,6 +31,23 @@ import TorscanTestSupport
         }
     }
 
+    @Test(arguments: ["FuzzPcap", "FuzzPcapNG"])
+    func captureCorpusReplays(target: String) throws {
+        let files = Self.inputs("Corpus", target) + Self.inputs("FailCases", target)
+        #expect(files.count >= 8, "seed corpus missing")
+        var records = 0
+        for f in files {
+            let data = try Data(contentsOf: f)
+            records += data.withUnsafeBytes { readCaptureFuzzInput($0) }
+        }
+        #expect(records > 0)
+    }
+
+    @Test func captureInputThatIsNoCapture() {
+        #expect([UInt8]().withUnsafeBytes { readCaptureFuzzInput($0) } == 0)
+        #expect([UInt8](repeating: 0x41, count: 100).withUnsafeBytes { readCaptureFuzzInput($0) } == 0)
+    }
+
     @Test func inputLayout() {
         // Selector 0 = Ethernet; one frame of 3 bytes, then a frame whose declared length overruns (takes the rest).
         let input: [UInt8] = [0, 0, 3, 1, 2, 3, 0xff, 0xff, 9, 9]
