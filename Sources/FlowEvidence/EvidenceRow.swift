@@ -39,7 +39,8 @@ public struct EvidenceRow: Sendable, Equatable {
     public var piecesUp: Int, piecesDown: Int, piecesVerified: Int
     public var client: String?
     public var torrentName: String?
-    /// The earliest supporting frame, then up to `EvidenceLimits.supportingFrames` more (JSON only).
+    /// The earliest peer-wire frame (handshake or piece) when there is one, else the earliest announce;
+    /// `supportingFrames`: the earliest supporting frames of any kind, at most `EvidenceLimits.supportingFrames` (JSON only).
     public var firstFrame: FrameRef
     public var supportingFrames: [FrameRef]
 

@@ -23,6 +23,18 @@ public struct TCPStreamClassifier {
     private var started = false
     private var probeBytes = 0
     private var gaveUp = false
+    private var http: HTTPProbe?
+
+    /// An HTTP stream being probed for a tracker request (client side) or answer (server side):
+    /// the detector is stateless, so the head of the stream is gathered, bounded by its limits.
+    struct HTTPProbe {
+        var isRequest: Bool
+        var head: [UInt8] = []
+        var limit: Int {
+            isRequest ? HTTPTrackerDetector.maximumRequestLineLength + 4_096
+                : HTTPTrackerDetector.maximumResponseHeaderLength + HTTPTrackerDetector.maximumResponseBodyLength
+        }
+    }
 
     public init() {}
 
@@ -35,12 +47,16 @@ public struct TCPStreamClassifier {
         guard wantsBytes, bytes.count > 0 else { return }
         if !started {
             started = true
-            if bytes[0] != 0x13 {
-                // HTTP tracker probing (BEP 3/23) goes here when the bencode branch lands:
-                // a stream starting with "GET " is handed to the HTTP tracker detector.
+            if bytes.matches("GET ") || bytes.matches("HTTP/1.") {
+                http = HTTPProbe(isRequest: bytes[0] == UInt8(ascii: "G"))
+            } else if bytes[0] != 0x13 {
                 wire = PeerWireStream(expectHandshake: false)
                 recognizer = PeerWireMidstreamRecognizer()
             }
+        }
+        if http != nil {
+            feedHTTP(bytes, sink: &sink)
+            return
         }
         if recognizer != nil {
             feedRecognizer(bytes, sink: &sink)
@@ -62,6 +78,7 @@ public struct TCPStreamClassifier {
 
     public mutating func gap(_ byteCount: Int) {
         guard wantsBytes, byteCount > 0 else { return }
+        if http != nil { http = nil; state = .other; return }  // a request or answer with a hole is not parsed
         if recognizer != nil {
             recognizer = PeerWireMidstreamRecognizer(afterGap: state == .peerWire)  // the tentative run is broken
             return
@@ -70,6 +87,27 @@ public struct TCPStreamClassifier {
         wire.gap(byteCount)
         if wire.phase == .lostSync || wire.phase == .failed {
             if wire.handshake != nil || state == .peerWire { startResync() } else { state = .other }
+        }
+    }
+
+    private mutating func feedHTTP<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
+        guard var p = http else { return }
+        p.head.append(contentsOf: bytes.prefix(max(0, p.limit - p.head.count)))
+        let full = p.head.count >= p.limit
+        let result = p.head.withUnsafeBytes { head in
+            p.isRequest ? HTTPTrackerDetector.inspectRequest(head, sink: &sink) : HTTPTrackerDetector.inspectResponse(head, sink: &sink)
+        }
+        switch result {
+        case .match:
+            // One announce or answer names the torrent; later keep-alive requests are not followed.
+            state = .httpTracker
+            http = nil
+            gaveUp = true
+        case .noMatch:
+            state = .other
+            http = nil
+        case .needMore:
+            if full { state = .other; http = nil } else { http = p }
         }
     }
 

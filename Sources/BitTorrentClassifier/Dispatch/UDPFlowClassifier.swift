@@ -1,5 +1,5 @@
-// One UDP flow (both directions): uTP (BEP 29), UDP tracker (BEP 15), LSD (BEP 14); DHT (BEP 5)
-// joins when the bencode branch lands. Each detector lives in its own file; this one decides
+// One UDP flow (both directions): uTP (BEP 29), UDP tracker (BEP 15), LSD (BEP 14), DHT (BEP 5).
+// Each detector lives in its own file; this one decides
 // which of them owns the flow and stops probing after a budget.
 import WireBytes
 
@@ -27,12 +27,19 @@ public struct UDPFlowClassifier {
     public mutating func consume<S: ClassifierSink>(_ datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
         switch label {
         case .utp:
-            if let h = UTPHeader.parse(datagram) { utp.receive(h, datagram: datagram, fromInitiator: fromInitiator, sink: &sink) }
+            // Clients run DHT and uTP on one UDP port, so one 5-tuple can carry both (bittorrent_utp.pcap).
+            if let h = UTPHeader.parse(datagram) {
+                utp.receive(h, datagram: datagram, fromInitiator: fromInitiator, sink: &sink)
+            } else {
+                _ = DHTDetector.inspect(datagram, sink: &sink)
+            }
         case .udpTracker:
             tracker(datagram, sink: &sink)
         case .lsd:
             lsd(datagram, sink: &sink)
-        case .dht, .other:
+        case .dht:
+            if DHTDetector.inspect(datagram, sink: &sink) != .match { probeUTP(datagram, fromInitiator: fromInitiator, sink: &sink) }
+        case .other:
             return
         case .undecided:
             probe(datagram, fromInitiator: fromInitiator, sink: &sink)
@@ -52,16 +59,24 @@ public struct UDPFlowClassifier {
         case .malformed(let anomaly): label = .lsd; sink.receive(.malformed(anomaly)); return
         case .noMatch: break
         }
-        // DHT probing (BEP 5) goes here when the bencode branch lands.
-        if utpPossible, let h = UTPHeader.parse(d) {
-            utp.receive(h, datagram: d, fromInitiator: fromInitiator, sink: &sink)
-            switch utp.status {
-            case .confirmed: label = .utp; return
-            case .rejected: utpPossible = false
-            case .probing: break
-            }
-        }
+        // KRPC is a bencoded dictionary ('d' = 0x64), which no uTP header starts with (type 6 is undefined).
+        if DHTDetector.inspect(d, sink: &sink) == .match { label = .dht; return }
+        if probeUTP(d, fromInitiator: fromInitiator, sink: &sink) { return }
         if probed >= Self.maxProbeDatagrams { label = .other }
+    }
+
+    /// Feeds a datagram to the uTP connection tracker; true once the flow is confirmed uTP
+    /// (a stronger label than DHT when both share the flow).
+    @discardableResult
+    private mutating func probeUTP<S: ClassifierSink>(_ d: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) -> Bool {
+        guard utpPossible, let h = UTPHeader.parse(d) else { return false }
+        utp.receive(h, datagram: d, fromInitiator: fromInitiator, sink: &sink)
+        switch utp.status {
+        case .confirmed: label = .utp; return true
+        case .rejected: utpPossible = false
+        case .probing: break
+        }
+        return false
     }
 
     private mutating func tracker<S: ClassifierSink>(_ d: UnsafeRawBufferPointer, sink: inout S) {

@@ -210,6 +210,9 @@ public struct PeerWireStream {
 
     private func emitExtended<S: ClassifierSink>(_ payload: UnsafeRawBufferPointer, sink: inout S) {
         guard let extID = payload.u8(at: 0) else { return }
-        sink.receive(.extendedMessage(extendedID: extID, payload: payload.slice(1, payload.count - 1)))
+        let body = payload.slice(1, payload.count - 1)
+        sink.receive(.extendedMessage(extendedID: extID, payload: body))
+        // BEP 10 payloads are bencoded: the extension parser turns them into handshake/metadata/PEX events.
+        _ = ExtensionMessages.inspect(extendedID: extID, payload: body, sink: &sink)
     }
 }

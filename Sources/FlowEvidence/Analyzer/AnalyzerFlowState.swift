@@ -1,0 +1,89 @@
+// Per-flow state of the analyzer: one reassembler and one stream classifier per TCP direction, or one
+// datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created.
+// A class with separate stored properties, so that a reassembler can deliver into the classifier of
+// the same flow without overlapping access.
+import PacketDecode
+import BitTorrentClassifier
+
+final class AnalyzerFlowState {
+    let isTCP: Bool
+    let findings = FlowFindings()
+    var reassemblerFromSrc: TCPReassembler
+    var reassemblerFromDst: TCPReassembler
+    var streamFromSrc = TCPStreamClassifier()
+    var streamFromDst = TCPStreamClassifier()
+    var datagrams = UDPFlowClassifier()
+    /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
+    var mse: MSEShapeDetector?
+    let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
+
+    init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
+        self.isTCP = isTCP
+        self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
+        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
+        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+        datagrams.isIPv6 = isIPv6
+    }
+}
+
+/// Routes classifier events of one flow direction to the aggregator, and collects the listening
+/// endpoints that corroborate encrypted flows.
+struct EvidenceSink: ClassifierSink {
+    let aggregator: AggregatorBox
+    let state: AnalyzerFlowState
+    let origin: EventOrigin
+    let senderIsSrc: Bool
+
+    mutating func receive(_ event: ClassifierEvent) {
+        aggregator.value.record(event, origin: origin, flow: state.findings, senderIsSrc: senderIsSrc)
+        collectCorroboration(event)
+    }
+
+    /// Listening endpoints known from cleartext BitTorrent, for MSECorroboration (its wiring notes).
+    private func collectCorroboration(_ event: ClassifierEvent) {
+        switch event {
+        case .handshake:
+            // The accepting side of a cleartext peer connection listens on its port.
+            aggregator.corroboration.cleartextPeers.insert(PeerEndpoint(address: state.dst.bytes, port: state.dstPort))
+        case .extendedHandshake(let eh):
+            if let p = eh.listenPort { aggregator.corroboration.cleartextPeers.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
+        case .dht(let m) where m.kind == .query && m.method == "announce_peer":
+            let port = m.impliedPort ? (senderIsSrc ? state.srcPort : state.dstPort) : m.port
+            if let port { aggregator.corroboration.dhtAnnounced.insert(PeerEndpoint(address: origin.sender.bytes, port: port)) }
+        case .httpTrackerRequest(let r) where r.kind == .announce:
+            if let p = r.port { aggregator.corroboration.trackerAnnounced.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
+        case .udpTracker(let m) where m.action == .announceRequest:
+            if let p = m.port { aggregator.corroboration.trackerAnnounced.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
+        case .pex(let added, _):
+            aggregator.corroboration.listedPeers.formUnion(added)
+        default:
+            break
+        }
+    }
+}
+
+/// The aggregator, shared by reference between the analyzer and the sinks it hands out.
+final class AggregatorBox {
+    var value: EvidenceAggregator
+    var corroboration = MSECorroboration()
+    init(_ value: EvidenceAggregator) { self.value = value }
+}
+
+/// Feeds one TCP direction's reassembled bytes to that direction's stream classifier.
+struct StreamFeed: StreamConsumer {
+    let state: AnalyzerFlowState
+    let fromSrc: Bool
+    var sink: EvidenceSink
+
+    mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
+        if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
+        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
+    }
+    mutating func gap(_ byteCount: Int) {
+        if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }
+    }
+    var wantsBytes: Bool {
+        if case .undecided? = state.mse?.verdict { return true }
+        return fromSrc ? state.streamFromSrc.wantsBytes : state.streamFromDst.wantsBytes
+    }
+}

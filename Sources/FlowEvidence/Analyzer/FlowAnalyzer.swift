@@ -1,0 +1,170 @@
+// The flow and evidence layer in one value: decoded packets in, evidence rows and flow rows out
+// (DESIGN.md pipeline: FlowTable -> BitTorrentClassifier -> EvidenceAggregator). The caller reads the
+// captures (in order of first timestamp, one analyzer for all of them so that flows continue across
+// files), decodes each frame, and calls `process`; then `finish` once.
+//
+// Per packet: one flow-table lookup, the reassembler (no copy when in order), the classifier, and the
+// aggregator's table lookups. Allocation happens when a flow, a row or a new piece index is created.
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+public struct AnalyzerOptions: Sendable {
+    public var timeouts: FlowTimeouts
+    public var maxFlows: Int
+    /// Out-of-order bytes held per TCP direction (TCPReassembler.defaultBufferLimit).
+    public var reassemblyBufferLimit: Int
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable<Void>.defaultMaxFlows,
+                reassemblyBufferLimit: Int = TCPReassembler.defaultBufferLimit) {
+        self.timeouts = timeouts; self.maxFlows = maxFlows; self.reassemblyBufferLimit = reassemblyBufferLimit
+    }
+}
+
+public struct AnalysisOutput: Sendable {
+    /// One row per (ip, infohash), sorted.
+    public var evidence: [EvidenceRow]
+    /// One row per (ip, infohash, UTC day), sorted (`--per-day`).
+    public var evidencePerDay: [EvidenceRow]
+    /// One row per flow, by first frame.
+    public var flows: [FlowRow]
+    public var flowCounts: FlowCounts
+    /// Named counts (DESIGN.md rule 4): classifier anomalies, reassembly gaps, skipped packets.
+    public var anomalies: [String: Int]
+}
+
+public struct FlowAnalyzer {
+    public let options: AnalyzerOptions
+    private var table: FlowTable<AnalyzerFlowState>
+    private var finalizer: FlowFinalizer
+    private var skipped: [String: Int] = [:]
+
+    public init(options: AnalyzerOptions = AnalyzerOptions()) {
+        self.options = options
+        table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
+        let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
+        finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit)
+    }
+
+    public mutating func process(record frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket) {
+        guard packet.hasIP, !packet.fragmentPending else { return }
+        let tcp = packet.tcp
+        if packet.isTCP {
+            guard tcp != nil else { skipped["tcp_header_missing", default: 0] += 1; return }
+        } else if packet.isUDP {
+            if packet.stop?.layer == .udp { skipped["udp_header_missing", default: 0] += 1; return }
+        } else {
+            return
+        }
+        finalizer.isIPv6 = packet.isIPv6
+        let (flow, fromSrc) = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
+                                           ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
+                                           timestamp: timestamp, frame: frame, handler: &finalizer)
+        let state = flow.context
+        if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
+            state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
+        }
+        let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
+                                 viaUTP: !state.isTCP)
+        var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
+        guard let tcp else {
+            state.datagrams.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
+            return
+        }
+        if tcp.flags.ack {
+            // The acknowledgment speaks about the other direction's bytes.
+            let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
+            var feed = StreamFeed(state: state, fromSrc: !fromSrc,
+                                  sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc))
+            if fromSrc { state.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            else { state.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
+        }
+        var feed = StreamFeed(state: state, fromSrc: fromSrc, sink: sink)
+        let cut = max(0, packet.payloadLength - packet.payload.count)
+        if fromSrc { state.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        else { state.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+    }
+
+    /// Ends every live flow and returns the reports' rows and counts.
+    public mutating func finish() -> AnalysisOutput {
+        table.finish(handler: &finalizer)
+        finalizer.labelEncryptedFlows()
+        let agg = finalizer.aggregator.value
+        var anomalies = skipped
+        for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
+        for (a, n) in agg.counts.classifierAnomalies { anomalies[a.rawValue, default: 0] += n }
+        if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
+        if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
+        if agg.counts.metadataHashMismatches > 0 { anomalies["metadata_hash_mismatch", default: 0] += agg.counts.metadataHashMismatches }
+        if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }
+        let flows = finalizer.rows.sorted { ($0.firstFrame, $0.firstSeen) < ($1.firstFrame, $1.firstSeen) }
+        return AnalysisOutput(evidence: agg.rows(perDay: false), evidencePerDay: agg.rows(perDay: true), flows: flows,
+                              flowCounts: table.counts, anomalies: anomalies)
+    }
+}
+
+/// Creates flow state and finalises ended flows: flushes their reassemblers, then writes the flow row.
+struct FlowFinalizer: FlowLifecycle {
+    let aggregator: AggregatorBox
+    let bufferLimit: Int
+    /// The address family of the packet being processed (for new flows' UDP tracker parsing).
+    var isIPv6 = false
+    var rows: [FlowRow] = []
+    /// Reassembly totals, by anomaly name.
+    var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// Flows shaped like an MSE key exchange (MSEShapeDetector), labelled at the end of the run.
+    var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
+
+    /// MSEShapeDetector's suggested labelling: three steps matched, or two with the responder's
+    /// endpoint corroborated by cleartext BitTorrent elsewhere in the run (MSECorroboration).
+    mutating func labelEncryptedFlows() {
+        let corroboration = aggregator.corroboration
+        for c in encryptedCandidates where c.steps >= 3 || !corroboration.corroborate(responder: c.responder).isEmpty {
+            rows[c.row].label = "bittorrent-encrypted"
+        }
+        encryptedCandidates = []
+    }
+
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> AnalyzerFlowState {
+        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit,
+                          src: src, srcPort: srcPort, dst: dst, dstPort: dstPort)
+    }
+
+    mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
+        let state = flow.context
+        if state.isTCP {
+            for fromSrc in [true, false] {
+                let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
+                                         timestamp: flow.lastSeen, frame: flow.lastFrame)
+                var feed = StreamFeed(state: state, fromSrc: fromSrc,
+                                      sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
+                if fromSrc { state.reassemblerFromSrc.finish(consumer: &feed) } else { state.reassemblerFromDst.finish(consumer: &feed) }
+            }
+            for r in [state.reassemblerFromSrc, state.reassemblerFromDst] {
+                reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
+                reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
+            }
+            for s in [state.streamFromSrc.state, state.streamFromDst.state] {
+                if s == .peerWire { state.findings.kinds.insert(.peerWire) }
+                if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
+            }
+        } else {
+            switch state.datagrams.label {
+            case .utp: state.findings.kinds.insert(.utp)
+            case .dht: state.findings.kinds.insert(.dht)
+            case .udpTracker: state.findings.kinds.insert(.trackerUDP)
+            case .lsd: state.findings.kinds.insert(.lsd)
+            case .undecided, .other: break
+            }
+        }
+        let f = state.findings
+        state.mse?.finish()
+        if case .likelyMSE(let evidence)? = state.mse?.verdict, f.label(isTCP: state.isTCP) == "other" {
+            encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched,
+                                        responder: PeerEndpoint(address: state.dst.bytes, port: state.dstPort)))
+        }
+        rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+                            firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
+                            label: f.label(isTCP: state.isTCP), infoHashes: f.infoHashes, firstFrame: flow.firstFrame,
+                            client: f.srcClient ?? f.dstClient))
+    }
+}

@@ -1,0 +1,86 @@
+// Everything known about one (address, infohash, UTC day): the unit the aggregator builds and from
+// which both report shapes are made (one row per day with --per-day, else the days merged).
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+struct EvidenceKey: Hashable, Comparable {
+    var ip: IPAddress
+    var infoHash: InfoHash
+    var day: Int64
+    static func < (a: EvidenceKey, b: EvidenceKey) -> Bool {
+        if a.ip != b.ip { return a.ip < b.ip }
+        if a.infoHash != b.infoHash { return a.infoHash < b.infoHash }
+        return a.day < b.day
+    }
+}
+
+final class EvidenceAccumulator {
+    var firstSeen: Timestamp
+    var lastSeen: Timestamp
+    /// nil while only annotations (extension, pex, ...) were seen: such a row is not reported.
+    var confidence: Confidence?
+    var signals: Set<Signal> = []
+    var flows: Set<Int> = []
+    var peers: Set<IPAddress> = []
+    var bytesUp: Int64 = 0, bytesDown: Int64 = 0
+    var piecesUp: Set<UInt32> = [], piecesDown: Set<UInt32> = []
+    /// Client names from extended handshakes (`v`, BEP 10), and from peer ids (BEP 20).
+    var versionVotes: [String: Int] = [:], peerIDVotes: [String: Int] = [:]
+    /// The earliest supporting frames, sorted, at most `EvidenceLimits.supportingFrames`.
+    var frames: [FrameRef] = []
+    /// The earliest peer-wire frame (handshake or piece): the row's first frame when there is one, so
+    /// that a `handshake` or `transfer` row points at the handshake rather than at an earlier announce.
+    var firstPeerWireFrame: FrameRef?
+
+    init(timestamp: Timestamp) { firstSeen = timestamp; lastSeen = timestamp }
+
+    func touch(_ t: Timestamp) {
+        if t < firstSeen { firstSeen = t }
+        if t > lastSeen { lastSeen = t }
+    }
+
+    func raise(to c: Confidence) {
+        if confidence.map({ $0 < c }) ?? true { confidence = c }
+    }
+
+    /// Keeps the earliest frames: order of arrival does not matter.
+    func addFrame(_ f: FrameRef, peerWire: Bool) {
+        if peerWire, firstPeerWireFrame.map({ f < $0 }) ?? true { firstPeerWireFrame = f }
+        if frames.count == EvidenceLimits.supportingFrames, let last = frames.last, f >= last { return }
+        var i = frames.count
+        while i > 0, frames[i - 1] > f { i -= 1 }
+        if i > 0, frames[i - 1] == f { return }
+        frames.insert(f, at: i)
+        if frames.count > EvidenceLimits.supportingFrames { frames.removeLast() }
+    }
+
+    func merge(_ o: EvidenceAccumulator) {
+        touch(o.firstSeen); touch(o.lastSeen)
+        if let c = o.confidence { raise(to: c) }
+        signals.formUnion(o.signals)
+        flows.formUnion(o.flows)
+        peers.formUnion(o.peers)
+        bytesUp += o.bytesUp; bytesDown += o.bytesDown
+        piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
+        for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
+        for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
+        for f in o.frames { addFrame(f, peerWire: false) }
+        if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }
+    }
+
+    /// The most frequent name (ties: the smallest), from `v` when any, else from peer ids.
+    var client: String? {
+        let votes = versionVotes.isEmpty ? peerIDVotes : versionVotes
+        return votes.min { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }?.key
+    }
+
+    func row(ip: IPAddress, infoHash: InfoHash, day: Int64?, activeDays: [Int64]) -> EvidenceRow? {
+        guard let confidence, let first = firstPeerWireFrame ?? frames.first else { return nil }
+        return EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
+                           activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
+                           peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,
+                           piecesDown: piecesDown.count, piecesVerified: 0, client: client, torrentName: nil,
+                           firstFrame: first, supportingFrames: frames)
+    }
+}

@@ -1,0 +1,246 @@
+// Turns classifier events into evidence rows by (sender address, infohash[, UTC day]), with the
+// confidence levels of DESIGN.md's output contract:
+//   announce  - the address sent a tracker announce (HTTP, BEP 3; UDP, BEP 15), an LSD announce
+//               (BEP 14), a DHT announce_peer query, or a DHT get_peers query that is not a routing
+//               refresh (BEP 5; see EvidenceLimits.dhtRefreshPrefixBits). Responses are not evidence:
+//               a node that only answers, or an address listed in a peer list, becomes no row.
+//   handshake - the address sent a peer-wire handshake naming the infohash (BEP 3).
+//   transfer  - the address sent or received a `piece` message on a flow whose torrent is known from a
+//               handshake in either direction.
+// bytes_up / bytes_down are the payload bytes of `piece` messages (the block data, not the 13-byte
+// message header) the address sent / received on flows of the infohash, as far as the capture holds
+// them; pieces_up / pieces_down count distinct piece indexes. `peers` counts distinct remote addresses
+// of peer-wire flows (trackers and DHT nodes are not peers).
+//
+// Nothing here depends on the order of flows: sets are reported as counts, frames as the earliest
+// ones, clients by (votes, name), rows sorted by (ip, infohash, day).
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+public struct AggregatorCounts: Sendable, Equatable {
+    /// DHT get_peers queries ignored as routing-table refreshes.
+    public var dhtRefreshQueriesIgnored = 0
+    /// Piece messages on flows whose torrent no handshake named (capture started mid-flow).
+    public var unattributedPieces = 0
+    /// Complete ut_metadata info dictionaries whose hash was not the flow's infohash.
+    public var metadataHashMismatches = 0
+    /// Classifier anomalies by name.
+    public var classifierAnomalies: [ClassifierAnomaly: Int] = [:]
+    public init() {}
+}
+
+public struct EvidenceAggregator {
+    /// Names the client from a peer id (BEP 20), when a client identifier is available.
+    public var clientFromPeerID: ((PeerID) -> String?)?
+    public private(set) var counts = AggregatorCounts()
+    private var table: [EvidenceKey: EvidenceAccumulator] = [:]
+    /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
+    public private(set) var torrentNames: [InfoHash: String] = [:]
+
+    public init(clientFromPeerID: ((PeerID) -> String?)? = nil) {
+        self.clientFromPeerID = clientFromPeerID
+    }
+
+    /// Records one classifier event of a flow. `flow` is updated (kinds, infohashes, clients).
+    public mutating func record(_ event: ClassifierEvent, origin: EventOrigin, flow: FlowFindings, senderIsSrc: Bool) {
+        switch event {
+        case .handshake(let hs):
+            flow.kinds.insert(.handshake)
+            flow.addInfoHash(hs.infoHash)
+            let acc = accumulator(origin.sender, hs.infoHash, origin)
+            acc.raise(to: .handshake)
+            acc.signals.insert(.handshake)
+            peerWire(acc, origin, remote: origin.receiver)
+            acc.addFrame(origin.frame, peerWire: true)
+            if let name = clientFromPeerID?(hs.peerID) {
+                acc.peerIDVotes[name, default: 0] += 1
+                setClient(flow, senderIsSrc, name, onlyIfUnset: true)
+            }
+
+        case .peerMessage:
+            flow.kinds.insert(.peerWire)
+
+        case .pieceBlock(let index, let begin, let length):
+            flow.kinds.insert(.peerWire)
+            guard !flow.infoHashes.isEmpty else { counts.unattributedPieces += 1; flow.unattributedPieces += 1; return }
+            // The supporting frame is the one that completes the block, where Wireshark shows "Piece".
+            let end: UInt32? = length > 0 ? begin &+ length : nil
+            if senderIsSrc { flow.pieceEndFromSrc = end } else { flow.pieceEndFromDst = end }
+            for h in flow.infoHashes {
+                let up = transfer(accumulator(origin.sender, h, origin), origin, remote: origin.receiver)
+                let down = transfer(accumulator(origin.receiver, h, origin), origin, remote: origin.sender)
+                up.piecesUp.insert(index)
+                down.piecesDown.insert(index)
+                if end == nil { up.addFrame(origin.frame, peerWire: true); down.addFrame(origin.frame, peerWire: true) }
+            }
+
+        case .pieceBytes(_, let offset, let bytes):
+            guard !flow.infoHashes.isEmpty else { return }
+            let pending = senderIsSrc ? flow.pieceEndFromSrc : flow.pieceEndFromDst
+            let completes = pending == offset &+ UInt32(truncatingIfNeeded: bytes.count)
+            if completes { if senderIsSrc { flow.pieceEndFromSrc = nil } else { flow.pieceEndFromDst = nil } }
+            for h in flow.infoHashes {
+                let up = accumulator(origin.sender, h, origin)
+                up.bytesUp += Int64(bytes.count)
+                let down = accumulator(origin.receiver, h, origin)
+                down.bytesDown += Int64(bytes.count)
+                if completes { up.addFrame(origin.frame, peerWire: true); down.addFrame(origin.frame, peerWire: true) }
+            }
+
+        case .extendedHandshake(let eh):
+            flow.kinds.insert(.peerWire)
+            if let v = eh.client { setClient(flow, senderIsSrc, v, onlyIfUnset: false) }
+            annotate(flow, origin, .extended) { acc in if let v = eh.client { acc.versionVotes[v, default: 0] += 1 } }
+
+        case .metadataPiece(let piece, let totalSize, let bytes):
+            flow.kinds.insert(.peerWire)
+            annotate(flow, origin, .metadata) { _ in }
+            if flow.metadata.add(piece: piece, totalSize: totalSize, bytes: bytes) == .complete, let info = flow.metadata.completeInfo {
+                flow.metadata.reset()
+                var verified = false
+                for h in flow.infoHashes where torrentNames[h] == nil {
+                    if let name = MetadataNames.verifiedName(info: info, infoHash: h) { torrentNames[h] = name; verified = true }
+                }
+                if !verified && !flow.infoHashes.contains(where: { torrentNames[$0] != nil }) { counts.metadataHashMismatches += 1 }
+            }
+
+        case .metadataRequest, .metadataReject:
+            flow.kinds.insert(.peerWire)
+            annotate(flow, origin, .metadata) { _ in }
+
+        case .pex:
+            flow.kinds.insert(.peerWire)
+            annotate(flow, origin, .pex) { _ in }
+
+        case .extendedMessage:
+            // The stream classifier also decodes it (ExtensionMessages) into the events above.
+            flow.kinds.insert(.peerWire)
+
+        case .dht(let m):
+            flow.kinds.insert(.dht)
+            guard m.kind == .query, let h = m.infoHash else { return }
+            switch m.method {
+            case "announce_peer":
+                announce(origin.sender, h, .dhtAnnounce, origin)
+            case "get_peers":
+                if let bits = m.sharedPrefixBitsWithNodeID, bits >= EvidenceLimits.dhtRefreshPrefixBits {
+                    counts.dhtRefreshQueriesIgnored += 1
+                } else {
+                    announce(origin.sender, h, .dhtGetPeers, origin)
+                }
+            default:
+                break
+            }
+
+        case .utpPacket:
+            flow.kinds.insert(.utp)
+
+        case .udpTracker(let m):
+            flow.kinds.insert(.trackerUDP)
+            if m.action == .announceRequest {
+                for h in m.infoHashes { announce(origin.sender, h, .trackerUDP, origin) }
+            }
+
+        case .lsd(let a):
+            flow.kinds.insert(.lsd)
+            for h in a.infoHashes { announce(origin.sender, h, .lsd, origin) }
+
+        case .httpTrackerRequest(let r):
+            flow.kinds.insert(.trackerHTTP)
+            if r.kind == .announce {
+                for h in r.infoHashes { announce(origin.sender, h, .trackerHTTP, origin) }
+            }
+
+        case .httpTrackerResponse:
+            flow.kinds.insert(.trackerHTTP)
+
+        case .webSeedRequest:
+            break
+
+        case .malformed(let a):
+            counts.classifierAnomalies[a, default: 0] += 1
+        }
+    }
+
+    /// Rows sorted by (ip, infohash[, day]). `perDay`: one row per UTC day with evidence.
+    public func rows(perDay: Bool) -> [EvidenceRow] {
+        var out = unnamedRows(perDay: perDay)
+        for i in out.indices { out[i].torrentName = torrentNames[out[i].infoHash] }
+        return out
+    }
+
+    private func unnamedRows(perDay: Bool) -> [EvidenceRow] {
+        let keys = table.keys.sorted()
+        var out: [EvidenceRow] = []
+        if perDay {
+            for k in keys {
+                if let r = table[k]!.row(ip: k.ip, infoHash: k.infoHash, day: k.day, activeDays: [k.day]) { out.append(r) }
+            }
+            return out
+        }
+        var i = 0
+        while i < keys.count {
+            var j = i
+            let merged = EvidenceAccumulator(timestamp: table[keys[i]]!.firstSeen)
+            var days: [Int64] = []
+            while j < keys.count, keys[j].ip == keys[i].ip, keys[j].infoHash == keys[i].infoHash {
+                let acc = table[keys[j]]!
+                if acc.confidence != nil { days.append(keys[j].day) }
+                merged.merge(acc)
+                j += 1
+            }
+            if let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
+            i = j
+        }
+        return out
+    }
+
+    // MARK: - Helpers
+
+    private mutating func accumulator(_ ip: IPAddress, _ h: InfoHash, _ origin: EventOrigin) -> EvidenceAccumulator {
+        let key = EvidenceKey(ip: ip, infoHash: h, day: origin.timestamp.dayNumber)
+        let acc: EvidenceAccumulator
+        if let a = table[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); table[key] = acc }
+        acc.touch(origin.timestamp)
+        return acc
+    }
+
+    private func peerWire(_ acc: EvidenceAccumulator, _ origin: EventOrigin, remote: IPAddress) {
+        acc.flows.insert(origin.flowID)
+        acc.peers.insert(remote)
+        if origin.viaUTP { acc.signals.insert(.utp) }
+    }
+
+    private func transfer(_ acc: EvidenceAccumulator, _ origin: EventOrigin, remote: IPAddress) -> EvidenceAccumulator {
+        acc.raise(to: .transfer)
+        acc.signals.insert(.piece)
+        peerWire(acc, origin, remote: remote)
+        return acc
+    }
+
+    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin) {
+        let acc = accumulator(ip, h, origin)
+        acc.raise(to: .announce)
+        acc.signals.insert(signal)
+        acc.flows.insert(origin.flowID)
+        acc.addFrame(origin.frame, peerWire: false)
+    }
+
+    /// Adds a signal to the sender's rows for the flow's torrents, without raising confidence.
+    private mutating func annotate(_ flow: FlowFindings, _ origin: EventOrigin, _ signal: Signal, _ body: (EvidenceAccumulator) -> Void) {
+        for h in flow.infoHashes {
+            let acc = accumulator(origin.sender, h, origin)
+            acc.signals.insert(signal)
+            body(acc)
+        }
+    }
+
+    private func setClient(_ flow: FlowFindings, _ senderIsSrc: Bool, _ name: String, onlyIfUnset: Bool) {
+        if senderIsSrc {
+            if !onlyIfUnset || flow.srcClient == nil { flow.srcClient = name }
+        } else if !onlyIfUnset || flow.dstClient == nil {
+            flow.dstClient = name
+        }
+    }
+}

@@ -1,0 +1,54 @@
+// What the classifier found on one flow: the protocols seen (for the flow label), the torrents the
+// flow belongs to (from handshakes in either direction), and the client names of its endpoints.
+import BitTorrentClassifier
+
+public final class FlowFindings {
+    /// Protocols seen on the flow.
+    public struct Kinds: OptionSet, Sendable {
+        public var rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Peer-wire handshake or messages (BEP 3).
+        public static let peerWire = Kinds(rawValue: 1 << 0)
+        public static let utp = Kinds(rawValue: 1 << 1)
+        public static let dht = Kinds(rawValue: 1 << 2)
+        public static let trackerHTTP = Kinds(rawValue: 1 << 3)
+        public static let trackerUDP = Kinds(rawValue: 1 << 4)
+        public static let lsd = Kinds(rawValue: 1 << 5)
+        public static let handshake = Kinds(rawValue: 1 << 6)
+    }
+
+    public var kinds: Kinds = []
+    /// Infohashes named by peer-wire handshakes on this flow, sorted, distinct.
+    public private(set) var infoHashes: [InfoHash] = []
+    /// Client names of the flow's `src` and `dst` endpoints, when learned.
+    public var srcClient: String?, dstClient: String?
+    /// Piece messages seen before any handshake named the flow's torrent (not attributable).
+    public var unattributedPieces = 0
+    /// Where the `piece` block being received in each direction ends (begin + length), until its last byte.
+    var pieceEndFromSrc: UInt32?, pieceEndFromDst: UInt32?
+    /// ut_metadata blocks of the flow's info dictionary (BEP 9), until complete.
+    var metadata = MetadataAssembler()
+
+    public init() {}
+
+    public func addInfoHash(_ h: InfoHash) {
+        guard !infoHashes.contains(h) else { return }
+        infoHashes.append(h)
+        infoHashes.sort()
+    }
+
+    /// The flow label of the DESIGN.md flow contract.
+    public func label(isTCP: Bool) -> String {
+        if isTCP {
+            if kinds.contains(.peerWire) || kinds.contains(.handshake) { return "bittorrent-peer" }
+            if kinds.contains(.trackerHTTP) { return "bittorrent-tracker-http" }
+            return "other"
+        }
+        // libtorrent and others run uTP and the DHT on one UDP socket: peer wire inside uTP wins.
+        if kinds.contains(.utp) || kinds.contains(.peerWire) { return "bittorrent-utp" }
+        if kinds.contains(.dht) { return "bittorrent-dht" }
+        if kinds.contains(.trackerUDP) { return "bittorrent-tracker-udp" }
+        if kinds.contains(.lsd) { return "bittorrent-lsd" }
+        return "other"
+    }
+}

@@ -1,0 +1,230 @@
+// One direction of a TCP byte stream, put back in order (RFC 793 / RFC 9293 section 3.4: sequence
+// numbers name bytes; segments may arrive out of order, duplicated or overlapping, and numbers wrap
+// at 2^32). The consumer sees each stream byte at most once, in order, or learns through `gap` how
+// many bytes it will never see.
+//
+// Costs: an in-order segment is delivered straight from the packet's bytes (no copy, no allocation).
+// Only segments that arrive ahead of a hole are copied, into a ring buffer of `bufferLimit` bytes
+// allocated the first time it is needed. When a segment would not fit, or the receiver has already
+// acknowledged the missing bytes (the capture lost them, the receiver did not), the hole is reported
+// as a gap and the stream continues after it.
+import PacketDecode
+
+public struct TCPReassembler {
+    /// Bytes held ahead of a hole, per direction. 64 KiB is the largest window without scaling
+    /// (RFC 9293 section 3.1, 16-bit window): a sender without window scaling cannot have more in flight.
+    public static let defaultBufferLimit = 64 * 1024
+    /// Separate out-of-order ranges held at once; more means a capture so lossy that waiting is useless.
+    public static let maxBufferedRanges = 64
+
+    public struct Counters: Sendable, Equatable {
+        public var deliveredBytes: Int64 = 0
+        /// Bytes that arrived again after they had been delivered or buffered.
+        public var retransmittedBytes: Int64 = 0
+        /// Holes given up on, and their total size.
+        public var gaps = 0
+        public var gapBytes: Int64 = 0
+        /// Segments copied into the out-of-order buffer.
+        public var bufferedSegments = 0
+        public init() {}
+    }
+
+    public private(set) var counters = Counters()
+    /// The buffer size, rounded up to a power of two (ring positions are `seq mod size`, so they stay
+    /// valid across the 2^32 wrap).
+    public let bufferLimit: Int
+
+    private var started = false
+    private var sawSYN = false
+    /// The sequence number of the next byte the consumer expects.
+    private var next: UInt32 = 0
+    /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if any.
+    private var highestAck: UInt32? = nil
+    private var ring: [UInt8] = []
+    /// Buffered byte ranges `[start, end)` ahead of `next`: sorted, disjoint, not touching.
+    private var ranges: [(start: UInt32, end: UInt32)] = []
+
+    public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
+        var size = 1
+        while size < max(bufferLimit, 1), size < 1 << 30 { size <<= 1 }
+        self.bufferLimit = size
+    }
+
+    /// The next sequence number the consumer expects, once the stream has started.
+    public var nextSequence: UInt32? { started ? next : nil }
+    /// Bytes currently held ahead of a hole.
+    public var bufferedBytes: Int { ranges.reduce(0) { $0 + SequenceNumber.distance(from: $1.start, to: $1.end) } }
+
+    /// Feeds one segment of this direction. A SYN sets the initial sequence number; without one the
+    /// first segment seen starts the stream.
+    ///
+    /// `cutBytes`: bytes of the segment that were on the wire but not captured (snap length). When
+    /// the segment is in order they become a gap at once instead of a hole that waits for the buffer.
+    public mutating func segment<C: StreamConsumer>(seq: UInt32, flags: TCPFlags, payload: UnsafeRawBufferPointer,
+                                                    cutBytes: Int = 0, consumer: inout C) {
+        var dataSeq = seq
+        if flags.contains(.syn) {
+            dataSeq = seq &+ 1   // the SYN occupies one sequence number
+            if !started || (!sawSYN && counters.deliveredBytes == 0 && ranges.isEmpty) {
+                next = dataSeq; started = true; sawSYN = true
+            }
+        }
+        if !started { next = dataSeq; started = true }
+        let count = payload.count
+        guard count > 0 else { return }
+
+        guard consumer.wantsBytes else {
+            // Track the sequence only, so that a later reader of `nextSequence` stays right.
+            let end = SequenceNumber.advance(dataSeq, by: count)
+            if SequenceNumber.distance(from: next, to: end) > 0 { next = end }
+            ranges.removeAll(keepingCapacity: true)
+            return
+        }
+
+        var offset = SequenceNumber.distance(from: next, to: dataSeq)
+        if offset > 0 {
+            // A hole before this segment. Give it up when the receiver already acknowledged it, or
+            // when holding this segment would overflow the buffer.
+            if let ack = highestAck, SequenceNumber.distance(from: dataSeq, to: ack) >= 0 {
+                skipHoles(upTo: dataSeq, consumer: &consumer)
+                offset = SequenceNumber.distance(from: next, to: dataSeq)
+                if offset > 0 {
+                    reportGap(offset, consumer: &consumer)
+                    next = dataSeq
+                    offset = 0
+                }
+            }
+            while offset > 0, offset + count > bufferLimit || (ranges.count >= Self.maxBufferedRanges && !coversOrTouches(dataSeq, count)) {
+                if !skipToFirstRange(consumer: &consumer) {
+                    reportGap(offset, consumer: &consumer)
+                    next = dataSeq
+                }
+                offset = SequenceNumber.distance(from: next, to: dataSeq)
+            }
+            if offset > 0 {
+                store(payload, at: dataSeq)
+                return
+            }
+        }
+        if offset + count <= 0 {
+            counters.retransmittedBytes += Int64(count)
+            return
+        }
+        // In order, possibly starting with bytes already delivered.
+        counters.retransmittedBytes += Int64(-offset)
+        let fresh = payload.slice(-offset, count + offset)
+        counters.deliveredBytes += Int64(fresh.count)
+        next = SequenceNumber.advance(next, by: fresh.count)
+        consumer.deliver(fresh)
+        if cutBytes > 0, cutBytes <= 1 << 30 {
+            reportGap(cutBytes, consumer: &consumer)
+            next = SequenceNumber.advance(next, by: cutBytes)
+        }
+        drain(consumer: &consumer)
+    }
+
+    /// The other direction acknowledged everything before `ack`: holes below it were lost by the
+    /// capture, not by the network, so waiting for a retransmission is useless.
+    public mutating func acknowledged<C: StreamConsumer>(upTo ack: UInt32, consumer: inout C) {
+        guard started else { return }
+        let ahead = SequenceNumber.distance(from: next, to: ack)
+        // Ignore acknowledgments behind us, or absurdly far ahead (a broken or foreign header).
+        guard ahead > 0, ahead <= 1 << 30 else { return }
+        if let h = highestAck, SequenceNumber.distance(from: h, to: ack) <= 0 {} else { highestAck = ack }
+        if consumer.wantsBytes { skipHoles(upTo: ack, consumer: &consumer) }
+    }
+
+    /// End of the flow: delivers what is buffered, reporting the holes between.
+    public mutating func finish<C: StreamConsumer>(consumer: inout C) {
+        while !ranges.isEmpty, consumer.wantsBytes {
+            _ = skipToFirstRange(consumer: &consumer)
+        }
+        ranges.removeAll(keepingCapacity: false)
+        ring = []
+    }
+
+    // MARK: - Buffer
+
+    /// Skips the holes whose buffered data starts at or before `limit`.
+    private mutating func skipHoles<C: StreamConsumer>(upTo limit: UInt32, consumer: inout C) {
+        while let first = ranges.first, SequenceNumber.distance(from: first.start, to: limit) >= 0, consumer.wantsBytes {
+            _ = skipToFirstRange(consumer: &consumer)
+        }
+    }
+
+    /// True when `[seq, seq+count)` overlaps or touches a buffered range (storing it adds no range).
+    private func coversOrTouches(_ seq: UInt32, _ count: Int) -> Bool {
+        let s = SequenceNumber.distance(from: next, to: seq), e = s + count
+        return ranges.contains { SequenceNumber.distance(from: next, to: $0.start) <= e && SequenceNumber.distance(from: next, to: $0.end) >= s }
+    }
+
+    /// Reports the hole before the first buffered range as a gap and delivers from there.
+    private mutating func skipToFirstRange<C: StreamConsumer>(consumer: inout C) -> Bool {
+        guard let first = ranges.first else { return false }
+        let hole = SequenceNumber.distance(from: next, to: first.start)
+        if hole > 0 {
+            reportGap(hole, consumer: &consumer)
+            next = first.start
+        }
+        drain(consumer: &consumer)
+        return true
+    }
+
+    private mutating func reportGap<C: StreamConsumer>(_ n: Int, consumer: inout C) {
+        counters.gaps += 1
+        counters.gapBytes += Int64(n)
+        consumer.gap(n)
+    }
+
+    /// Delivers buffered ranges that now start at or before `next`.
+    private mutating func drain<C: StreamConsumer>(consumer: inout C) {
+        while let first = ranges.first, SequenceNumber.distance(from: next, to: first.start) <= 0 {
+            ranges.removeFirst()
+            let n = SequenceNumber.distance(from: next, to: first.end)
+            guard n > 0 else { continue }
+            deliverFromRing(from: next, count: n, consumer: &consumer)
+            next = first.end
+        }
+    }
+
+    private mutating func deliverFromRing<C: StreamConsumer>(from seq: UInt32, count: Int, consumer: inout C) {
+        counters.deliveredBytes += Int64(count)
+        let mask = UInt32(bufferLimit - 1)
+        let start = Int(seq & mask)
+        let firstPart = min(count, bufferLimit - start)
+        ring.withUnsafeBytes { buf in
+            consumer.deliver(buf.slice(start, firstPart))
+            if firstPart < count, consumer.wantsBytes { consumer.deliver(buf.slice(0, count - firstPart)) }
+        }
+    }
+
+    /// Copies a segment that lies ahead of `next` (and within the buffer) into the ring.
+    private mutating func store(_ payload: UnsafeRawBufferPointer, at seq: UInt32) {
+        if ring.isEmpty { ring = [UInt8](repeating: 0, count: bufferLimit) }
+        counters.bufferedSegments += 1
+        let mask = UInt32(bufferLimit - 1)
+        let start = Int(seq & mask)
+        let firstPart = min(payload.count, bufferLimit - start)
+        ring.withUnsafeMutableBytes { buf in
+            buf.baseAddress!.advanced(by: start).copyMemory(from: payload.baseAddress!, byteCount: firstPart)
+            if firstPart < payload.count {
+                buf.baseAddress!.copyMemory(from: payload.baseAddress!.advanced(by: firstPart), byteCount: payload.count - firstPart)
+            }
+        }
+        // Merge [s, e) (relative to next) into the sorted range list.
+        var s = SequenceNumber.distance(from: next, to: seq)
+        var e = s + payload.count
+        var i = 0
+        while i < ranges.count, SequenceNumber.distance(from: next, to: ranges[i].end) < s { i += 1 }
+        var j = i
+        while j < ranges.count, SequenceNumber.distance(from: next, to: ranges[j].start) <= e {
+            let rs = SequenceNumber.distance(from: next, to: ranges[j].start)
+            let re = SequenceNumber.distance(from: next, to: ranges[j].end)
+            counters.retransmittedBytes += Int64(max(0, min(e, re) - max(s, rs)))
+            s = min(s, rs); e = max(e, re)
+            j += 1
+        }
+        let merged = (start: SequenceNumber.advance(next, by: s), end: SequenceNumber.advance(next, by: e))
+        ranges.replaceSubrange(i..<j, with: CollectionOfOne(merged))
+    }
+}

@@ -1,0 +1,143 @@
+import Testing
+import WireBytes
+import PacketDecode
+@testable import FlowEvidence
+
+/// Records finalised flows; the context is the creation index.
+struct Recorder: FlowLifecycle {
+    var ended: [(id: Int, reason: FlowEndReason, src: IPAddress, packets: Int)] = []
+    var made = 0
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> Int { made += 1; return made }
+    mutating func flowEnded(_ flow: Flow<Int>, reason: FlowEndReason) {
+        ended.append((flow.id, reason, flow.src, flow.packets))
+    }
+}
+
+@Suite struct FlowTableTests {
+    let a = IPAddress("10.0.0.9")!, b = IPAddress("10.0.0.1")!, c = IPAddress("192.168.1.5")!
+
+    @discardableResult
+    func send(_ t: inout FlowTable<Int>, _ r: inout Recorder, _ from: IPAddress, _ fp: UInt16, _ to: IPAddress, _ tp: UInt16,
+              at s: Int64, proto: UInt8 = IPProtocolNumber.tcp, flags: TCPFlags? = [.ack], bytes: Int = 10, frame: Int = 1) -> (Flow<Int>, Bool) {
+        let res = t.packet(src: from, srcPort: fp, dst: to, dstPort: tp, ipProtocol: proto, tcpFlags: proto == IPProtocolNumber.tcp ? flags : nil,
+                           payloadBytes: bytes, timestamp: Timestamp(seconds: s, nanos: 0), frame: FrameRef(captureIndex: 0, frame: frame), handler: &r)
+        return (res.flow, res.fromSrc)
+    }
+
+    @Test func bothDirectionsShareOneFlowWhoseSrcSentFirst() {
+        var t = FlowTable<Int>(), r = Recorder()
+        // a (10.0.0.9) sorts after b, yet it sent first: it is src.
+        let (f1, d1) = send(&t, &r, a, 5000, b, 6881, at: 0, flags: [.syn], bytes: 0, frame: 1)
+        let (f2, d2) = send(&t, &r, b, 6881, a, 5000, at: 1, flags: [.syn, .ack], bytes: 0, frame: 2)
+        let (f3, d3) = send(&t, &r, a, 5000, b, 6881, at: 2, bytes: 68, frame: 3)
+        #expect(f1 === f2 && f2 === f3)
+        #expect(d1 && !d2 && d3)
+        #expect(f1.src == a && f1.srcPort == 5000 && f1.dst == b && f1.dstPort == 6881)
+        #expect(f1.packetsFromSrc == 2 && f1.packetsFromDst == 1 && f1.bytesFromSrc == 68)
+        #expect(f1.firstFrame.frame == 1 && f1.lastFrame.frame == 3)
+        #expect(f1.lastSeen == Timestamp(seconds: 2, nanos: 0))
+        #expect(t.liveFlows == 1 && r.made == 1)
+    }
+
+    @Test func portsAndProtocolSeparateFlows() {
+        var t = FlowTable<Int>(), r = Recorder()
+        send(&t, &r, a, 5000, b, 6881, at: 0)
+        send(&t, &r, a, 5001, b, 6881, at: 0)
+        send(&t, &r, a, 5000, b, 6881, at: 0, proto: IPProtocolNumber.udp)
+        #expect(t.liveFlows == 3)
+    }
+
+    @Test func udpFlowTimesOutAfterItsIdleTimeout() {
+        var t = FlowTable<Int>(), r = Recorder()
+        send(&t, &r, a, 6881, b, 6881, at: 0, proto: IPProtocolNumber.udp)
+        send(&t, &r, c, 1, b, 2, at: 120, proto: IPProtocolNumber.udp)       // exactly 120 s: still live
+        #expect(r.ended.isEmpty)
+        send(&t, &r, c, 1, b, 2, at: 121, proto: IPProtocolNumber.udp)
+        #expect(r.ended.map(\.reason) == [.idleTimeout])
+        // The same key later is a new flow, whose src is whoever speaks first now.
+        let (f, fromSrc) = send(&t, &r, b, 6881, a, 6881, at: 200, proto: IPProtocolNumber.udp)
+        #expect(f.src == b && fromSrc && f.id == 2)
+        #expect(t.counts.timedOut == 1)
+    }
+
+    @Test func establishedTCPWaitsLongerThanClosingTCP() {
+        var t = FlowTable<Int>(), r = Recorder()
+        send(&t, &r, a, 1, b, 2, at: 0)                        // established
+        send(&t, &r, a, 3, b, 4, at: 0)
+        send(&t, &r, b, 4, a, 3, at: 10, flags: [.fin, .ack])  // closing since t=10
+        send(&t, &r, c, 9, b, 9, at: 40, proto: IPProtocolNumber.udp)
+        #expect(r.ended.isEmpty)
+        send(&t, &r, c, 9, b, 9, at: 41, proto: IPProtocolNumber.udp)
+        #expect(r.ended.map(\.reason) == [.closed] && r.ended[0].id == 1)
+        send(&t, &r, c, 9, b, 9, at: 300, flags: [.ack])
+        #expect(!r.ended.contains { $0.id == 0 })
+        send(&t, &r, c, 9, b, 9, at: 301, flags: [.ack])
+        #expect(r.ended.contains { $0.id == 0 && $0.reason == .idleTimeout })
+    }
+
+    @Test func timeoutsAreConfigurable() {
+        var t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 5, tcpClosing: 1, udp: 2)), r = Recorder()
+        send(&t, &r, a, 1, b, 2, at: 0)
+        send(&t, &r, a, 1, b, 2, at: 0, proto: IPProtocolNumber.udp)
+        send(&t, &r, a, 7, b, 7, at: 0, flags: [.rst])
+        send(&t, &r, c, 1, c, 2, at: 3, proto: IPProtocolNumber.udp)
+        #expect(Set(r.ended.map(\.id)) == [1, 2])
+        send(&t, &r, c, 1, c, 2, at: 5, proto: IPProtocolNumber.udp)
+        #expect(!r.ended.contains { $0.id == 0 })
+        send(&t, &r, c, 1, c, 2, at: 6, proto: IPProtocolNumber.udp)
+        #expect(r.ended.last?.id == 0)
+    }
+
+    @Test func aNewSYNOnAClosedConnectionStartsANewFlow() {
+        var t = FlowTable<Int>(), r = Recorder()
+        send(&t, &r, a, 1, b, 2, at: 0, flags: [.syn])
+        send(&t, &r, a, 1, b, 2, at: 1, flags: [.rst])
+        let (f, _) = send(&t, &r, a, 1, b, 2, at: 2, flags: [.syn])
+        #expect(r.ended.map(\.reason) == [.closed])
+        #expect(f.id == 1 && f.packets == 1)
+        // A retransmitted SYN on an open connection is not a new flow.
+        send(&t, &r, a, 1, b, 2, at: 3, flags: [.syn])
+        #expect(t.counts.created == 2)
+    }
+
+    @Test func fullTableEvictsClosingFlowsFirstThenTheLeastRecentlyActive() {
+        var t = FlowTable<Int>(maxFlows: 3), r = Recorder()
+        send(&t, &r, a, 1, b, 1, at: 0)                                  // id 0, active again at 5
+        send(&t, &r, a, 2, b, 2, at: 1, flags: [.fin])                   // id 1, closing
+        send(&t, &r, a, 3, b, 3, at: 2, proto: IPProtocolNumber.udp)     // id 2
+        send(&t, &r, a, 1, b, 1, at: 5)
+        send(&t, &r, a, 4, b, 4, at: 6)                                  // evicts 1 (closing)
+        send(&t, &r, a, 5, b, 5, at: 7)                                  // evicts 2 (idle since 2)
+        send(&t, &r, a, 6, b, 6, at: 8)                                  // evicts 0 (idle since 5)
+        #expect(r.ended.map(\.id) == [1, 2, 0])
+        #expect(r.ended.allSatisfy { $0.reason == .evicted })
+        #expect(t.counts.evicted == 3 && t.liveFlows == 3 && t.counts.peakLive == 3)
+    }
+
+    @Test func finishEndsEveryFlowInCreationOrder() {
+        var t = FlowTable<Int>(), r = Recorder()
+        for p in (1...5).reversed() { send(&t, &r, a, UInt16(p), b, 80, at: Int64(10 - p)) }
+        t.finish(handler: &r)
+        #expect(r.ended.map(\.id) == [0, 1, 2, 3, 4])
+        #expect(r.ended.allSatisfy { $0.reason == .endOfInput })
+        #expect(t.liveFlows == 0 && t.counts.ended[.endOfInput] == 5)
+    }
+
+    @Test func anEarlierTimestampIsCountedAndDoesNotExpireAnything() {
+        var t = FlowTable<Int>(), r = Recorder()
+        send(&t, &r, a, 1, b, 1, at: 1000, proto: IPProtocolNumber.udp)
+        send(&t, &r, a, 2, b, 2, at: 10, proto: IPProtocolNumber.udp)
+        #expect(t.counts.timestampRegressions == 1 && r.ended.isEmpty)
+        #expect(t.now == Timestamp(seconds: 1000, nanos: 0))
+    }
+    @Test func flowsContinueAcrossTheFilesOfARun() {
+        var t = FlowTable<Int>(), r = Recorder()
+        let first = t.packet(src: a, srcPort: 1, dst: b, dstPort: 2, ipProtocol: IPProtocolNumber.tcp, tcpFlags: [.syn], payloadBytes: 0,
+                             timestamp: Timestamp(seconds: 10, nanos: 0), frame: FrameRef(captureIndex: 0, frame: 900), handler: &r)
+        let next = t.packet(src: b, srcPort: 2, dst: a, dstPort: 1, ipProtocol: IPProtocolNumber.tcp, tcpFlags: [.syn, .ack], payloadBytes: 0,
+                            timestamp: Timestamp(seconds: 11, nanos: 0), frame: FrameRef(captureIndex: 1, frame: 1), handler: &r)
+        #expect(first.flow === next.flow)
+        #expect(next.flow.firstFrame == FrameRef(captureIndex: 0, frame: 900))
+        #expect(next.flow.lastFrame == FrameRef(captureIndex: 1, frame: 1))
+    }
+}
