@@ -10,6 +10,8 @@ let package = Package(
         .executable(name: "torscan", targets: ["torscan"]),
         .library(name: "BitTorrentClassifier", targets: ["BitTorrentClassifier"]),
         .library(name: "CaptureFile", targets: ["CaptureFile"]),
+        // Used by the libFuzzer package in Fuzz/ (and replayed by FuzzReplayTests).
+        .library(name: "FuzzEntryPoints", targets: ["FuzzEntryPoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +29,7 @@ let package = Package(
         .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
         .target(name: "PacketDecode", dependencies: ["WireBytes"]),
+        .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
         .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto")]),
@@ -40,6 +43,7 @@ let package = Package(
         .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),
         .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzEntryPoints", "TorscanTestSupport"]),
         .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
         .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FlowEvidenceTests", dependencies: ["FlowEvidence", "TorscanCore", "TorscanTestSupport"]),
