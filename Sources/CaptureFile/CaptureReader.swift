@@ -138,7 +138,9 @@ public final class CaptureReader {
                 }
                 return body(record)
             }
-            if computesSHA256 && sha256 == nil && !state.result.stoppedEarly { sha256 = Self.hash(m.bytes) }
+            if computesSHA256 && sha256 == nil && !state.result.stoppedEarly {
+                sha256 = Self.hash(m.bytes) { done in if done >= 2 * MappedFile.residentLag { m.releasePages(before: done - MappedFile.residentLag) } }
+            }
             return
         }
         guard let s = stream, var buf = head, !consumed else {
@@ -195,13 +197,15 @@ public final class CaptureReader {
         }
     }
 
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> String {
+    /// `hashed` is told how many bytes are done after each chunk (the mapped reader releases pages).
+    static func hash(_ bytes: UnsafeRawBufferPointer, hashed: (Int) -> Void = { _ in }) -> String {
         var h = SHA256()
         var off = 0
         while off < bytes.count {
             let n = min(1 << 22, bytes.count - off)
             h.update(bufferPointer: bytes.slice(off, n))
             off += n
+            hashed(off)
         }
         return hex(h.finalize())
     }
