@@ -103,10 +103,11 @@ public enum Pipeline {
                 if workers.isEmpty {
                     analyzer.process(record: frame, timestamp: record.timestamp, packet: packet)
                 } else {
-                    if Self.reachesFlowTable(packet) {   // the run's clock, as one flow table would keep it
+                    let clock = latest ?? record.timestamp   // the run's clock, as one flow table keeps it
+                    if Self.reachesFlowTable(packet) {
                         if let n = latest, record.timestamp < n { regressions += 1 } else { latest = record.timestamp }
                     }
-                    workers[shardIndex(packet, workers: workers.count)].add(frame, record.timestamp, packet)
+                    workers[shardIndex(packet, workers: workers.count)].add(frame, record.timestamp, clock, packet)
                 }
                 return true
             }
@@ -124,7 +125,7 @@ public enum Pipeline {
             output = analyzer.finish()
         } else {
             for w in workers { w.drain() }
-            output = FlowAnalyzer.finish(shards: workers.map(\.analyzer), timestampRegressions: regressions)
+            output = FlowAnalyzer.finish(shards: workers.map(\.analyzer), clock: latest, timestampRegressions: regressions)
         }
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }

@@ -17,16 +17,19 @@ final class PacketBatch: @unchecked Sendable {
     static let capacity = 4096
     var frames: [FrameRef] = []
     var timestamps: [Timestamp] = []
+    /// The run's clock before each packet (FlowAnalyzer.process(record:timestamp:packet:clock:)).
+    var clocks: [Timestamp] = []
     var packets: [DecodedPacket] = []
     /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
     var copies: [UnsafeMutableRawBufferPointer] = []
 
     init() {
-        frames.reserveCapacity(Self.capacity); timestamps.reserveCapacity(Self.capacity); packets.reserveCapacity(Self.capacity)
+        frames.reserveCapacity(Self.capacity); timestamps.reserveCapacity(Self.capacity)
+        clocks.reserveCapacity(Self.capacity); packets.reserveCapacity(Self.capacity)
     }
     var isFull: Bool { packets.count >= Self.capacity }
 
-    func append(_ frame: FrameRef, _ t: Timestamp, _ packet: DecodedPacket) {
+    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket) {
         var p = packet
         if p.reassembled, p.payload.count > 0 {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: p.payload.count, alignment: 1)
@@ -34,13 +37,14 @@ final class PacketBatch: @unchecked Sendable {
             copies.append(copy)
             p.payload = UnsafeRawBufferPointer(copy)
         }
-        frames.append(frame); timestamps.append(t); packets.append(p)
+        frames.append(frame); timestamps.append(t); clocks.append(clock); packets.append(p)
     }
 
     func reset() {
         for c in copies { c.deallocate() }
         copies.removeAll(keepingCapacity: true)
-        frames.removeAll(keepingCapacity: true); timestamps.removeAll(keepingCapacity: true); packets.removeAll(keepingCapacity: true)
+        frames.removeAll(keepingCapacity: true); timestamps.removeAll(keepingCapacity: true)
+        clocks.removeAll(keepingCapacity: true); packets.removeAll(keepingCapacity: true)
     }
 }
 
@@ -96,7 +100,7 @@ final class ShardWorker: @unchecked Sendable {
         let t = Thread { [self] in
             while let b = queue.next() {
                 for i in 0..<b.packets.count {
-                    analyzer.process(record: b.frames[i], timestamp: b.timestamps[i], packet: b.packets[i])
+                    analyzer.process(record: b.frames[i], timestamp: b.timestamps[i], packet: b.packets[i], clock: b.clocks[i])
                 }
                 queue.recycle(b)
             }
@@ -107,8 +111,8 @@ final class ShardWorker: @unchecked Sendable {
     }
 
     /// Reader: queues one packet.
-    func add(_ frame: FrameRef, _ t: Timestamp, _ packet: DecodedPacket) {
-        current.append(frame, t, packet)
+    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket) {
+        current.append(frame, t, clock, packet)
         if current.isFull { queue.send(current); current = queue.emptyBatch() }
     }
 

@@ -34,7 +34,7 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "Idle timeout for TCP flows, seconds.") var tcpTimeout: Int?
     @Option(help: "Idle timeout for UDP flows, seconds.") var udpTimeout: Int?
     @Option(help: "Most flows kept in memory at once; older ones are evicted (and counted).") var maxFlows: Int?
-    @Option(help: "Analysis threads (default: the number of cores); standard input and compressed files use one.") var threads: Int?
+    @Option(help: "Analysis threads (default 1). Reports are the same for any N when timestamps never go back; standard input and compressed files use one.") var threads: Int?
 
     func options(perDay: Bool) throws -> AnalysisOptions {
         var o = AnalysisOptions()
@@ -60,7 +60,6 @@ struct SelectionOptions: ParsableArguments {
         if let t = udpTimeout { guard t > 0 else { throw ValidationError("--udp-timeout must be positive") }; o.analyzer.timeouts.udp = Int64(t) }
         if let m = maxFlows { guard m > 0 else { throw ValidationError("--max-flows must be positive") }; o.analyzer.maxFlows = m }
         if let t = threads { guard t > 0 else { throw ValidationError("--threads must be positive") }; o.threads = t }
-        else { o.threads = ProcessInfo.processInfo.activeProcessorCount }
         return o
     }
 }

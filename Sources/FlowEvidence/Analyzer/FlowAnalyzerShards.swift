@@ -7,10 +7,16 @@
 // - Evidence and flow rows: the same. Accumulators of the same (ip, infohash, day) merge by set union
 //   (pieces, peers, flows, signals), sums (bytes, votes) and earliest frames; flow ids are renumbered
 //   so that shards' flows stay distinct.
-// - Flow counts: `created` and `ended` are sums. `peakLive` is the sum of the shards' peaks (an upper
-//   bound of the true peak), and a flow idle at the end of input ends by idle timeout only if a later
-//   packet of its own shard advanced the shard's clock, so the idle/end-of-input split may differ.
-//   The caller passes the run's timestamp regressions (a shard sees only its own packets).
+// - Flows split and end as in one table when timestamps never go back: every shard keeps the run's
+//   clock (the caller passes it with each packet and at the end), so a flow idle longer than its
+//   timeout ends before its next packet, and at the end of input, in both cases. `created`, `ended`
+//   and regressions are sums.
+// - With timestamp regressions (overlapping captures read together) they may not: FlowTable expires
+//   from the head of each least-recently-active queue and stops at the first flow that is not idle,
+//   which, once timestamps went back, depends on which other flows share the table. (Seen with
+//   bittorrent_utp.pcap, whose last packet is from 2024, read before bittorrent_transmission.pcapng.)
+//   So the pipeline uses one thread unless asked for more (`--threads`).
+// - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak.
 // - The pipeline gives each shard 1/N of the flow limit; when a shard reaches it, it evicts its own
 //   least recently active flow (one table would evict the least recent of all).
 import WireBytes
@@ -18,12 +24,21 @@ import PacketDecode
 import BitTorrentClassifier
 
 extension FlowAnalyzer {
-    /// Ends every shard's live flows, combines the shards into one analyzer and finishes it.
-    public static func finish(shards: [FlowAnalyzer], timestampRegressions: Int) -> AnalysisOutput {
+    /// A shard's packet: `clock` is the run's clock before it (the latest timestamp of all shards'
+    /// packets), so that flows expire, and timestamps count as regressions, as in one table.
+    public mutating func process(record frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket, clock: Timestamp) {
+        table.advanceClock(to: clock)
+        process(record: frame, timestamp: timestamp, packet: packet)
+    }
+
+    /// Ends every shard's live flows (first expiring those idle at the run's last clock `clock`),
+    /// combines the shards into one analyzer and finishes it.
+    public static func finish(shards: [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
         var shards = shards
         precondition(!shards.isEmpty)
         var counts = FlowCounts()
         for i in shards.indices {
+            if let clock { shards[i].expireAll(at: clock) }
             shards[i].endAllFlows()
             let c = shards[i].table.counts
             counts.created += c.created
@@ -44,6 +59,11 @@ extension FlowAnalyzer {
     }
 
     private mutating func endAllFlows() { table.finish(handler: &finalizer) }
+
+    private mutating func expireAll(at clock: Timestamp) {
+        table.advanceClock(to: clock)
+        table.expire(handler: &finalizer)
+    }
 
     /// Takes over the ended flows and evidence of `other` (whose flows have all ended).
     private mutating func absorb(_ other: FlowAnalyzer, flowIDOffset: Int) {

@@ -51,6 +51,12 @@ public struct FlowTable<Context> {
 
     public var liveFlows: Int { flows.count }
 
+    /// Moves the clock forward to `t`: tables that each hold some flows of one run keep the run's
+    /// clock (FlowAnalyzerShards). Flows expire at the next `packet` or `expire`.
+    public mutating func advanceClock(to t: Timestamp) {
+        if now.map({ t > $0 }) ?? true { now = t }
+    }
+
     /// Accounts one packet and returns its flow (created if needed) and whether its sender is the
     /// flow's `src`. Expires idle flows first, so a flow that went idle is finalised before a packet
     /// with the same key starts a new one. `tcpFlags` is nil for non-TCP packets.
