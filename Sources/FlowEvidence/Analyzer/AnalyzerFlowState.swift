@@ -2,6 +2,7 @@
 // datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created.
 // A class with separate stored properties, so that a reassembler can deliver into the classifier of
 // the same flow without overlapping access.
+import WireBytes
 import PacketDecode
 import BitTorrentClassifier
 
@@ -15,6 +16,12 @@ final class AnalyzerFlowState {
     var datagrams = UDPFlowClassifier()
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
     var mse: MSEShapeDetector?
+    /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
+    /// that the flow is direct. `tunnel` is the open tunnel.
+    var tunnelDetector: TunnelDetector?
+    var tunnel: TunnelInfo?
+    /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
+    var tunnelFailure: TunnelFailure?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
@@ -23,6 +30,17 @@ final class AnalyzerFlowState {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
         reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
         datagrams.isIPv6 = isIPv6
+        if isTCP { tunnelDetector = TunnelDetector() }
+    }
+
+    /// An event origin for one direction of this flow. Inside an open tunnel the proxy leg's far end
+    /// stands for the tunnel's target: its address when the client named one, else the proxy's.
+    func origin(fromSrc: Bool, flowID: Int, timestamp: Timestamp, frame: FrameRef) -> EventOrigin {
+        var far = dst
+        if let t = tunnel, let target = t.target.address { far = target }
+        return fromSrc
+            ? EventOrigin(flowID: flowID, sender: src, receiver: far, timestamp: timestamp, frame: frame)
+            : EventOrigin(flowID: flowID, sender: far, receiver: src, timestamp: timestamp, frame: frame)
     }
 }
 
@@ -69,21 +87,12 @@ final class AggregatorBox {
     init(_ value: EvidenceAggregator) { self.value = value }
 }
 
-/// Feeds one TCP direction's reassembled bytes to that direction's stream classifier.
-struct StreamFeed: StreamConsumer {
-    let state: AnalyzerFlowState
-    let fromSrc: Bool
-    var sink: EvidenceSink
-
-    mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
-        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
-    }
-    mutating func gap(_ byteCount: Int) {
-        if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }
-    }
-    var wantsBytes: Bool {
-        if case .undecided? = state.mse?.verdict { return true }
-        return fromSrc ? state.streamFromSrc.wantsBytes : state.streamFromDst.wantsBytes
+extension TunnelTarget {
+    /// The target as an address, nil for a domain name.
+    var address: IPAddress? {
+        switch self {
+        case .ipv4(let b), .ipv6(let b): IPAddress(bytes: b)
+        case .domain: nil
+        }
     }
 }

@@ -138,7 +138,9 @@ struct FlowFinalizer: FlowLifecycle {
                 var feed = StreamFeed(state: state, fromSrc: fromSrc,
                                       sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
                 if fromSrc { state.reassemblerFromSrc.finish(consumer: &feed) } else { state.reassemblerFromDst.finish(consumer: &feed) }
+                if !fromSrc { feed.stopProbing() }   // a proxy handshake that never completed: classify what was held
             }
+            if state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
             for r in [state.reassemblerFromSrc, state.reassemblerFromDst] {
                 reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
                 reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
@@ -162,9 +164,12 @@ struct FlowFinalizer: FlowLifecycle {
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched,
                                         responder: PeerEndpoint(address: state.dst.bytes, port: state.dstPort)))
         }
-        rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+        var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
-                            label: f.label(isTCP: state.isTCP), infoHashes: f.infoHashes, firstFrame: flow.firstFrame,
-                            client: f.srcClient ?? f.dstClient))
+                            label: f.label(isTCP: state.isTCP), infoHashes: f.namedInfoHashes,
+                            tunnel: (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn, firstFrame: flow.firstFrame,
+                            client: f.srcClient ?? f.dstClient)
+        row.tunnelTarget = (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        rows.append(row)
     }
 }

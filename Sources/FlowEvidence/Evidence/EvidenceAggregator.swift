@@ -122,12 +122,12 @@ public struct EvidenceAggregator {
             guard m.kind == .query, let h = m.infoHash else { return }
             switch m.method {
             case "announce_peer":
-                announce(origin.sender, h, .dhtAnnounce, origin)
+                announce(origin.sender, h, .dhtAnnounce, origin, flow)
             case "get_peers":
                 if let bits = m.sharedPrefixBitsWithNodeID, bits >= EvidenceLimits.dhtRefreshPrefixBits {
                     counts.dhtRefreshQueriesIgnored += 1
                 } else {
-                    announce(origin.sender, h, .dhtGetPeers, origin)
+                    announce(origin.sender, h, .dhtGetPeers, origin, flow)
                 }
             default:
                 break
@@ -139,17 +139,17 @@ public struct EvidenceAggregator {
         case .udpTracker(let m):
             flow.kinds.insert(.trackerUDP)
             if m.action == .announceRequest {
-                for h in m.infoHashes { announce(origin.sender, h, .trackerUDP, origin) }
+                for h in m.infoHashes { announce(origin.sender, h, .trackerUDP, origin, flow) }
             }
 
         case .lsd(let a):
             flow.kinds.insert(.lsd)
-            for h in a.infoHashes { announce(origin.sender, h, .lsd, origin) }
+            for h in a.infoHashes { announce(origin.sender, h, .lsd, origin, flow) }
 
         case .httpTrackerRequest(let r):
             flow.kinds.insert(.trackerHTTP)
             if r.kind == .announce {
-                for h in r.infoHashes { announce(origin.sender, h, .trackerHTTP, origin) }
+                for h in r.infoHashes { announce(origin.sender, h, .trackerHTTP, origin, flow) }
             }
 
         case .httpTrackerResponse:
@@ -219,7 +219,8 @@ public struct EvidenceAggregator {
         return acc
     }
 
-    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin) {
+    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin, _ flow: FlowFindings) {
+        flow.name(h)
         let acc = accumulator(ip, h, origin)
         acc.raise(to: .announce)
         acc.signals.insert(signal)

@@ -18,7 +18,7 @@ public final class FlowFindings {
     }
 
     public var kinds: Kinds = []
-    /// Infohashes named by peer-wire handshakes on this flow, sorted, distinct.
+    /// Infohashes named by peer-wire handshakes on this flow, sorted, distinct: the torrents its pieces belong to.
     public private(set) var infoHashes: [InfoHash] = []
     /// Client names of the flow's `src` and `dst` endpoints, when learned.
     public var srcClient: String?, dstClient: String?
@@ -31,10 +31,21 @@ public final class FlowFindings {
 
     public init() {}
 
+    /// Infohashes the flow names in any message that is evidence (handshakes, announces, non-refresh
+    /// DHT lookups), sorted, distinct: the flow row's `infohashes`.
+    public private(set) var namedInfoHashes: [InfoHash] = []
+
     public func addInfoHash(_ h: InfoHash) {
+        name(h)
         guard !infoHashes.contains(h) else { return }
         infoHashes.append(h)
         infoHashes.sort()
+    }
+
+    public func name(_ h: InfoHash) {
+        guard !namedInfoHashes.contains(h) else { return }
+        namedInfoHashes.append(h)
+        namedInfoHashes.sort()
     }
 
     /// The flow label of the DESIGN.md flow contract.
