@@ -88,6 +88,7 @@ public struct FlowAnalyzer {
     public mutating func finish() -> AnalysisOutput {
         table.finish(handler: &finalizer)
         finalizer.labelEncryptedFlows()
+        finalizer.nameLookedUpInfoHashes()
         let agg = finalizer.aggregator.value
         var anomalies = skipped
         for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
@@ -111,6 +112,22 @@ struct FlowFinalizer: FlowLifecycle {
     var rows: [FlowRow] = []
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// Flow rows with infohashes only looked up in the DHT: named once the whole run is known.
+    var lookups: [(row: Int, infoHashes: [InfoHash])] = []
+
+    mutating func nameLookedUpInfoHashes() {
+        let agg = aggregator.value
+        var decided: [InfoHash: Bool] = [:]
+        for (i, hashes) in lookups {
+            for h in hashes where !rows[i].infoHashes.contains(h) {
+                if decided[h] == nil { decided[h] = agg.lookupsAreEvidence(h) }
+                if decided[h]! { rows[i].infoHashes.append(h) }
+            }
+            rows[i].infoHashes.sort()
+        }
+        lookups = []
+    }
+
     /// Flows shaped like an MSE key exchange (MSEShapeDetector), labelled at the end of the run.
     var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
 
@@ -170,6 +187,7 @@ struct FlowFinalizer: FlowLifecycle {
                             tunnel: (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn, firstFrame: flow.firstFrame,
                             client: f.srcClient ?? f.dstClient)
         row.tunnelTarget = (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
         rows.append(row)
     }
 }

@@ -32,6 +32,9 @@ final class EvidenceAccumulator {
     /// The earliest peer-wire frame (handshake or piece): the row's first frame when there is one, so
     /// that a `handshake` or `transfer` row points at the handshake rather than at an earlier announce.
     var firstPeerWireFrame: FrameRef?
+    /// DHT get_peers queries, and whether they are all the evidence there is.
+    var getPeersQueries = 0
+    var onlyGetPeers = true
 
     init(timestamp: Timestamp) { firstSeen = timestamp; lastSeen = timestamp }
 
@@ -40,7 +43,13 @@ final class EvidenceAccumulator {
         if t > lastSeen { lastSeen = t }
     }
 
+    /// Evidence other than a DHT get_peers query.
     func raise(to c: Confidence) {
+        onlyGetPeers = false
+        raiseKeepingKind(to: c)
+    }
+
+    func raiseKeepingKind(to c: Confidence) {
         if confidence.map({ $0 < c }) ?? true { confidence = c }
     }
 
@@ -57,7 +66,7 @@ final class EvidenceAccumulator {
 
     func merge(_ o: EvidenceAccumulator) {
         touch(o.firstSeen); touch(o.lastSeen)
-        if let c = o.confidence { raise(to: c) }
+        if let c = o.confidence { raiseKeepingKind(to: c) }
         signals.formUnion(o.signals)
         flows.formUnion(o.flows)
         peers.formUnion(o.peers)
@@ -65,6 +74,8 @@ final class EvidenceAccumulator {
         piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
         for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
         for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
+        getPeersQueries += o.getPeersQueries
+        onlyGetPeers = onlyGetPeers && o.onlyGetPeers
         for f in o.frames { addFrame(f, peerWire: false) }
         if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }
     }

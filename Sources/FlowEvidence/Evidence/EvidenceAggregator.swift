@@ -127,7 +127,8 @@ public struct EvidenceAggregator {
                 if let bits = m.sharedPrefixBitsWithNodeID, bits >= EvidenceLimits.dhtRefreshPrefixBits {
                     counts.dhtRefreshQueriesIgnored += 1
                 } else {
-                    announce(origin.sender, h, .dhtGetPeers, origin, flow)
+                    let acc = announce(origin.sender, h, .dhtGetPeers, origin, flow, getPeers: true)
+                    acc.getPeersQueries += 1
                 }
             default:
                 break
@@ -170,11 +171,28 @@ public struct EvidenceAggregator {
         return out
     }
 
+    /// Whether DHT get_peers lookups of `h` (by anyone) are evidence in this run.
+    public func lookupsAreEvidence(_ h: InfoHash) -> Bool {
+        let corroborated = corroboratedInfoHashes
+        return table.contains { $0.key.infoHash == h && $0.value.confidence != nil && counts($0.value, h, corroborated) }
+    }
+
+    /// Infohashes that some evidence other than DHT get_peers names (DHT lookups for them are real).
+    private var corroboratedInfoHashes: Set<InfoHash> {
+        Set(table.filter { $0.value.confidence != nil && !$0.value.onlyGetPeers }.map(\.key.infoHash))
+    }
+
+    /// A get_peers-only accumulator is evidence with enough queries, or for a torrent seen otherwise.
+    private func counts(_ acc: EvidenceAccumulator, _ h: InfoHash, _ corroborated: Set<InfoHash>) -> Bool {
+        !acc.onlyGetPeers || acc.getPeersQueries >= EvidenceLimits.dhtGetPeersMinimumQueries || corroborated.contains(h)
+    }
+
     private func unnamedRows(perDay: Bool) -> [EvidenceRow] {
+        let corroborated = corroboratedInfoHashes
         let keys = table.keys.sorted()
         var out: [EvidenceRow] = []
         if perDay {
-            for k in keys {
+            for k in keys where counts(table[k]!, k.infoHash, corroborated) {
                 if let r = table[k]!.row(ip: k.ip, infoHash: k.infoHash, day: k.day, activeDays: [k.day]) { out.append(r) }
             }
             return out
@@ -190,7 +208,8 @@ public struct EvidenceAggregator {
                 merged.merge(acc)
                 j += 1
             }
-            if let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
+            if counts(merged, keys[i].infoHash, corroborated),
+               let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
             i = j
         }
         return out
@@ -219,13 +238,16 @@ public struct EvidenceAggregator {
         return acc
     }
 
-    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin, _ flow: FlowFindings) {
-        flow.name(h)
+    @discardableResult
+    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin, _ flow: FlowFindings,
+                                   getPeers: Bool = false) -> EvidenceAccumulator {
+        if getPeers { flow.lookedUp(h) } else { flow.name(h) }
         let acc = accumulator(ip, h, origin)
-        acc.raise(to: .announce)
+        if getPeers { acc.raiseKeepingKind(to: .announce) } else { acc.raise(to: .announce) }
         acc.signals.insert(signal)
         acc.flows.insert(origin.flowID)
         acc.addFrame(origin.frame, peerWire: false)
+        return acc
     }
 
     /// Adds a signal to the sender's rows for the flow's torrents, without raising confidence.

@@ -42,6 +42,15 @@ public final class FlowFindings {
         infoHashes.sort()
     }
 
+    /// Infohashes only looked up with DHT get_peers on this flow: named in the flow row once the run
+    /// shows they are evidence (EvidenceLimits.dhtGetPeersMinimumQueries).
+    public private(set) var lookedUpInfoHashes: [InfoHash] = []
+
+    public func lookedUp(_ h: InfoHash) {
+        guard !lookedUpInfoHashes.contains(h) else { return }
+        lookedUpInfoHashes.append(h)
+    }
+
     public func name(_ h: InfoHash) {
         guard !namedInfoHashes.contains(h) else { return }
         namedInfoHashes.append(h)
