@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile"]),
         .target(name: "TorscanCore", dependencies: ["WireBytes", "CaptureFile", .product(name: "Crypto", package: "swift-crypto"), "PcapFilter", "PacketDecode", "BitTorrentClassifier", "FlowEvidence", "Reports"]),
-        .executableTarget(name: "torscan", dependencies: ["TorscanCore", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "torscan", dependencies: ["TorscanCore", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),

@@ -8,6 +8,7 @@ struct Torscan: ParsableCommand {
         commandName: "torscan",
         abstract: "Find BitTorrent in pcap/pcapng captures and report evidence by IP address and infohash.",
         version: "0.1.0",
-        subcommands: [InfoCommand.self]
+        subcommands: [Analyze.self, Flows.self, InfoCommand.self, Eval.self],
+        defaultSubcommand: Analyze.self
     )
 }

@@ -1,0 +1,84 @@
+// Finds labelled captures (a truth.json beside one or more captures), runs the pipeline on each and
+// scores it (EvalScore). Scenario order is the sorted path order, so results are deterministic.
+import Foundation
+import Reports
+
+public struct EvalResult: Sendable {
+    public var scenarios: [(name: String, score: EvalScore)]
+    public var total: EvalScore
+
+    public func text() -> String {
+        var s = "scenario                       flows  P       R       F1      infohash  evidence P/R\n"
+        func line(_ name: String, _ x: EvalScore) -> String {
+            let flows = x.truePositives + x.falsePositives + x.falseNegatives + x.trueNegatives
+            return name.padding(toLength: 30, withPad: " ", startingAt: 0) + " "
+                + String(format: "%5d  %5.1f%%  %5.1f%%  %5.1f%%  %6.1f%%   %5.1f%% / %5.1f%%\n", flows, 100 * x.precision,
+                         100 * x.recall, 100 * x.f1, 100 * x.infoHashAttribution, 100 * x.evidencePrecision, 100 * x.evidenceRecall)
+        }
+        for (n, x) in scenarios { s += line(n, x) }
+        s += line("TOTAL", total)
+        s += "\nconfusion (truth -> torscan):\n"
+        for t in total.confusion.keys.sorted() {
+            s += "  \(t): " + total.confusion[t]!.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
+        }
+        if !total.misses.isEmpty {
+            s += "\nmisses:\n" + total.misses.map { "  \($0)\n" }.joined()
+        }
+        return s
+    }
+
+    public func json() -> JSONValue {
+        func obj(_ x: EvalScore) -> JSONValue {
+            .object([
+                ("precision", .double(x.precision)), ("recall", .double(x.recall)), ("f1", .double(x.f1)),
+                ("true_positives", .int(x.truePositives)), ("false_positives", .int(x.falsePositives)),
+                ("false_negatives", .int(x.falseNegatives)), ("true_negatives", .int(x.trueNegatives)),
+                ("infohash_flows", .int(x.flowsWithInfoHash)), ("infohash_right", .int(x.flowsWithInfoHashRight)),
+                ("infohash_attribution", .double(x.infoHashAttribution)),
+                ("evidence_expected", .int(x.evidenceExpected)), ("evidence_reported", .int(x.evidenceFound)),
+                ("evidence_matched", .int(x.evidenceMatched)),
+                ("evidence_precision", .double(x.evidencePrecision)), ("evidence_recall", .double(x.evidenceRecall)),
+                ("confusion", .object(x.confusion.keys.sorted().map { t in
+                    (t, .object(x.confusion[t]!.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
+                })),
+                ("misses", .array(x.misses.map { .string($0) })),
+            ])
+        }
+        return .object([
+            ("scenarios", .object(scenarios.map { ($0.name, obj($0.score)) })),
+            ("total", obj(total)),
+        ])
+    }
+}
+
+public enum Evaluator {
+    public static func run(paths: [String]) throws -> EvalResult {
+        var truthFiles: [String] = []
+        for p in paths {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { throw GroundTruth.LoadError.unreadable(p, "no such file or directory") }
+            if !isDir.boolValue { truthFiles.append(p); continue }
+            let e = FileManager.default.enumerator(atPath: p)
+            while let f = e?.nextObject() as? String {
+                if (f as NSString).lastPathComponent == "truth.json" { truthFiles.append(p + "/" + f) }
+            }
+        }
+        truthFiles.sort()
+        guard !truthFiles.isEmpty else { throw GroundTruth.LoadError.unreadable(paths.joined(separator: " "), "no truth.json found") }
+        var scenarios: [(String, EvalScore)] = []
+        var total = EvalScore()
+        for t in truthFiles {
+            let truth = try GroundTruth.load(path: t)
+            let dir = (t as NSString).deletingLastPathComponent
+            let captures = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+                .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") || $0.hasSuffix(".pcap.gz") }
+                .sorted().map { dir + "/" + $0 }
+            guard !captures.isEmpty else { continue }
+            let run = try Pipeline.analyze(paths: captures, options: AnalysisOptions())
+            let score = EvalScore.score(truth: truth, flows: run.flows, evidence: run.evidence)
+            scenarios.append((truth.scenario, score))
+            total.add(score)
+        }
+        return EvalResult(scenarios: scenarios, total: total)
+    }
+}

@@ -1,0 +1,122 @@
+// The main job's pipeline (DESIGN.md): capture files -> records -> decoded packets -> flows and
+// classifier -> evidence rows. Files given together are read in order of their first timestamp,
+// and flows continue across them (a rotated capture is one capture).
+import Foundation
+import WireBytes
+import CaptureFile
+import PcapFilter
+import PacketDecode
+import BitTorrentClassifier
+import FlowEvidence
+import Reports
+
+public struct InputFile: Sendable {
+    public var path: String
+    public var packets: Int
+    public var bytes: Int64
+    public var firstSeen: Timestamp?
+    public var lastSeen: Timestamp?
+    public var anomalies: [String: Int]
+    public var damage: [String]
+}
+
+public struct AnalysisRun: Sendable {
+    public var inputs: [InputFile]
+    public var evidence: [EvidenceRow]
+    public var flows: [FlowRow]
+    public var counts: [(String, Int)]
+    public var anomalies: [String: Int]
+    /// Fractional digits for timestamps: 9 when any input has nanosecond resolution.
+    public var fractionDigits: Int
+    public var damaged: Bool { inputs.contains { !$0.damage.isEmpty } }
+    public var capturePaths: [String] { inputs.map(\.path) }
+}
+
+public enum PipelineError: Error, CustomStringConvertible {
+    case noInput([String])
+    case badFilter(String)
+    public var description: String {
+        switch self {
+        case .noInput(let reasons): reasons.joined(separator: "\n")
+        case .badFilter(let r): r
+        }
+    }
+}
+
+public enum Pipeline {
+    /// Runs the whole job. `progress` is called now and then with bytes read so far (for the progress bar).
+    public static func analyze(paths: [String], options: AnalysisOptions,
+                               progress: ((_ bytesDone: Int64, _ packets: Int) -> Void)? = nil) throws -> AnalysisRun {
+        let expanded = try CaptureInputs.expand(paths)
+        var opened: [(reader: CaptureReader, first: Timestamp?)] = []
+        var failures: [String] = []
+        for p in expanded {
+            do {
+                let r = try CaptureReader(path: p)
+                opened.append((r, p == "-" ? nil : firstTimestamp(p)))
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        if opened.isEmpty { throw PipelineError.noInput(failures.isEmpty ? ["no capture files given"] : failures) }
+        // Rotated captures: oldest first; files without a timestamp keep their place at the end.
+        let ordered = opened.enumerated().sorted { a, b in
+            switch (a.element.first, b.element.first) {
+            case let (x?, y?): return (x, a.offset) < (y, b.offset)
+            case (_?, nil): return true
+            case (nil, _?): return false
+            default: return a.offset < b.offset
+            }
+        }.map(\.element.reader)
+
+        var filter: BPFFilterSet?
+        if let expr = options.filter {
+            do { filter = try BPFFilterSet(expression: expr) } catch { throw PipelineError.badFilter("\(error)") }
+        }
+        var decoder = PacketDecoder()
+        var analyzer = FlowAnalyzer(options: options.analyzer)
+        var inputs: [InputFile] = []
+        var bytesDone: Int64 = 0
+        var packetsDone = 0
+        var nanos = false
+        for (index, reader) in ordered.enumerated() {
+            let result = reader.forEachRecord { record in
+                packetsDone += 1
+                bytesDone += Int64(record.capturedLength) + 16
+                if packetsDone & 0xFFFF == 0 { progress?(bytesDone, packetsDone) }
+                guard options.inTimeRange(record.timestamp) else { return true }
+                if let f = filter, !f.matches(record) { return true }
+                let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
+                analyzer.process(record: FrameRef(captureIndex: index, frame: record.frameNumber), timestamp: record.timestamp, packet: packet)
+                return true
+            }
+            if reader.timestampResolution != .microseconds { nanos = true }
+            var fileAnomalies: [String: Int] = [:]
+            for (a, n) in result.anomalies.nonZero { fileAnomalies[a.rawValue] = n }
+            inputs.append(InputFile(path: reader.path, packets: result.packets, bytes: Int64(result.bytes),
+                                    firstSeen: result.firstTimestamp, lastSeen: result.lastTimestamp,
+                                    anomalies: fileAnomalies, damage: result.damage.map(\.description)))
+        }
+        progress?(bytesDone, packetsDone)
+        let output = analyzer.finish()
+        var anomalies = output.anomalies
+        for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
+        for i in inputs { for (k, v) in i.anomalies { anomalies[k, default: 0] += v } }
+        if let f = filter, f.uncompilableRecords > 0 { anomalies["filter_uncompilable_link_type", default: 0] += f.uncompilableRecords }
+        let c = output.flowCounts
+        var counts: [(String, Int)] = [("flows", c.created), ("peak_live_flows", c.peakLive)]
+        for reason in FlowEndReason.allCases { counts.append(("flows_ended_" + reason.rawValue, c.ended[reason, default: 0])) }
+        counts.append(("timestamp_regressions", c.timestampRegressions))
+        let rows = options.perDay ? output.evidencePerDay : output.evidence
+        return AnalysisRun(inputs: inputs, evidence: rows.filter(options.selects), flows: output.flows,
+                           counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
+    }
+
+    /// The first record's timestamp, to order rotated files (cheap: stops after one record).
+    static func firstTimestamp(_ path: String) -> Timestamp? {
+        guard let r = try? CaptureReader(path: path) else { return nil }
+        var t: Timestamp?
+        _ = r.forEachRecord { rec in t = rec.timestamp; return false }
+        return t
+    }
+}
