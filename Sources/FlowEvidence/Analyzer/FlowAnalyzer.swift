@@ -116,13 +116,10 @@ struct FlowFinalizer: FlowLifecycle {
     var lookups: [(row: Int, infoHashes: [InfoHash])] = []
 
     mutating func nameLookedUpInfoHashes() {
-        let agg = aggregator.value
-        var decided: [InfoHash: Bool] = [:]
+        guard !lookups.isEmpty else { return }
+        let evidence = aggregator.value.infoHashesWithEvidence
         for (i, hashes) in lookups {
-            for h in hashes where !rows[i].infoHashes.contains(h) {
-                if decided[h] == nil { decided[h] = agg.lookupsAreEvidence(h) }
-                if decided[h]! { rows[i].infoHashes.append(h) }
-            }
+            for h in hashes where !rows[i].infoHashes.contains(h) && evidence.contains(h) { rows[i].infoHashes.append(h) }
             rows[i].infoHashes.sort()
         }
         lookups = []

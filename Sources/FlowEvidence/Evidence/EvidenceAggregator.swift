@@ -172,14 +172,21 @@ public struct EvidenceAggregator {
     }
 
     /// Whether DHT get_peers lookups of `h` (by anyone) are evidence in this run.
-    public func lookupsAreEvidence(_ h: InfoHash) -> Bool {
+    public func lookupsAreEvidence(_ h: InfoHash) -> Bool { infoHashesWithEvidence.contains(h) }
+
+    /// Infohashes of which some row is evidence (one pass over the table).
+    public var infoHashesWithEvidence: Set<InfoHash> {
         let corroborated = corroboratedInfoHashes
-        return table.contains { $0.key.infoHash == h && $0.value.confidence != nil && counts($0.value, h, corroborated) }
+        var out = corroborated
+        for (k, acc) in table where acc.confidence != nil && counts(acc, k.infoHash, corroborated) { out.insert(k.infoHash) }
+        return out
     }
 
     /// Infohashes that some evidence other than DHT get_peers names (DHT lookups for them are real).
     private var corroboratedInfoHashes: Set<InfoHash> {
-        Set(table.filter { $0.value.confidence != nil && !$0.value.onlyGetPeers }.map(\.key.infoHash))
+        var out: Set<InfoHash> = []
+        for (k, acc) in table where acc.confidence != nil && !acc.onlyGetPeers { out.insert(k.infoHash) }
+        return out
     }
 
     /// A get_peers-only accumulator is evidence with enough queries, or for a torrent seen otherwise.
