@@ -175,8 +175,9 @@ struct FlowFinalizer: FlowLifecycle {
         let f = state.findings
         state.mse?.finish()
         if case .likelyMSE(let evidence)? = state.mse?.verdict, f.label(isTCP: state.isTCP) == "other" {
-            encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched,
-                                        responder: PeerEndpoint(address: state.dst.bytes, port: state.dstPort)))
+            let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
+                ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+            encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
         }
         var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,

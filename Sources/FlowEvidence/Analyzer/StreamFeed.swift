@@ -1,7 +1,7 @@
 // Delivers one TCP direction's reassembled bytes: first to the proxy-handshake detector (SOCKS4/4a/5,
 // HTTP CONNECT; TunnelDetector's wiring notes), then to that direction's stream classifier, either
 // directly or, once a tunnel is open, with the tunnel's target standing for the far end. MSE's
-// key-exchange shape is measured on direct connections.
+// key-exchange shape is measured from the first byte of the connection, or of the tunnel.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
@@ -28,6 +28,8 @@ struct StreamFeed: StreamConsumer {
             return   // a proxy exchange that opened nothing: no payload follows
         case .open(let info):
             state.tunnel = info
+            // The key exchange of an encrypted connection starts at the first tunnelled byte.
+            state.mse = MSEShapeDetector(sawConnectionStart: true)
             replayDeferred()
             Self.classify(bytes.slice(n, bytes.count - n), state: state, fromSrc: fromSrc, sink: &sink)
         case .notATunnel:
@@ -70,9 +72,8 @@ struct StreamFeed: StreamConsumer {
             sink = EvidenceSink(aggregator: sink.aggregator, state: state,
                                 origin: state.origin(fromSrc: fromSrc, flowID: sink.origin.flowID, timestamp: sink.origin.timestamp, frame: sink.origin.frame),
                                 senderIsSrc: fromSrc)
-        } else if state.mse != nil {
-            state.mse!.consume(bytes, fromInitiator: fromSrc)
         }
+        if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
         if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
     }
 }
