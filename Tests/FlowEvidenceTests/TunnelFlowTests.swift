@@ -37,4 +37,14 @@ import TorscanTestSupport
         #expect(encrypted.contains { $0.tunnel == "socks5" && $0.tunnelTarget == "127.0.0.1:16891" })
         #expect(encrypted.contains { $0.tunnel == nil && $0.dstPort == 16891 })
     }
+    /// helpers.py udp via dante: UDP ASSOCIATE, then DHT ping + get_peers through the relay, and one
+    /// FRAG=1 datagram. The client-relay leg is read without its SOCKS5 UDP header.
+    @Test func dhtThroughSOCKS5UDPAssociate() throws {
+        let out = try Self.flows("socks5-udp-associate-dht.pcap")
+        let relayed = out.flows.filter { $0.proto == .udp && $0.tunnel == "socks5" }
+        #expect(relayed.count == 1)
+        #expect(relayed.first?.label == "bittorrent-dht" && relayed.first?.tunnelTarget == "127.0.0.1:16881")
+        #expect(relayed.first?.infoHashes.map(\.hex) == ["dbfc0ce7a1e5b8b2e0c4e3f3a3fb6a0b8e5d218c"])
+        #expect(out.anomalies["socks5_udp_fragment"] == 1)
+    }
 }

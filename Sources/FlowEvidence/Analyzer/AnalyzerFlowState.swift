@@ -22,6 +22,8 @@ final class AnalyzerFlowState {
     var tunnel: TunnelInfo?
     /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
     var tunnelFailure: TunnelFailure?
+    /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
+    var relayTarget: String?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
@@ -84,6 +86,10 @@ struct EvidenceSink: ClassifierSink {
 final class AggregatorBox {
     var value: EvidenceAggregator
     var corroboration = MSECorroboration()
+    /// SOCKS5 UDP relays opened by UDP ASSOCIATE, and the client each serves.
+    var udpRelays: [RelayEndpoint: IPAddress] = [:]
+    /// SOCKS5 UDP fragments seen (not reassembled, RFC 1928 section 7 allows dropping them).
+    var relayFragments = 0
     init(_ value: EvidenceAggregator) { self.value = value }
 }
 

@@ -67,6 +67,13 @@ public struct FlowAnalyzer {
                                  viaUTP: !state.isTCP)
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
         guard let tcp else {
+            if !finalizer.aggregator.udpRelays.isEmpty, let (h, o) = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator, origin: origin) {
+                if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
+                guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
+                var inner = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: o, senderIsSrc: fromSrc)
+                state.datagrams.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &inner)
+                return
+            }
             state.datagrams.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
             return
         }
@@ -96,6 +103,7 @@ public struct FlowAnalyzer {
         if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
         if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
         if agg.counts.metadataHashMismatches > 0 { anomalies["metadata_hash_mismatch", default: 0] += agg.counts.metadataHashMismatches }
+        if finalizer.aggregator.relayFragments > 0 { anomalies["socks5_udp_fragment", default: 0] += finalizer.aggregator.relayFragments }
         if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }
         let flows = finalizer.rows.sorted { ($0.firstFrame, $0.firstSeen) < ($1.firstFrame, $1.firstSeen) }
         return AnalysisOutput(evidence: agg.rows(perDay: false), evidencePerDay: agg.rows(perDay: true), flows: flows,
@@ -182,9 +190,10 @@ struct FlowFinalizer: FlowLifecycle {
         var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                             label: f.label(isTCP: state.isTCP), infoHashes: f.namedInfoHashes,
-                            tunnel: (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn, firstFrame: flow.firstFrame,
+                            tunnel: state.relayTarget != nil ? TunnelKind.socks5.flowColumn : (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn,
+                            firstFrame: flow.firstFrame,
                             client: f.srcClient ?? f.dstClient)
-        row.tunnelTarget = (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
         if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
         rows.append(row)
     }
