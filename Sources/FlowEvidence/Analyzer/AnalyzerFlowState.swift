@@ -82,7 +82,8 @@ struct EvidenceSink: ClassifierSink {
     }
 }
 
-/// The aggregator, shared by reference between the analyzer and the sinks it hands out.
+/// What all flows of a run share, by reference between the analyzer and the sinks it hands out: the
+/// evidence aggregator, the endpoints that corroborate encrypted flows, and the SOCKS5 UDP relays.
 final class AggregatorBox {
     var value: EvidenceAggregator
     var corroboration = MSECorroboration()
