@@ -10,31 +10,40 @@ let package = Package(
         .executable(name: "torscan", targets: ["torscan"]),
         .library(name: "BitTorrentClassifier", targets: ["BitTorrentClassifier"]),
         .library(name: "CaptureFile", targets: ["CaptureFile"]),
+        // Used by the libFuzzer package in Fuzz/ (and replayed by FuzzReplayTests).
+        .library(name: "FuzzEntryPoints", targets: ["FuzzEntryPoints"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // C libraries from Debian: libpcap-dev, zlib1g-dev, libzstd-dev.
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Not "CZlib": ZIPFoundation (XLSX) has a module of that name, and two cannot share a build.
+        .systemLibrary(name: "SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         .target(name: "WireBytes"),
-        .target(name: "CaptureFile", dependencies: ["WireBytes", "CZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
         .target(name: "PacketDecode", dependencies: ["WireBytes"]),
+        .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
         .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile"]),
+        // GitCommitPlugin writes the commit torscan was built from into Reports (run manifest).
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
+        .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto")],
+                plugins: ["GitCommitPlugin"]),
         .target(name: "TorscanCore", dependencies: ["WireBytes", "CaptureFile", .product(name: "Crypto", package: "swift-crypto"), "PcapFilter", "PacketDecode", "BitTorrentClassifier", "FlowEvidence", "Reports"]),
         .executableTarget(name: "torscan", dependencies: ["TorscanCore", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),
         .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
+        .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzEntryPoints", "TorscanTestSupport"]),
         .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
         .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "FlowEvidenceTests", dependencies: ["FlowEvidence", "TorscanCore", "TorscanTestSupport"]),

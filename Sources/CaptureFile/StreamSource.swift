@@ -2,7 +2,7 @@
 // zlib inflate with automatic header detection, windowBits 15+32) or zstd (RFC 8878, via
 // ZSTD_decompressStream) files. Compression is recognised from the first bytes, never the name.
 // Concatenated gzip members and zstd frames are read in sequence, as gzip(1) and zstd(1) do.
-import CZlib
+import SystemZlib
 import CZstd
 import Crypto
 #if canImport(Glibc)

@@ -12,7 +12,6 @@ public enum DecodeAnomaly: String, Sendable, CaseIterable {
     case truncatedIPv6Header = "truncated_ipv6_header"
     case ipv6Jumbogram = "ipv6_jumbogram"
     case truncatedIPv6ExtensionHeader = "truncated_ipv6_extension_header"
-    case badIPv6ExtensionHeader = "bad_ipv6_extension_header"
     case ipv6ExtensionLimit = "ipv6_extension_limit"
     case ipv6NestedFragment = "ipv6_nested_fragment"
     case fragmentCutBySnaplen = "fragment_cut_by_snaplen"

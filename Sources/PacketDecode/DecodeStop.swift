@@ -20,7 +20,7 @@ public struct DecodeStop: Hashable, Sendable, CustomStringConvertible {
         case badIPv4TotalLength = "bad_ipv4_total_length"
         case truncatedIPv6Header = "truncated_ipv6_header"
         case truncatedIPv6ExtensionHeader = "truncated_ipv6_extension_header"
-        case badIPv6ExtensionHeader = "bad_ipv6_extension_header"
+        case ipv6NestedFragment = "ipv6_nested_fragment"         // a Fragment header inside reassembled data
         case ipv6ExtensionLimit = "ipv6_extension_limit"
         case noNextHeader = "no_next_header"                 // IPv6 next header 59: nothing follows, by design
         // Fragments that cannot be stored or delivered.

@@ -30,6 +30,10 @@ public struct TCPInfo: Hashable, Sendable {
     public var window: UInt16
     /// Data offset in bytes (20...60).
     public var headerLength: Int
+
+    public init(seq: UInt32, ack: UInt32, flags: TCPFlags, window: UInt16, headerLength: Int) {
+        self.seq = seq; self.ack = ack; self.flags = flags; self.window = window; self.headerLength = headerLength
+    }
 }
 
 public struct DecodedPacket {

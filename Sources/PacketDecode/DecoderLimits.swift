@@ -5,6 +5,9 @@ public struct DecoderLimits: Sendable, Hashable {
     /// VLAN tags read before giving up. IEEE 802.1ad stacks two tags (S-tag, C-tag); real captures show
     /// three (zeek_vlan-qinqinq.pcap); beyond 8 a frame is garbage, and the bound keeps decoding O(1).
     public var maxVLANTags: Int
+    /// MPLS label stack entries read (RFC 3032). Real stacks hold 1-3 labels (transport, service, entropy);
+    /// the same bound as VLAN tags. Exceeding it stops with `vlanDepthExceeded` ("too many link-layer tags").
+    public var maxMPLSLabels: Int
     /// IPv6 extension headers walked. RFC 8200 section 4.1: each header occurs at most once, except
     /// Destination Options (twice): 7 in the recommended order, plus AH; 10 leaves room for rarer ones.
     public var maxIPv6ExtensionHeaders: Int
@@ -19,10 +22,11 @@ public struct DecoderLimits: Sendable, Hashable {
     /// for IPv4 and Linux uses 30 s (ipfrag_time); 60 s covers both without keeping garbage forever.
     public var fragmentTimeout: Int64
 
-    public init(maxVLANTags: Int = 8, maxIPv6ExtensionHeaders: Int = 10, maxConcurrentDatagrams: Int = 64,
+    public init(maxVLANTags: Int = 8, maxMPLSLabels: Int = 8, maxIPv6ExtensionHeaders: Int = 10, maxConcurrentDatagrams: Int = 64,
                 maxDatagramSize: Int = 65_535, maxFragmentsPerDatagram: Int = 256,
                 fragmentTimeoutNanoseconds: Int64 = 60 * 1_000_000_000) {
         self.maxVLANTags = maxVLANTags
+        self.maxMPLSLabels = maxMPLSLabels
         self.maxIPv6ExtensionHeaders = maxIPv6ExtensionHeaders
         self.maxConcurrentDatagrams = maxConcurrentDatagrams
         self.maxDatagramSize = maxDatagramSize

@@ -138,12 +138,7 @@ public struct PacketDecoder {
             // The fragmentable part may begin with more extension headers; a second Fragment header is invalid.
             let chain = IPv6Extensions.walk(whole, nextHeader: nh, at: 0, limit: limits.maxIPv6ExtensionHeaders, allowFragment: false)
             p.ipProtocol = chain.proto
-            if let reason = chain.stop {
-                if reason == .badIPv6ExtensionHeader { anomalies.record(.ipv6NestedFragment) }
-                p.stop = DecodeStop(layer: .ipv6Extension, reason: reason, offset: chain.offset)
-                if reason != .badIPv6ExtensionHeader, let a = reason.anomaly { anomalies.record(a) }
-                return
-            }
+            if let reason = chain.stop { return stop(&p, .ipv6Extension, reason, chain.offset) }
             upperLayer(whole.slice(chain.offset, whole.count - chain.offset), announced: whole.count - chain.offset, at: chain.offset, into: &p)
         }
     }
@@ -196,7 +191,7 @@ extension DecodeStop.Reason {
         case .badIPv4TotalLength: .badIPv4TotalLength
         case .truncatedIPv6Header: .truncatedIPv6Header
         case .truncatedIPv6ExtensionHeader: .truncatedIPv6ExtensionHeader
-        case .badIPv6ExtensionHeader: .badIPv6ExtensionHeader
+        case .ipv6NestedFragment: .ipv6NestedFragment
         case .ipv6ExtensionLimit: .ipv6ExtensionLimit
         case .fragmentCutBySnaplen: .fragmentCutBySnaplen
         case .truncatedTCPHeader, .truncatedTCPOptions: .truncatedTCPHeader

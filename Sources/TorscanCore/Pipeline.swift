@@ -18,6 +18,9 @@ public struct InputFile: Sendable {
     public var lastSeen: Timestamp?
     public var anomalies: [String: Int]
     public var damage: [String]
+    /// Size and SHA-256 of the file as stored (chain of custody), when the run asked for them.
+    public var size: Int64?
+    public var sha256: String?
 }
 
 public struct AnalysisRun: Sendable {
@@ -45,7 +48,7 @@ public enum PipelineError: Error, CustomStringConvertible {
 
 public enum Pipeline {
     /// Runs the whole job. `progress` is called now and then with bytes read so far (for the progress bar).
-    public static func analyze(paths: [String], options: AnalysisOptions,
+    public static func analyze(paths: [String], options: AnalysisOptions, hashInputs: Bool = false,
                                progress: ((_ bytesDone: Int64, _ packets: Int) -> Void)? = nil) throws -> AnalysisRun {
         let expanded = try CaptureInputs.expand(paths)
         var opened: [(reader: CaptureReader, first: Timestamp?)] = []
@@ -53,6 +56,7 @@ public enum Pipeline {
         for p in expanded {
             do {
                 let r = try CaptureReader(path: p)
+                r.computesSHA256 = hashInputs
                 opened.append((r, p == "-" ? nil : firstTimestamp(p)))
             } catch {
                 failures.append("\(error)")
@@ -95,7 +99,8 @@ public enum Pipeline {
             for (a, n) in result.anomalies.nonZero { fileAnomalies[a.rawValue] = n }
             inputs.append(InputFile(path: reader.path, packets: result.packets, bytes: Int64(result.bytes),
                                     firstSeen: result.firstTimestamp, lastSeen: result.lastTimestamp,
-                                    anomalies: fileAnomalies, damage: result.damage.map(\.description)))
+                                    anomalies: fileAnomalies, damage: result.damage.map(\.description),
+                                    size: fileSize(reader.path), sha256: reader.sha256))
         }
         progress?(bytesDone, packetsDone)
         let output = analyzer.finish()
@@ -110,6 +115,11 @@ public enum Pipeline {
         let rows = options.perDay ? output.evidencePerDay : output.evidence
         return AnalysisRun(inputs: inputs, evidence: rows.filter(options.selects), flows: output.flows,
                            counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
+    }
+
+    static func fileSize(_ path: String) -> Int64? {
+        guard path != "-", let attrs = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+        return (attrs[.size] as? NSNumber)?.int64Value
     }
 
     /// The first record's timestamp, to order rotated files (cheap: stops after one record).

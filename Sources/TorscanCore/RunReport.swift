@@ -3,12 +3,15 @@
 import WireBytes
 import Reports
 import FlowEvidence
+import BitTorrentClassifier
 
 public enum RunReport {
     public static func json(_ run: AnalysisRun, options: AnalysisOptions, command: [String]) -> JSONValue {
         let inputs: [JSONValue] = run.inputs.map { i in
             .object([
                 ("path", .string(i.path)),
+                ("size", i.size.map { .int($0) } ?? .null),
+                ("sha256", .optional(i.sha256)),
                 ("packets", .int(i.packets)),
                 ("bytes", .int(i.bytes)),
                 ("first_seen", .optional(i.firstSeen?.rfc3339(fractionDigits: run.fractionDigits))),
@@ -20,6 +23,8 @@ public enum RunReport {
         return .object([
             ("run", .object([
                 ("torscan_version", .string(TorscanVersion.string)),
+                ("git_commit", .string(BuildInfo.gitCommit)),
+                ("classifier_version", .string(ClassifierVersion.version)),
                 ("arguments", .array(command.dropFirst().map { .string($0) })),
                 ("options", optionsJSON(options)),
                 ("inputs", .array(inputs)),
@@ -79,5 +84,12 @@ public enum RunReport {
 }
 
 public enum TorscanVersion {
-    public static let string = "0.1.0"
+    public static let string = BuildInfo.version
+}
+
+extension AnalysisRun {
+    /// The manifest's record of each input (chain of custody).
+    public var inputRecords: [InputRecord] {
+        inputs.map { InputRecord(path: $0.path, size: $0.size ?? 0, sha256: $0.sha256 ?? "", firstSeen: $0.firstSeen, lastSeen: $0.lastSeen, packets: $0.packets) }
+    }
 }

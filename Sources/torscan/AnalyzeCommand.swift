@@ -68,12 +68,16 @@ struct Analyze: ParsableCommand {
 
     @Argument(help: "Capture files or directories (walked recursively); - reads standard input.") var files: [String]
     @Flag(name: .customLong("per-day"), help: "One row per (IP, infohash, UTC day): the confirmed-dates sheet.") var perDay = false
+    @Option(help: "Also write an Excel workbook: the evidence sheet (UTC dates, frozen header, autofilter) and a manifest sheet.") var xlsx: String?
+    @Option(help: "Write the run manifest (inputs with SHA-256, versions, options, outputs with SHA-256, run times) as JSON.") var manifest: String?
     @OptionGroup var output: OutputOptions
     @OptionGroup var selection: SelectionOptions
 
     mutating func run() throws {
         let options = try selection.options(perDay: perDay)
-        let run = try runPipeline(files: files, options: options, quiet: output.quiet)
+        let started = RunManifest.now()
+        let custody = output.json || xlsx != nil || manifest != nil
+        let run = try runPipeline(files: files, options: options, quiet: output.quiet, hashInputs: custody)
         let text: String
         switch output.format {
         case .csv: text = EvidenceReport.csv(run.evidence, captures: run.capturePaths, perDay: perDay, fractionDigits: run.fractionDigits)
@@ -82,6 +86,25 @@ struct Analyze: ParsableCommand {
         case .summary: text = RunReport.summary(run)
         }
         try emit(text, to: output.out)
+        var record = RunManifest(options: Array(CommandLine.arguments.dropFirst()), inputs: run.inputRecords, started: started)
+        if let out = output.out { try? record.addOutput(role: "report", path: out) }
+        if let path = xlsx {
+            do {
+                try EvidenceWorkbook.write(rows: run.evidence, captures: run.capturePaths, perDay: perDay,
+                                           manifest: record.keyValueRows(includeRunTimes: false), to: path)
+            } catch {
+                FileHandle.standardError.write(Data("torscan: \(error)\n".utf8))
+                throw ExitCode(ExitStatus.cannotWrite.rawValue)
+            }
+            try? record.addOutput(role: "workbook", path: path)
+        }
+        if let path = manifest {
+            record.ended = RunManifest.now()
+            do { try record.write(to: path, fractionDigits: run.fractionDigits) } catch {
+                FileHandle.standardError.write(Data("torscan: \(error)\n".utf8))
+                throw ExitCode(ExitStatus.cannotWrite.rawValue)
+            }
+        }
         try exitForDamage(run)
     }
 }

@@ -7,10 +7,10 @@ import TorscanCore
 
 enum ReportFormat { case csv, json, ndjson, summary }
 
-func runPipeline(files: [String], options: AnalysisOptions, quiet: Bool) throws -> AnalysisRun {
+func runPipeline(files: [String], options: AnalysisOptions, quiet: Bool, hashInputs: Bool = false) throws -> AnalysisRun {
     let bar = ProgressBar(enabled: !quiet && isatty(STDERR_FILENO) == 1, totalBytes: ProgressBar.totalSize(of: files))
     do {
-        let run = try Pipeline.analyze(paths: files, options: options) { bytes, packets in bar.update(bytes: bytes, packets: packets) }
+        let run = try Pipeline.analyze(paths: files, options: options, hashInputs: hashInputs) { bytes, packets in bar.update(bytes: bytes, packets: packets) }
         bar.finish()
         for input in run.inputs { for d in input.damage { FileHandle.standardError.write(Data("torscan: \(d)\n".utf8)) } }
         return run

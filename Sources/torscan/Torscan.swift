@@ -7,7 +7,7 @@ struct Torscan: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "torscan",
         abstract: "Find BitTorrent in pcap/pcapng captures and report evidence by IP address and infohash.",
-        version: "0.1.0",
+        version: TorscanVersion.string,
         subcommands: [Analyze.self, Flows.self, InfoCommand.self, Eval.self],
         defaultSubcommand: Analyze.self
     )

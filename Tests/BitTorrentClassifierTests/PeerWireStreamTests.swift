@@ -30,7 +30,7 @@ func run(_ bytes: [UInt8], chunks: [Int] = [], expectHandshake: Bool = false) ->
         + message(7, be32(1) + be32(0x4000) + [1, 2, 3, 4, 5]) + message(8, be32(1) + be32(0) + be32(0x4000))
         + message(9, [0x1a, 0xe1]) + message(13, be32(3)) + message(14) + message(15)
         + message(16, be32(1) + be32(0) + be32(0x4000)) + message(17, be32(9))
-        + message(20, [0] + Array("d1:v4:testee".utf8))
+        + message(20, [0] + Array("d1:v4:teste".utf8))
         + message(21, [UInt8](repeating: 0xaa, count: 48)) + message(22, [UInt8](repeating: 0xbb, count: 48 + 64))
         + message(23, [UInt8](repeating: 0xcc, count: 48))
 
@@ -39,7 +39,7 @@ func run(_ bytes: [UInt8], chunks: [Int] = [], expectHandshake: Bool = false) ->
         #expect(sink.messageIDs == [255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 20, 21, 22, 23])
         #expect(sink.events.contains(.block(index: 1, begin: 0x4000, length: 5)))
         #expect(sink.pieceData == [1, 2, 3, 4, 5])
-        #expect(sink.events.contains(.extended(id: 0, payload: Array("d1:v4:testee".utf8))))
+        #expect(sink.events.contains(.extended(id: 0, payload: Array("d1:v4:teste".utf8))))
         #expect(sink.malformed.isEmpty)
         #expect(s.phase == .messages && s.isAtMessageBoundary && s.messageCount == 20)
     }

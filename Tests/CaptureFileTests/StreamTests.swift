@@ -1,7 +1,7 @@
 // gzip and zstd streams through the bounded buffer: records straddling chunk boundaries, a record
 // larger than the initial buffer, concatenated members/frames, corrupt and truncated streams.
 import CaptureFile
-import CZlib
+import SystemZlib
 import CZstd
 import Foundation
 import Testing

@@ -129,3 +129,33 @@ import TorscanTestSupport
         #expect(rows(piped.stdout).map { $0["ip"]! + $0["bytes_up"]! } == rows(direct.stdout).map { $0["ip"]! + $0["bytes_up"]! })
     }
 }
+
+@Suite struct CustodyTests {
+    /// Issue 8: the manifest names every input with its SHA-256 and packet count, and the SHA-256 of
+    /// the report and workbook it accompanies; both equal what sha256sum says of the files.
+    @Test func manifestRecordsInputsAndOutputs() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-custody-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = dir.appendingPathComponent("e.csv").path, xlsx = dir.appendingPathComponent("e.xlsx").path
+        let manifest = dir.appendingPathComponent("m.json").path
+        let capture = MainJobTests.transfer
+        let r = try Torscan.run([capture, "--csv", "--out", csv, "--xlsx", xlsx, "--manifest", manifest])
+        #expect(r.status == 0, "\(r.stderr)")
+        let m = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifest))) as? [String: Any])
+        func sha(_ path: String) throws -> String {
+            String(try runTool("sha256sum", [path], in: TestPaths.packageRoot).stdout.prefix(64))
+        }
+        let input = try #require((m["inputs"] as? [[String: Any]])?.first)
+        #expect(input["sha256"] as? String == (try sha(capture)))
+        #expect(input["packets"] as? Int == 118)
+        let outputs = try #require(m["outputs"] as? [[String: Any]])
+        #expect(outputs.first { $0["role"] as? String == "report" }?["sha256"] as? String == (try sha(csv)))
+        #expect(outputs.first { $0["role"] as? String == "workbook" }?["sha256"] as? String == (try sha(xlsx)))
+        // A second run gives byte-identical report and workbook (the run times live only in the manifest).
+        let (csvHash, xlsxHash) = (try sha(csv), try sha(xlsx))
+        _ = try Torscan.run([capture, "--csv", "--out", csv, "--xlsx", xlsx, "--manifest", manifest])
+        #expect(try sha(csv) == csvHash)
+        #expect(try sha(xlsx) == xlsxHash)
+    }
+}

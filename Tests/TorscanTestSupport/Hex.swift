@@ -17,9 +17,11 @@ public enum TestPaths {
     /// The package root (two levels above this file's folder).
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     public static let sampleCaptures: URL = packageRoot.appendingPathComponent("SampleCaptures")
-    /// ../shared/corpus/public beside the checkout, or nil (tests over it are then skipped, and say so).
+    /// ../shared/corpus/public beside the checkout (or $TORSCAN_PUBLIC_CORPUS, for a checkout elsewhere, such
+    /// as a worktree), or nil (tests over it are then skipped, and say so).
     public static var publicCorpus: URL? {
-        let url = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/public")
+        let url = ProcessInfo.processInfo.environment["TORSCAN_PUBLIC_CORPUS"].map { URL(fileURLWithPath: $0) }
+            ?? packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus/public")
         return FileManager.default.fileExists(atPath: url.path) ? url : nil
     }
     /// Every regular file under `root`, sorted by path.

@@ -36,6 +36,8 @@ enum EtherType {
                 offset += VLANTag.length
             case pppoeSession:
                 return PPPoESession.parse(frame, at: offset)
+            case MPLS.unicast, MPLS.multicast:
+                return MPLS.parse(frame, at: offset, limits: limits)
             default:
                 return .stop(.link, .nonIPPayload, at: offset)
             }

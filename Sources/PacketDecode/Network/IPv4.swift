@@ -18,7 +18,11 @@ struct IPv4Header {
         guard b.count >= minLength else { return (nil, .truncatedIPv4Header, false) }
         let ihl = Int(vihl & 0x0f) * 4
         guard ihl >= minLength else { return (nil, .badIPv4HeaderLength, false) }
-        guard b.count >= ihl else { return (nil, .truncatedIPv4Header, true) }
+        guard b.count >= ihl else {
+            // Cut by the snap length, unless the total length itself says the header cannot fit (bogus, not cut).
+            let total = Int(b.u16be(at: 2)!)
+            return total >= ihl || total == 0 ? (nil, .truncatedIPv4Header, true) : (nil, .badIPv4TotalLength, false)
+        }
         return (IPv4Header(bytes: b, headerLength: ihl), nil, true)
     }
 

@@ -54,7 +54,7 @@ enum IPv6Extensions {
                                                 identification: b.u32be(at: off + 4)!)
                 length = fragmentHeaderLength
                 if header.offset != 0 || header.more {
-                    guard allowFragment else { return IPv6ExtensionWalk(proto: nh, offset: off, stop: .badIPv6ExtensionHeader) }
+                    guard allowFragment else { return IPv6ExtensionWalk(proto: nh, offset: off, stop: .ipv6NestedFragment) }
                     return IPv6ExtensionWalk(proto: next, offset: off + length, fragment: header)
                 }
                 nh = next
