@@ -6,14 +6,26 @@ import WireBytes
 import PacketDecode
 import BitTorrentClassifier
 
-final class AnalyzerFlowState {
-    let isTCP: Bool
-    let findings = FlowFindings()
+/// The per-direction TCP state, allocated for TCP flows only (a UDP flow needs none of it). Separate
+/// stored properties, so that a reassembler can deliver into the classifier of the same direction.
+final class TCPDirections {
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
     var streamFromSrc = TCPStreamClassifier()
     var streamFromDst = TCPStreamClassifier()
-    var datagrams = UDPFlowClassifier()
+    init(bufferLimit: Int) {
+        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
+        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+    }
+}
+
+final class AnalyzerFlowState {
+    let isTCP: Bool
+    let findings = FlowFindings()
+    /// TCP flows only: a reassembler and a stream classifier per direction.
+    let tcp: TCPDirections?
+    /// UDP flows only.
+    var datagrams: UDPFlowClassifier?
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
     var mse: MSEShapeDetector?
     /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
@@ -29,9 +41,13 @@ final class AnalyzerFlowState {
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
         self.isTCP = isTCP
         self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
-        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
-        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
-        datagrams.isIPv6 = isIPv6
+        if isTCP {
+            tcp = TCPDirections(bufferLimit: bufferLimit)
+        } else {
+            tcp = nil
+            datagrams = UDPFlowClassifier()
+            datagrams!.isIPv6 = isIPv6
+        }
         if isTCP { tunnelDetector = TunnelDetector() }
     }
 

@@ -71,24 +71,25 @@ public struct FlowAnalyzer {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
                 guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
                 var inner = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: o, senderIsSrc: fromSrc)
-                state.datagrams.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &inner)
+                state.datagrams?.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &inner)
                 return
             }
-            state.datagrams.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
+            state.datagrams?.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
             return
         }
+        guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
         if tcp.flags.ack {
             // The acknowledgment speaks about the other direction's bytes.
             let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
             var feed = StreamFeed(state: state, fromSrc: !fromSrc,
                                   sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc))
-            if fromSrc { state.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
-            else { state.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
         }
         var feed = StreamFeed(state: state, fromSrc: fromSrc, sink: sink)
         let cut = max(0, packet.payloadLength - packet.payload.count)
-        if fromSrc { state.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        else { state.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
@@ -153,26 +154,26 @@ struct FlowFinalizer: FlowLifecycle {
 
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
         let state = flow.context
-        if state.isTCP {
+        if let dirs = state.tcp {
             for fromSrc in [true, false] {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
                                          timestamp: flow.lastSeen, frame: flow.lastFrame)
                 var feed = StreamFeed(state: state, fromSrc: fromSrc,
                                       sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
-                if fromSrc { state.reassemblerFromSrc.finish(consumer: &feed) } else { state.reassemblerFromDst.finish(consumer: &feed) }
+                if fromSrc { dirs.reassemblerFromSrc.finish(consumer: &feed) } else { dirs.reassemblerFromDst.finish(consumer: &feed) }
                 if !fromSrc { feed.stopProbing() }   // a proxy handshake that never completed: classify what was held
             }
             if state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
-            for r in [state.reassemblerFromSrc, state.reassemblerFromDst] {
+            for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
                 reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
                 reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
             }
-            for s in [state.streamFromSrc.state, state.streamFromDst.state] {
+            for s in [dirs.streamFromSrc.state, dirs.streamFromDst.state] {
                 if s == .peerWire { state.findings.kinds.insert(.peerWire) }
                 if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
             }
         } else {
-            switch state.datagrams.label {
+            switch state.datagrams?.label ?? .other {
             case .utp: state.findings.kinds.insert(.utp)
             case .dht: state.findings.kinds.insert(.dht)
             case .udpTracker: state.findings.kinds.insert(.trackerUDP)

@@ -6,6 +6,7 @@ import WireBytes
 import PacketDecode
 import BitTorrentClassifier
 
+/// Created for TCP flows only, whose state always has `tcp`.
 struct StreamFeed: StreamConsumer {
     let state: AnalyzerFlowState
     let fromSrc: Bool
@@ -14,7 +15,7 @@ struct StreamFeed: StreamConsumer {
     var wantsBytes: Bool {
         if state.tunnelDetector != nil { return true }
         if case .undecided? = state.mse?.verdict { return true }
-        return fromSrc ? state.streamFromSrc.wantsBytes : state.streamFromDst.wantsBytes
+        return fromSrc ? state.tcp!.streamFromSrc.wantsBytes : state.tcp!.streamFromDst.wantsBytes
     }
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
@@ -41,7 +42,7 @@ struct StreamFeed: StreamConsumer {
 
     mutating func gap(_ byteCount: Int) {
         if state.tunnelDetector != nil { stopProbing() }
-        if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }
+        if fromSrc { state.tcp!.streamFromSrc.gap(byteCount) } else { state.tcp!.streamFromDst.gap(byteCount) }
     }
 
     /// The flow ended or lost bytes while the handshake was still being read: classify what was held.
@@ -75,6 +76,6 @@ struct StreamFeed: StreamConsumer {
                                 senderIsSrc: fromSrc)
         }
         if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
-        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
+        if fromSrc { state.tcp!.streamFromSrc.consume(bytes, sink: &sink) } else { state.tcp!.streamFromDst.consume(bytes, sink: &sink) }
     }
 }
