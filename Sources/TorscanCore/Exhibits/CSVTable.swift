@@ -32,8 +32,9 @@ public struct CSVTable: Sendable {
         var i = 0
         func endField() { record.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true); afterQuote = false; fieldStarted = false }
         func endRecord() {
+            let blank = record.isEmpty && !fieldStarted
             endField()
-            if !(record.count == 1 && record[0].isEmpty) { records.append(record) }
+            if !blank { records.append(record) }
             record.removeAll()
         }
         while i < bytes.count {
