@@ -34,6 +34,9 @@ struct Extract: ParsableCommand {
         } catch let e as PipelineError {
             FileHandle.standardError.write(Data("torscan: \(e)\n".utf8))
             throw ExitCode(ExitStatus.noInput.rawValue)
+        } catch {  // a missing path or unreadable directory (CaptureInputs)
+            FileHandle.standardError.write(Data("torscan: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.noInput.rawValue)
         }
         for input in result.run.inputs { for d in input.damage { FileHandle.standardError.write(Data("torscan: \(d)\n".utf8)) } }
         if !quiet {

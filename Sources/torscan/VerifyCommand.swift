@@ -28,6 +28,9 @@ struct Verify: ParsableCommand {
         } catch let e as PipelineError {
             FileHandle.standardError.write(Data("torscan: \(e)\n".utf8))
             throw ExitCode(ExitStatus.noInput.rawValue)
+        } catch {  // a missing path or unreadable directory (CaptureInputs)
+            FileHandle.standardError.write(Data("torscan: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.noInput.rawValue)
         }
         var out = result.verdicts.map { $0.line + "\n" }.joined()
         out += result.summary + "\n"

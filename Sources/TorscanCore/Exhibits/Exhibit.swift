@@ -50,25 +50,25 @@ public enum Exhibit {
                                options: AnalysisOptions = AnalysisOptions()) throws -> ExhibitResult {
         if paths.contains("-") { throw ExhibitError.standardInput }
         let run = try Pipeline.analyze(paths: paths, options: options)
-        let flows = selection.flows(in: run)
+        var selected = Set(selection.handshakeFlows(in: run))
+        // Second pass, when there are candidates: the flows where the address announced the infohash.
+        let candidates = selection.announceCandidates(in: run)
+        if !candidates.isEmpty {
+            var finder = AnnounceFlowFinder(selection: selection, candidates: candidates.map { run.flows[$0] })
+            try forEachPacket(of: run, options: options) { rec, _, packet in finder.process(packet, at: rec.timestamp) }
+            for i in finder.found { selected.insert(candidates[i]) }
+        }
+        let flows = selected.sorted().map { run.flows[$0] }
         guard !flows.isEmpty else { throw ExhibitError.nothingSelected(ip: selection.ip.description, infoHash: selection.infoHash.hex) }
 
-        // Second pass: copy every packet of the selected flows, remembering where it came from.
+        // Last pass: copy every packet of the selected flows, remembering where it came from.
         let windows = FlowWindows(flows)
         var writer = ExhibitCaptureWriter()
         var origins: [(capture: Int, frame: Int, time: Timestamp)] = []
-        var decoder = PacketDecoder()
-        for (index, input) in run.inputs.enumerated() {
-            let reader: CaptureReader
-            do { reader = try CaptureReader(path: input.path) } catch { throw ExhibitError.cannotRead("\(error)") }
-            _ = reader.forEachRecord { rec in
-                guard options.inTimeRange(rec.timestamp) else { return true }
-                let packet = decoder.decode(rec.data, linkType: rec.linkType, timestamp: rec.timestamp)
-                if windows.contains(packet, at: rec.timestamp) {
-                    writer.append(linkType: rec.linkType, timestamp: rec.timestamp, originalLength: rec.originalLength, data: rec.data)
-                    origins.append((index, rec.frameNumber, rec.timestamp))
-                }
-                return true
+        try forEachPacket(of: run, options: options) { rec, index, packet in
+            if windows.contains(packet, at: rec.timestamp) {
+                writer.append(linkType: rec.linkType, timestamp: rec.timestamp, originalLength: rec.originalLength, data: rec.data)
+                origins.append((index, rec.frameNumber, rec.timestamp))
             }
         }
 
@@ -105,6 +105,21 @@ public enum Exhibit {
         try write(Data((json.serialized(pretty: true) + "\n").utf8), to: manifest)
         return ExhibitResult(exhibitPath: output, frameMapPath: framesPath, manifestPath: manifest, format: writer.format,
                              flows: flows, packets: writer.count, sha256: sha, run: run)
+    }
+
+    /// Reads the run's inputs again in the run's order, decoding every record in the time range.
+    static func forEachPacket(of run: AnalysisRun, options: AnalysisOptions,
+                              _ body: (CaptureRecord, Int, DecodedPacket) -> Void) throws {
+        var decoder = PacketDecoder()
+        for (index, input) in run.inputs.enumerated() {
+            let reader: CaptureReader
+            do { reader = try CaptureReader(path: input.path) } catch { throw ExhibitError.cannotRead("\(error)") }
+            _ = reader.forEachRecord { rec in
+                guard options.inTimeRange(rec.timestamp) else { return true }
+                body(rec, index, decoder.decode(rec.data, linkType: rec.linkType, timestamp: rec.timestamp))
+                return true
+            }
+        }
     }
 
     static func write(_ data: Data, to path: String) throws {

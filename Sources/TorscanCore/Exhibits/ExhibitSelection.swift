@@ -13,32 +13,46 @@ public struct ExhibitSelection: Sendable {
 
     public init(ip: IPAddress, infoHash: InfoHash) { self.ip = ip; self.infoHash = infoHash }
 
-    /// The supporting flows of the run, in the run's order.
-    public func flows(in run: AnalysisRun) -> [FlowRow] {
+    /// Indexes of the run's flows whose peer-wire handshakes name the infohash. Flow rows list only
+    /// handshake infohashes; announce flows are found by `AnnounceFlowFinder`.
+    public func handshakeFlows(in run: AnalysisRun) -> [Int] {
         let wanted = infoHash.truncated
-        return run.flows.filter { f in
-            (f.srcIP == ip || f.dstIP == ip) && f.infoHashes.contains { $0.truncated == wanted }
+        return run.flows.indices.filter { i in
+            let f = run.flows[i]
+            return (f.srcIP == ip || f.dstIP == ip) && f.infoHashes.contains { $0.truncated == wanted }
+        }
+    }
+
+    /// Indexes of flows that involve the address, name no infohash, and carry a protocol that announces one.
+    func announceCandidates(in run: AnalysisRun) -> [Int] {
+        let labels: Set<String> = ["bittorrent-tracker-http", "bittorrent-tracker-udp", "bittorrent-dht", "bittorrent-lsd", "bittorrent-utp"]
+        return run.flows.indices.filter { i in
+            let f = run.flows[i]
+            return (f.srcIP == ip || f.dstIP == ip) && labels.contains(f.label) && !f.infoHashes.contains { $0.truncated == infoHash.truncated }
         }
     }
 }
 
-/// Answers "is this decoded packet part of a selected flow?" from the flows' 5-tuples and time spans.
+/// Answers "which selected flow is this decoded packet part of?" from the flows' 5-tuples and time spans.
 struct FlowWindows {
-    private var windows: [FlowKey: [(first: Timestamp, last: Timestamp)]] = [:]
+    private var windows: [FlowKey: [(first: Timestamp, last: Timestamp, index: Int)]] = [:]
 
     init(_ flows: [FlowRow]) {
-        for f in flows {
+        for (i, f) in flows.enumerated() {
             let proto: UInt8 = f.proto == .tcp ? 6 : 17
             let srcFirst = (f.srcIP, f.srcPort) <= (f.dstIP, f.dstPort)
             let key = srcFirst
                 ? FlowKey(a: f.srcIP, aPort: f.srcPort, b: f.dstIP, bPort: f.dstPort, proto: proto)
                 : FlowKey(a: f.dstIP, aPort: f.dstPort, b: f.srcIP, bPort: f.srcPort, proto: proto)
-            windows[key, default: []].append((f.firstSeen, f.lastSeen))
+            windows[key, default: []].append((f.firstSeen, f.lastSeen, i))
         }
     }
 
-    func contains(_ packet: DecodedPacket, at time: Timestamp) -> Bool {
-        guard packet.isTCP || packet.isUDP, let spans = windows[FlowKey.canonical(packet).key] else { return false }
-        return spans.contains { $0.first <= time && time <= $0.last }
+    /// The index (in the flows given to `init`) of the flow the packet belongs to.
+    func flow(of packet: DecodedPacket, at time: Timestamp) -> Int? {
+        guard packet.isTCP || packet.isUDP, let spans = windows[FlowKey.canonical(packet).key] else { return nil }
+        return spans.first { $0.first <= time && time <= $0.last }?.index
     }
+
+    func contains(_ packet: DecodedPacket, at time: Timestamp) -> Bool { flow(of: packet, at: time) != nil }
 }

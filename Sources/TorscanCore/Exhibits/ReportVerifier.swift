@@ -164,6 +164,7 @@ public enum ReportVerifier {
         case let s as String: return s
         case let a as [Any] where key == "active_days": return String(a.count)
         case let a as [Any]: return a.compactMap { $0 as? String }.joined(separator: ";")
+        case let i as Int: return String(i)
         case let n as NSNumber: return n.stringValue
         default: return nil
         }
