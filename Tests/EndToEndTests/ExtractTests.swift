@@ -70,7 +70,8 @@ import TorscanTestSupport
         #expect(want["confidence"] == "transfer" && want["bytes_up"] == "262144")
 
         // The manifest: SHA-256 of the inputs and of the exhibit as they are on disk.
-        let manifest = try #require(try JSONSerialization.jsonObject(with: try #require(FileManager.default.contents(atPath: exhibit + ".manifest.json"))) as? [String: Any])
+        let manifestData = try #require(FileManager.default.contents(atPath: exhibit + ".manifest.json"))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: manifestData) as? [String: Any])
         let ex = try #require(manifest["exhibit"] as? [String: Any])
         #expect(ex["sha256"] as? String == (try FileDigest.sha256(path: exhibit)).hex)
         #expect(ex["packets"] as? Int == copied.count && ex["format"] as? String == "pcap")
