@@ -164,3 +164,30 @@ import TorscanTestSupport
         return path
     }
 }
+
+/// Every evidence row of several scenarios (peer wire, DHT, UDP tracker, LSD, uTP, IPv6, SOCKS5, several
+/// torrents at once) re-derives from its own exhibit: same confidence, signals, flows, peers, bytes,
+/// pieces, active days, and first/last seen.
+@Suite struct ExhibitSweepTests {
+    static let scenarios = ["tcp-http-tracker", "dht-magnet", "udp-tracker", "lsd", "utp", "ipv6", "socks5", "multi-torrent"]
+
+    @Test(arguments: scenarios) func everyRowReDerivesFromItsExhibit(_ scenario: String) throws {
+        let dir = try Python.temporaryDirectory("torscan-sweep")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let capture = TestPaths.sampleCaptures.appendingPathComponent("\(scenario)/capture.pcap").path
+        let run = try Pipeline.analyze(paths: [capture], options: AnalysisOptions())
+        #expect(!run.evidence.isEmpty)
+        for row in run.evidence {
+            let exhibit = dir.appendingPathComponent("e.pcap").path
+            let result = try Exhibit.extract(paths: [capture], selection: ExhibitSelection(ip: row.ip, infoHash: row.infoHash), to: exhibit)
+            let again = try Pipeline.analyze(paths: [exhibit], options: AnalysisOptions())
+            let same = try #require(again.evidence.first { $0.ip == row.ip && $0.infoHash == row.infoHash }, "\(scenario) \(row.ip) \(row.infoHash)")
+            #expect(same.confidence == row.confidence && same.signals == row.signals, "\(scenario) \(row.ip)")
+            #expect(same.flows == row.flows && same.peers == row.peers, "\(scenario) \(row.ip)")
+            #expect(same.bytesUp == row.bytesUp && same.bytesDown == row.bytesDown, "\(scenario) \(row.ip)")
+            #expect(same.piecesUp == row.piecesUp && same.piecesDown == row.piecesDown && same.piecesVerified == row.piecesVerified)
+            #expect(same.activeDays == row.activeDays && same.firstSeen == row.firstSeen && same.lastSeen == row.lastSeen, "\(scenario) \(row.ip)")
+            #expect(result.packets == result.flows.reduce(0) { $0 + $1.packets }, "\(scenario) \(row.ip): every packet of the selected flows")
+        }
+    }
+}
