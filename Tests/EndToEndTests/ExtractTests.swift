@@ -105,6 +105,30 @@ import TorscanTestSupport
         #expect(result.packets + others.reduce(0) { $0 + $1.packets } <= result.run.inputs[0].packets)
     }
 
+    /// A directory of four captures (pcap, pcapng, zstd, gzip; compressed ones are streamed and must be
+    /// opened again for the second pass): the frame map names the file each frame came from.
+    @Test func directoryOfCapturesMapsFramesToTheirFile() throws {
+        let dir = try Python.temporaryDirectory("torscan-extract")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = TestPaths.sampleCaptures.appendingPathComponent("public").path
+        let selection = ExhibitSelection(ip: try #require(IPAddress("82.57.97.83")), infoHash: try #require(InfoHash(hex: "dcfcdccfb9e670ccc3dd40c78c161f2bea243126")))
+        let exhibit = dir.appendingPathComponent("e.pcap").path
+        let result = try Exhibit.extract(paths: [root], selection: selection, to: exhibit)
+        #expect(result.run.inputs.count == 4)
+        #expect(result.flows.count == 2 && result.packets == result.flows.reduce(0) { $0 + $1.packets })
+        let map = try Self.csvRows(String(contentsOfFile: exhibit + ".frames.csv", encoding: .utf8))
+        let copied = try Self.frames(exhibit)
+        #expect(map.count == result.packets && copied.count == result.packets && result.packets > 2)
+        var originals: [String: [Int: ([UInt8], Timestamp, LinkType)]] = [:]
+        for line in map {
+            let capture = try #require(line["capture"])
+            #expect(capture.hasSuffix("/bittorrent.pcap"))
+            if originals[capture] == nil { originals[capture] = try Self.frames(capture) }
+            let a = try #require(copied[Int(line["exhibit_frame"]!)!]), b = try #require(originals[capture]?[Int(line["frame"]!)!])
+            #expect(a.0 == b.0 && a.1 == b.1)
+        }
+    }
+
     @Test func nothingMatchesExitsFourAndWritesNothing() throws {
         let dir = try Python.temporaryDirectory("torscan-extract")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -80,6 +80,22 @@ import TorscanTestSupport
         #expect(!movedIP.isEmpty && v.stdout.contains("the captures give 1 row(s) the report does not list"))
     }
 
+    /// The capture column holds the path as given; the same file given another way (absolute vs
+    /// relative) still holds. A report made with --ip holds too: the captures' other rows are only counted.
+    @Test func captureColumnComparesFilesNotSpellings() throws {
+        let dir = try Python.temporaryDirectory("torscan-verify")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let relative = "SampleCaptures/tcp-http-tracker/capture.pcap"
+        let absolute = TestPaths.packageRoot.appendingPathComponent(relative).path
+        let path = try Self.report([absolute, "--csv", "--ip", "10.77.0.2"], in: dir, name: "r.csv")
+        let v = try Torscan.run(["verify", path, relative])
+        #expect(v.status == 0, "\(v.stdout)")
+        #expect(Self.okLines(v.stdout) == ["OK row 1 10.77.0.2 ec75cc6e5031b8d3604d21136a2d47600c4cc2f9"])
+        #expect(v.stdout.contains("the captures give 1 row(s) the report does not list"))
+        let other = try Torscan.run(["verify", path, "SampleCaptures/multi-torrent/capture.pcap"])
+        #expect(other.status == 4 && Self.failLines(other.stdout).count == 1)
+    }
+
     @Test func aReportThatIsNoReportIsAUsageError() throws {
         let dir = try Python.temporaryDirectory("torscan-verify")
         defer { try? FileManager.default.removeItem(at: dir) }
