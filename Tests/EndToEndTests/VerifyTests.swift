@@ -2,7 +2,7 @@
 // exactly the edited rows fail, and the exit status is 4. Also the RFC 4180 reader it relies on.
 import Foundation
 import Testing
-import TorscanCore
+@testable import TorscanCore
 import TorscanTestSupport
 
 @Suite(.serialized) struct VerifyTests {
@@ -114,5 +114,37 @@ import TorscanTestSupport
         #expect(throws: CSVTable.ParseError.empty) { try CSVTable(parsing: "\r\n") }
         #expect(try CSVTable(parsing: "a,b").records.isEmpty)
         #expect(try CSVTable(parsing: "h\n\"\"\n").records == [[""]])
+    }
+}
+
+/// The comparison rules of `verify`, column by column.
+@Suite struct VerifyComparisonTests {
+    @Test func sameInstantWithSixOrNineDigitsHolds() {
+        #expect(ReportVerifier.same("first_seen", "2026-12-06T23:33:29.553525Z", "2026-12-06T23:33:29.553525000Z"))
+        #expect(!ReportVerifier.same("first_seen", "2026-12-06T23:33:29.553525Z", "2026-12-06T23:33:29.553526Z"))
+        #expect(!ReportVerifier.same("last_seen", "yesterday", "2026-12-06T23:33:29Z"))
+    }
+
+    @Test func signalsAreASetNumbersAreExact() {
+        #expect(ReportVerifier.same("signals", "piece;handshake", "handshake;piece"))
+        #expect(!ReportVerifier.same("signals", "handshake", "handshake;piece"))
+        #expect(ReportVerifier.same("bytes_up", " 262144", "262144"))
+        #expect(!ReportVerifier.same("bytes_up", "262145", "262144"))
+        #expect(!ReportVerifier.same("confidence", "verified", "transfer"))
+    }
+
+    @Test func defusedPathsAreComparedUndefused() {
+        #expect(ReportVerifier.undefuse("'=cmd.pcap") == "=cmd.pcap")
+        #expect(ReportVerifier.undefuse("'plain") == "'plain")
+        #expect(ReportVerifier.same("capture", "'-x.pcap", "-x.pcap"))
+        #expect(ReportVerifier.same("capture", "./a/../a/b.pcap", "a/b.pcap"))
+        #expect(!ReportVerifier.same("capture", "a/b.pcap", "a/c.pcap"))
+    }
+
+    @Test func keysUseCanonicalAddressesAndLowercaseHashes() {
+        let a = ReportVerifier.key(["ip": "FD00:77:0:0:0:0:0:3", "infohash": "EC75CC6E5031B8D3604D21136A2D47600C4CC2F9"], perDay: false)
+        let b = ReportVerifier.key(["ip": "fd00:77::3", "infohash": "ec75cc6e5031b8d3604d21136a2d47600c4cc2f9"], perDay: false)
+        #expect(a == b)
+        #expect(ReportVerifier.key(["ip": "10.0.0.1", "infohash": "aa", "day": "2026-12-06"], perDay: true).hasSuffix(" 2026-12-06"))
     }
 }

@@ -50,7 +50,7 @@ public enum Exhibit {
                                options: AnalysisOptions = AnalysisOptions()) throws -> ExhibitResult {
         if paths.contains("-") { throw ExhibitError.standardInput }
         let run = try Pipeline.analyze(paths: paths, options: options)
-        var selected = Set(selection.handshakeFlows(in: run))
+        var selected = Set(selection.flowsNamingInfoHash(in: run))
         // Second pass, when there are candidates: the flows where the address announced the infohash.
         let candidates = selection.announceCandidates(in: run)
         if !candidates.isEmpty {

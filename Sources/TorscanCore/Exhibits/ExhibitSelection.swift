@@ -13,9 +13,9 @@ public struct ExhibitSelection: Sendable {
 
     public init(ip: IPAddress, infoHash: InfoHash) { self.ip = ip; self.infoHash = infoHash }
 
-    /// Indexes of the run's flows whose peer-wire handshakes name the infohash. Flow rows list only
-    /// handshake infohashes; announce flows are found by `AnnounceFlowFinder`.
-    public func handshakeFlows(in run: AnalysisRun) -> [Int] {
+    /// Indexes of the run's flows whose rows name the infohash. Today flow rows list only peer-wire
+    /// handshake infohashes, so announce flows are found by `AnnounceFlowFinder`.
+    public func flowsNamingInfoHash(in run: AnalysisRun) -> [Int] {
         let wanted = infoHash.truncated
         return run.flows.indices.filter { i in
             let f = run.flows[i]
