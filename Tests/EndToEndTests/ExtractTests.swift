@@ -129,6 +129,23 @@ import TorscanTestSupport
         }
     }
 
+    /// With a BPF filter the copy passes read what the analysis read: no SYN in, and still exactly the flows' packets.
+    @Test func filterAppliesToTheCopyToo() throws {
+        let dir = try Python.temporaryDirectory("torscan-extract")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var options = AnalysisOptions()
+        options.filter = "not (tcp[tcpflags] & tcp-syn != 0)"
+        let selection = ExhibitSelection(ip: try #require(IPAddress(Self.seeder)), infoHash: try #require(InfoHash(hex: Self.infohash)))
+        let exhibit = dir.appendingPathComponent("e.pcap").path
+        let result = try Exhibit.extract(paths: [TestPaths.packageRoot.appendingPathComponent(Self.capture).path],
+                                         selection: selection, to: exhibit, options: options)
+        #expect(result.packets > 0 && result.packets == result.flows.reduce(0) { $0 + $1.packets })
+        if toolExists("tshark") {
+            let syn = try runTool("tshark", ["-r", exhibit, "-Y", "tcp.flags.syn == 1"])
+            #expect(syn.status == 0 && syn.stdout.isEmpty, "\(syn.stdout)")
+        }
+    }
+
     @Test func nothingMatchesExitsFourAndWritesNothing() throws {
         let dir = try Python.temporaryDirectory("torscan-extract")
         defer { try? FileManager.default.removeItem(at: dir) }

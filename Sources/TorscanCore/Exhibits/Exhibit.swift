@@ -9,6 +9,7 @@
 import Foundation
 import WireBytes
 import CaptureFile
+import PcapFilter
 import PacketDecode
 import BitTorrentClassifier
 import FlowEvidence
@@ -107,15 +108,20 @@ public enum Exhibit {
                              flows: flows, packets: writer.count, sha256: sha, run: run)
     }
 
-    /// Reads the run's inputs again in the run's order, decoding every record in the time range.
+    /// Reads the run's inputs again in the run's order, decoding every record the analysis read
+    /// (inside the time range, through the BPF filter).
     static func forEachPacket(of run: AnalysisRun, options: AnalysisOptions,
                               _ body: (CaptureRecord, Int, DecodedPacket) -> Void) throws {
+        let filter = try options.filter.map { expr in
+            do { return try BPFFilterSet(expression: expr) } catch { throw PipelineError.badFilter("\(error)") }
+        }
         var decoder = PacketDecoder()
         for (index, input) in run.inputs.enumerated() {
             let reader: CaptureReader
             do { reader = try CaptureReader(path: input.path) } catch { throw ExhibitError.cannotRead("\(error)") }
             _ = reader.forEachRecord { rec in
                 guard options.inTimeRange(rec.timestamp) else { return true }
+                if let f = filter, !f.matches(rec) { return true }
                 body(rec, index, decoder.decode(rec.data, linkType: rec.linkType, timestamp: rec.timestamp))
                 return true
             }
