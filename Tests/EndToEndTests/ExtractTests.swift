@@ -167,7 +167,7 @@ import TorscanTestSupport
         b.withUnsafeBytes { w.append(linkType: .raw, timestamp: t2, originalLength: b.count, data: $0) }
         a.withUnsafeBytes { w.append(linkType: .ethernet, timestamp: t2, originalLength: a.count, data: $0) }
         #expect(w.format == .pcapng)
-        let path = try Self.write(w.serialized())
+        let path = try Self.write(try w.serialized())
         defer { unlink(path) }
         let r = try CaptureReader(path: path)
         var got: [([UInt8], Timestamp, LinkType, Int)] = []
@@ -186,7 +186,7 @@ import TorscanTestSupport
         let t = Timestamp(seconds: 1_765_000_000, nanos: 999_999_999)
         a.withUnsafeBytes { w.append(linkType: .linuxSLL, timestamp: t, originalLength: 100, data: $0) }
         #expect(w.format == .pcap)
-        let path = try Self.write(w.serialized())
+        let path = try Self.write(try w.serialized())
         defer { unlink(path) }
         let r = try CaptureReader(path: path)
         var got: [(Timestamp, Int, Int)] = []
@@ -197,6 +197,30 @@ import TorscanTestSupport
         var old = ExhibitCaptureWriter()
         a.withUnsafeBytes { old.append(linkType: .ethernet, timestamp: Timestamp(seconds: -5, nanos: 0), originalLength: 42, data: $0) }
         #expect(old.format == .pcapng)
+    }
+
+    /// More than two chunks of spooled packet bytes: spool flushes and chunked output keep every byte in place.
+    @Test func largeExhibitSpansSpoolChunks() throws {
+        var w = ExhibitCaptureWriter()
+        let n = 3 * ExhibitCaptureWriter.chunkSize / 1000 + 7
+        for i in 0..<n {
+            let bytes = (0..<(1000 + i % 3)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+            bytes.withUnsafeBytes { w.append(linkType: .ethernet, timestamp: Timestamp(seconds: 1_765_000_000, nanos: Int64(i)), originalLength: 0, data: $0) }
+        }
+        var chunks = 0
+        var whole = Data()
+        try w.serialize { chunks += 1; whole.append($0) }
+        #expect(chunks >= 3)
+        let path = try Self.write(whole)
+        defer { unlink(path) }
+        var i = 0, ok = true
+        _ = try CaptureReader(path: path).forEachRecord { rec in
+            let want = (0..<(1000 + i % 3)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) }
+            if Array(rec.data) != want || rec.timestamp.nanoseconds % 1_000_000_000 != Int64(i) { ok = false }
+            i += 1
+            return true
+        }
+        #expect(ok && i == n)
     }
 
     static func write(_ data: Data) throws -> String {

@@ -73,7 +73,23 @@ public enum Exhibit {
             }
         }
 
-        let capture = writer.serialized()
+        // The capture, streamed to a temporary file and renamed into place, hashed as it is written.
+        var hasher = SHA256()
+        var captureSize = 0
+        do {
+            try AtomicFile.write(to: output) { temp in
+                guard FileManager.default.createFile(atPath: temp, contents: nil), let h = FileHandle(forWritingAtPath: temp) else {
+                    throw SpoolError(description: "cannot create \(temp)")
+                }
+                defer { try? h.close() }
+                try writer.serialize { chunk in
+                    try h.write(contentsOf: chunk)
+                    hasher.update(data: chunk)
+                    captureSize += chunk.count
+                }
+            }
+        } catch { throw ExhibitError.cannotWrite("\(error)") }
+        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         var frameMap = CSVField.row(["exhibit_frame", "capture", "frame", "timestamp"])
         for (n, o) in origins.enumerated() {
             frameMap += CSVField.row([String(n + 1), CSVField.defuse(run.inputs[o.capture].path), String(o.frame),
@@ -81,7 +97,6 @@ public enum Exhibit {
         }
         let mapData = Data(frameMap.utf8)
         let framesPath = frameMapPath(for: output), manifest = manifestPath(for: output)
-        try write(capture, to: output)
         try write(mapData, to: framesPath)
 
         var inputs: [JSONValue] = []
@@ -90,7 +105,6 @@ public enum Exhibit {
             do { digest = try FileDigest.sha256(path: i.path) } catch { throw ExhibitError.cannotRead("\(error)") }
             inputs.append(.object([("path", .string(i.path)), ("size", .int(digest.size)), ("sha256", .string(digest.hex))]))
         }
-        let sha = sha256Hex(capture)
         let json = JSONValue.object([
             ("torscan", .object([("version", .string(BuildInfo.version)), ("git_commit", .string(BuildInfo.gitCommit)),
                                  ("classifier_version", .string(ClassifierVersion.version))])),
@@ -99,7 +113,7 @@ public enum Exhibit {
             ("inputs", .array(inputs)),
             ("flows", .array(flows.map { FlowReport.json($0, captures: run.capturePaths, fractionDigits: run.fractionDigits) })),
             ("exhibit", .object([("path", .string(output)), ("format", .string(writer.format.rawValue)),
-                                 ("size", .int(capture.count)), ("sha256", .string(sha)), ("packets", .int(writer.count))])),
+                                 ("size", .int(captureSize)), ("sha256", .string(sha)), ("packets", .int(writer.count))])),
             ("frame_map", .object([("path", .string(framesPath)), ("size", .int(mapData.count)),
                                    ("sha256", .string(sha256Hex(mapData))), ("rows", .int(origins.count))])),
         ])
