@@ -23,7 +23,7 @@ public struct ExhibitSelection: Sendable {
         }
     }
 
-    /// Indexes of flows that involve the address, name no infohash, and carry a protocol that announces one.
+    /// Indexes of flows that involve the address, do not name this infohash, and carry a protocol that announces one.
     func announceCandidates(in run: AnalysisRun) -> [Int] {
         let labels: Set<String> = ["bittorrent-tracker-http", "bittorrent-tracker-udp", "bittorrent-dht", "bittorrent-lsd", "bittorrent-utp"]
         return run.flows.indices.filter { i in
