@@ -51,14 +51,14 @@ final class AnalyzerFlowState {
         if isTCP { tunnelDetector = TunnelDetector() }
     }
 
-    /// An event origin for one direction of this flow. Inside an open tunnel the proxy leg's far end
-    /// stands for the tunnel's target: its address when the client named one, else the proxy's.
+    /// An event origin for one direction of this flow. Inside a tunnel too the sender is the address
+    /// that sent the bytes on this leg (DESIGN.md: "the address that sent the evidence"): the proxy
+    /// for what the target said; the target itself is in the flow row, and its own leg, when
+    /// captured, is evidence of its own. Rows then stay re-derivable from their flows (`extract`).
     func origin(fromSrc: Bool, flowID: Int, timestamp: Timestamp, frame: FrameRef) -> EventOrigin {
-        var far = dst
-        if let t = tunnel, let target = t.target.address { far = target }
-        return fromSrc
-            ? EventOrigin(flowID: flowID, sender: src, receiver: far, timestamp: timestamp, frame: frame)
-            : EventOrigin(flowID: flowID, sender: far, receiver: src, timestamp: timestamp, frame: frame)
+        fromSrc
+            ? EventOrigin(flowID: flowID, sender: src, receiver: dst, timestamp: timestamp, frame: frame)
+            : EventOrigin(flowID: flowID, sender: dst, receiver: src, timestamp: timestamp, frame: frame)
     }
 }
 

@@ -67,11 +67,10 @@ public struct FlowAnalyzer {
                                  viaUTP: !state.isTCP)
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
         guard let tcp else {
-            if !finalizer.aggregator.udpRelays.isEmpty, let (h, o) = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator, origin: origin) {
+            if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
                 guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
-                var inner = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: o, senderIsSrc: fromSrc)
-                state.datagrams?.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &inner)
+                state.datagrams?.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
                 return
             }
             state.datagrams?.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)

@@ -2,7 +2,7 @@
 // relay server at the UDP port indicated by BND.PORT in the reply to the UDP ASSOCIATE request";
 // "Each UDP datagram carries a UDP request header with it" (RSV, FRAG, ATYP, DST.ADDR, DST.PORT), in
 // both directions. The TCP control connection registers the relay; datagrams between the client and
-// the relay are classified without their header, with the header's address as the far end.
+// the relay are classified without their header (senders stay the addresses on this leg).
 // "An implementation that does not support fragmentation MUST drop any datagram whose FRAG field is
 // other than X'00'": fragments are counted, not reassembled.
 import WireBytes
@@ -24,14 +24,11 @@ enum SOCKS5UDPRelay {
         box.udpRelays[RelayEndpoint(address: relay, port: port)] = client
     }
 
-    /// When the datagram travels between a registered relay and its client: the header, and the
-    /// event origin with the header's address standing for the far end. Nil otherwise.
-    static func unwrap(_ packet: DecodedPacket, box: AggregatorBox, origin: EventOrigin) -> (SOCKS5UDPHeader, EventOrigin)? {
+    /// When the datagram travels between a registered relay and its client: its header. Nil otherwise.
+    static func unwrap(_ packet: DecodedPacket, box: AggregatorBox) -> SOCKS5UDPHeader? {
         let toRelay = box.udpRelays[RelayEndpoint(address: packet.dst, port: packet.dstPort)] == packet.src
         let fromRelay = !toRelay && box.udpRelays[RelayEndpoint(address: packet.src, port: packet.srcPort)] == packet.dst
-        guard toRelay || fromRelay, let h = SOCKS5UDPHeader.parse(packet.payload) else { return nil }
-        var o = origin
-        if let far = h.target.address { if toRelay { o.receiver = far } else { o.sender = far } }
-        return (h, o)
+        guard toRelay || fromRelay else { return nil }
+        return SOCKS5UDPHeader.parse(packet.payload)
     }
 }

@@ -1,6 +1,6 @@
 // Delivers one TCP direction's reassembled bytes: first to the proxy-handshake detector (SOCKS4/4a/5,
-// HTTP CONNECT; TunnelDetector's wiring notes), then to that direction's stream classifier, either
-// directly or, once a tunnel is open, with the tunnel's target standing for the far end. MSE's
+// HTTP CONNECT; TunnelDetector's wiring notes), then to that direction's stream classifier, directly
+// or, once a tunnel is open, from the first tunnelled byte. MSE's
 // key-exchange shape is measured from the first byte of the connection, or of the tunnel.
 import WireBytes
 import PacketDecode
@@ -69,12 +69,6 @@ struct StreamFeed: StreamConsumer {
 
     private static func classify(_ bytes: UnsafeRawBufferPointer, state: AnalyzerFlowState, fromSrc: Bool, sink: inout EvidenceSink) {
         guard bytes.count > 0 else { return }
-        if state.tunnel != nil {
-            // Inside the tunnel the far end is the target, not the proxy.
-            sink = EvidenceSink(aggregator: sink.aggregator, state: state,
-                                origin: state.origin(fromSrc: fromSrc, flowID: sink.origin.flowID, timestamp: sink.origin.timestamp, frame: sink.origin.frame),
-                                senderIsSrc: fromSrc)
-        }
         if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
         if fromSrc { state.tcp!.streamFromSrc.consume(bytes, sink: &sink) } else { state.tcp!.streamFromDst.consume(bytes, sink: &sink) }
     }
