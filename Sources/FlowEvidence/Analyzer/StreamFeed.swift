@@ -42,7 +42,8 @@ struct StreamFeed: StreamConsumer {
 
     mutating func gap(_ byteCount: Int) {
         if state.tunnelDetector != nil { stopProbing() }
-        if fromSrc { state.tcp!.streamFromSrc.gap(byteCount) } else { state.tcp!.streamFromDst.gap(byteCount) }
+        if state.mse != nil { state.mse!.missing(byteCount, fromInitiator: fromSrc) }
+        if fromSrc { state.tcp!.streamFromSrc.gap(byteCount, sink: &sink) } else { state.tcp!.streamFromDst.gap(byteCount, sink: &sink) }
     }
 
     /// The flow ended or lost bytes while the handshake was still being read: classify what was held.
