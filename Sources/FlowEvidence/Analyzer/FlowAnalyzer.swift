@@ -14,6 +14,8 @@ public struct AnalyzerOptions: Sendable {
     public var maxFlows: Int
     /// Out-of-order bytes held per TCP direction (TCPReassembler.defaultBufferLimit).
     public var reassemblyBufferLimit: Int
+    /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
+    public var torrents = TorrentCatalog()
     public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable<Void>.defaultMaxFlows,
                 reassemblyBufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         self.timeouts = timeouts; self.maxFlows = maxFlows; self.reassemblyBufferLimit = reassemblyBufferLimit
@@ -42,6 +44,7 @@ public struct FlowAnalyzer {
         self.options = options
         table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
+        if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
         finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit)
     }
 
@@ -102,6 +105,8 @@ public struct FlowAnalyzer {
         for (a, n) in agg.counts.classifierAnomalies { anomalies[a.rawValue, default: 0] += n }
         if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
         if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
+        if agg.counts.pieceHashMismatches > 0 { anomalies["piece_hash_mismatch", default: 0] += agg.counts.pieceHashMismatches }
+        for a in PieceVerifierAnomaly.allCases where agg.verifier.count(a) > 0 { anomalies[a.description, default: 0] += agg.verifier.count(a) }
         if agg.counts.metadataHashMismatches > 0 { anomalies["metadata_hash_mismatch", default: 0] += agg.counts.metadataHashMismatches }
         if finalizer.aggregator.relayFragments > 0 { anomalies["socks5_udp_fragment", default: 0] += finalizer.aggregator.relayFragments }
         if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }

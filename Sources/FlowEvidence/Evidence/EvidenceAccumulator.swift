@@ -25,6 +25,8 @@ final class EvidenceAccumulator {
     var peers: Set<IPAddress> = []
     var bytesUp: Int64 = 0, bytesDown: Int64 = 0
     var piecesUp: Set<UInt32> = [], piecesDown: Set<UInt32> = []
+    /// Pieces this address sent whose bytes matched (or did not match) the torrent's piece hash.
+    var piecesVerified: Set<UInt32> = [], piecesFailed: Set<UInt32> = []
     /// Client names from extended handshakes (`v`, BEP 10), and from peer ids (BEP 20).
     var versionVotes: [String: Int] = [:], peerIDVotes: [String: Int] = [:]
     /// The earliest supporting frames, sorted, at most `EvidenceLimits.supportingFrames`.
@@ -72,6 +74,7 @@ final class EvidenceAccumulator {
         peers.formUnion(o.peers)
         bytesUp += o.bytesUp; bytesDown += o.bytesDown
         piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
+        piecesVerified.formUnion(o.piecesVerified); piecesFailed.formUnion(o.piecesFailed)
         for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
         for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
         getPeersQueries += o.getPeersQueries
@@ -91,7 +94,7 @@ final class EvidenceAccumulator {
         return EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
                            activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
                            peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,
-                           piecesDown: piecesDown.count, piecesVerified: 0, client: client, torrentName: nil,
+                           piecesDown: piecesDown.count, piecesVerified: piecesVerified.count, client: client, torrentName: nil,
                            firstFrame: first, supportingFrames: frames)
     }
 }

@@ -27,6 +27,8 @@ public struct AggregatorCounts: Sendable, Equatable {
     public var metadataHashMismatches = 0
     /// Classifier anomalies by name.
     public var classifierAnomalies: [ClassifierAnomaly: Int] = [:]
+    /// Assembled pieces that matched, or did not match, the torrent's piece hash (--torrent).
+    public var piecesVerified = 0, pieceHashMismatches = 0
     public init() {}
 }
 
@@ -37,6 +39,20 @@ public struct EvidenceAggregator {
     private var table: [EvidenceKey: EvidenceAccumulator] = [:]
     /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
     public private(set) var torrentNames: [InfoHash: String] = [:]
+    /// Torrents given with --torrent: their pieces are verified (issue 8), and they name their infohashes.
+    public private(set) var catalog = TorrentCatalog()
+    /// Assembles the blocks each address sends into pieces, in bounded memory, and hashes them.
+    public private(set) var verifier = PieceVerifier<IPAddress>()
+
+    /// Verifies pieces against these torrents and names their infohashes in the rows.
+    public mutating func use(_ torrents: TorrentCatalog) {
+        catalog = torrents
+        for e in torrents.entries {
+            for h in [e.infoHashV1, e.infoHashV2, e.infoHashV2?.truncated].compactMap({ $0 }) where torrentNames[h] == nil {
+                torrentNames[h] = e.name
+            }
+        }
+    }
 
     public init(clientFromPeerID: ((PeerID) -> String?)? = nil) {
         self.clientFromPeerID = clientFromPeerID
@@ -75,8 +91,9 @@ public struct EvidenceAggregator {
                 if end == nil { up.addFrame(origin.frame, peerWire: true); down.addFrame(origin.frame, peerWire: true) }
             }
 
-        case .pieceBytes(_, let offset, let bytes):
+        case .pieceBytes(let index, let offset, let bytes):
             guard !flow.infoHashes.isEmpty else { return }
+            if !catalog.entries.isEmpty { verify(index, offset, bytes, flow, origin) }
             let pending = senderIsSrc ? flow.pieceEndFromSrc : flow.pieceEndFromDst
             let completes = pending == offset &+ UInt32(truncatingIfNeeded: bytes.count)
             if completes { if senderIsSrc { flow.pieceEndFromSrc = nil } else { flow.pieceEndFromDst = nil } }
@@ -165,6 +182,27 @@ public struct EvidenceAggregator {
     }
 
     /// Rows sorted by (ip, infohash[, day]). `perDay`: one row per UTC day with evidence.
+    /// Feeds a block the sender sent to the piece verifier; a completed piece that matches the
+    /// torrent's hash makes the sender's row `verified`; a mismatch is counted, never verified.
+    private mutating func verify(_ index: UInt32, _ offset: UInt32, _ bytes: UnsafeRawBufferPointer, _ flow: FlowFindings, _ origin: EventOrigin) {
+        for h in flow.infoHashes {
+            guard let entry = catalog.entry(for: h), let spec = entry.pieceSpec(Int(index)) else { continue }
+            switch verifier.add(sender: origin.sender, infoHash: h, piece: Int(index), begin: Int(offset), block: bytes, spec: spec) {
+            case .verified:
+                let acc = accumulator(origin.sender, h, origin)
+                acc.piecesVerified.insert(index)
+                acc.raise(to: .verified)
+                counts.piecesVerified += 1
+            case .mismatch:
+                accumulator(origin.sender, h, origin).piecesFailed.insert(index)
+                counts.pieceHashMismatches += 1
+            default:
+                break
+            }
+            return
+        }
+    }
+
     public func rows(perDay: Bool) -> [EvidenceRow] {
         var out = unnamedRows(perDay: perDay)
         for i in out.indices { out[i].torrentName = torrentNames[out[i].infoHash] }
