@@ -80,7 +80,8 @@ public enum Pipeline {
         var decoder = PacketDecoder()
         var analyzer = FlowAnalyzer(options: options.analyzer)
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
-        let threads = ordered.allSatisfy(\.isMapped) ? max(1, options.threads) : 1
+        // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
+        let threads = ordered.allSatisfy(\.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
         shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
         let workers = threads > 1 ? (0..<threads).map { _ in ShardWorker(options: shardOptions) } : []

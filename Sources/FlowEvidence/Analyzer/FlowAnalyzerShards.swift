@@ -16,6 +16,11 @@
 //   which, once timestamps went back, depends on which other flows share the table. (Seen with
 //   bittorrent_utp.pcap, whose last packet is from 2024, read before bittorrent_transmission.pcapng.)
 //   So the pipeline uses one thread unless asked for more (`--threads`).
+// - Two kinds of cross-flow state are used while packets are processed, not only at the end, and
+//   are not shared between shards: piece verification (--torrent: a sender's blocks of one piece may
+//   come over several flows), for which the pipeline uses one thread, and SOCKS5 UDP relays opened
+//   by a UDP ASSOCIATE on a TCP flow (AggregatorBox.udpRelays): a relay's datagrams are decoded as
+//   relayed only when their flow lands in the same shard as the TCP flow that opened it.
 // - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak.
 // - The pipeline gives each shard 1/N of the flow limit; when a shard reaches it, it evicts its own
 //   least recently active flow (one table would evict the least recent of all).
@@ -78,6 +83,8 @@ extension FlowFinalizer {
         rows += other.rows
         for (k, v) in other.reassembly { reassembly[k, default: 0] += v }
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
+        lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }
+        aggregator.relayFragments += other.aggregator.relayFragments
         let c = other.aggregator.corroboration
         aggregator.corroboration.cleartextPeers.formUnion(c.cleartextPeers)
         aggregator.corroboration.dhtAnnounced.formUnion(c.dhtAnnounced)
@@ -97,6 +104,8 @@ extension EvidenceAggregator {
         counts.dhtRefreshQueriesIgnored += other.counts.dhtRefreshQueriesIgnored
         counts.unattributedPieces += other.counts.unattributedPieces
         counts.metadataHashMismatches += other.counts.metadataHashMismatches
+        counts.piecesVerified += other.counts.piecesVerified
+        counts.pieceHashMismatches += other.counts.pieceHashMismatches
         for (a, n) in other.counts.classifierAnomalies { counts.classifierAnomalies[a, default: 0] += n }
     }
 }
