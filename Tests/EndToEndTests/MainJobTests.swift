@@ -204,6 +204,15 @@ import TorscanTestSupport
         #expect(anomalies?["piece_hash_mismatch"] as? Int == 1)
     }
 
+    /// Without a .torrent: the info dictionary fetched with ut_metadata (dht-magnet: a magnet link),
+    /// once its SHA-1 matches the infohash, verifies the pieces that follow on that flow.
+    @Test func wireMetadataVerifiesPiecesWithoutATorrentFile() throws {
+        let r = try Torscan.run(["SampleCaptures/dht-magnet/capture.pcap", "--csv"])
+        let rows = MainJobTests().rows(r.stdout)
+        let seeder = try #require(rows.first { $0["ip"] == "10.77.0.2" })
+        #expect(seeder["confidence"] == "verified" && seeder["pieces_verified"] == "16" && seeder["torrent_name"] == "delta.bin")
+    }
+
     @Test func aBadTorrentFileIsAUsageError() throws {
         let r = try Torscan.run([MainJobTests.transfer, "--csv", "--torrent", MainJobTests.transfer])
         #expect(r.status == 64)

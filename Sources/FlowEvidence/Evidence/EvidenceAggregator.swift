@@ -93,7 +93,7 @@ public struct EvidenceAggregator {
 
         case .pieceBytes(let index, let offset, let bytes):
             guard !flow.infoHashes.isEmpty else { return }
-            if !catalog.entries.isEmpty { verify(index, offset, bytes, flow, origin) }
+            if !catalog.entries.isEmpty || flow.wireTorrent != nil { verify(index, offset, bytes, flow, origin) }
             let pending = senderIsSrc ? flow.pieceEndFromSrc : flow.pieceEndFromDst
             let completes = pending == offset &+ UInt32(truncatingIfNeeded: bytes.count)
             if completes { if senderIsSrc { flow.pieceEndFromSrc = nil } else { flow.pieceEndFromDst = nil } }
@@ -117,7 +117,12 @@ public struct EvidenceAggregator {
                 flow.metadata.reset()
                 var verified = false
                 for h in flow.infoHashes where torrentNames[h] == nil {
-                    if let name = MetadataNames.verifiedName(info: info, infoHash: h) { torrentNames[h] = name; verified = true }
+                    if let name = MetadataNames.verifiedName(info: info, infoHash: h) {
+                        torrentNames[h] = name
+                        verified = true
+                        var wire = TorrentCatalog()
+                        if (try? wire.add(infoDictionary: info, source: "ut_metadata")) != nil { flow.wireTorrent = wire }
+                    }
                 }
                 if !verified && !flow.infoHashes.contains(where: { torrentNames[$0] != nil }) { counts.metadataHashMismatches += 1 }
             }
@@ -186,7 +191,7 @@ public struct EvidenceAggregator {
     /// torrent's hash makes the sender's row `verified`; a mismatch is counted, never verified.
     private mutating func verify(_ index: UInt32, _ offset: UInt32, _ bytes: UnsafeRawBufferPointer, _ flow: FlowFindings, _ origin: EventOrigin) {
         for h in flow.infoHashes {
-            guard let entry = catalog.entry(for: h), let spec = entry.pieceSpec(Int(index)) else { continue }
+            guard let entry = catalog.entry(for: h) ?? flow.wireTorrent?.entry(for: h), let spec = entry.pieceSpec(Int(index)) else { continue }
             switch verifier.add(sender: origin.sender, infoHash: h, piece: Int(index), begin: Int(offset), block: bytes, spec: spec) {
             case .verified:
                 let acc = accumulator(origin.sender, h, origin)

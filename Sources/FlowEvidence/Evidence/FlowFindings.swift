@@ -28,6 +28,10 @@ public final class FlowFindings {
     var pieceEndFromSrc: UInt32?, pieceEndFromDst: UInt32?
     /// ut_metadata blocks of the flow's info dictionary (BEP 9), until complete.
     var metadata = MetadataAssembler()
+    /// The torrent whose info dictionary this flow carried (ut_metadata, hash checked): pieces that
+    /// follow on the same flow are verified against it when no --torrent names the infohash. Kept per
+    /// flow, so the result does not depend on which worker saw which flow.
+    var wireTorrent: TorrentCatalog?
 
     public init() {}
 
