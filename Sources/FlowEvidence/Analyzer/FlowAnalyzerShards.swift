@@ -21,6 +21,7 @@
 //   come over several flows), for which the pipeline uses one thread, and SOCKS5 UDP relays opened
 //   by a UDP ASSOCIATE on a TCP flow (AggregatorBox.udpRelays): a relay's datagrams are decoded as
 //   relayed only when their flow lands in the same shard as the TCP flow that opened it.
+// - PieceVerifier's own anomaly counts (its setters are private) come from the first shard only.
 // - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak.
 // - The pipeline gives each shard 1/N of the flow limit; when a shard reaches it, it evicts its own
 //   least recently active flow (one table would evict the least recent of all).
