@@ -60,7 +60,7 @@ private func walk(_ item: BencodeItem, in bytes: UnsafeRawBufferPointer, depth: 
             visited += walk(element, in: bytes, depth: depth + 1)
         }
         precondition(next == item.end - 1 && bytes.u8(at: next) == UInt8(ascii: "e"))
-        precondition(item.entries.makeIterator().next() == nil)
+        precondition(isEmpty(item.entries))
         if let first = item.firstElement { precondition(first.start == item.contentStart) }
     case .dictionary:
         var next = item.contentStart
@@ -73,11 +73,16 @@ private func walk(_ item: BencodeItem, in bytes: UnsafeRawBufferPointer, depth: 
             visited += walk(key, in: bytes, depth: depth + 1) + walk(value, in: bytes, depth: depth + 1)
         }
         precondition(next == item.end - 1 && bytes.u8(at: next) == UInt8(ascii: "e"))
-        precondition(n == item.count && item.elements.makeIterator().next() == nil)
+        precondition(n == item.count && isEmpty(item.elements))
         // Lookups used by the detectors return entries of this dictionary.
         for v in [item["info"], item["y"], item["a"], item["r"], item["m"]] {
             if let v { precondition(v.start > item.start && v.end < item.end) }
         }
     }
     return visited
+}
+
+private func isEmpty<S: Sequence>(_ s: S) -> Bool {
+    var it = s.makeIterator()
+    return it.next() == nil
 }
