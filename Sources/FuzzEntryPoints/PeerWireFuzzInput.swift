@@ -49,8 +49,10 @@ private func feed(_ tcp: inout TCPStreamClassifier, _ segment: UnsafeRawBufferPo
     checkTransition(before, tcp.state)
 }
 
-/// A decided stream never becomes undecided again, and an HTTP tracker stream stays one.
+/// A decided stream never becomes undecided again, and a peer wire or HTTP tracker stream stays one
+/// (a broken message or a gap in a peer wire stream starts a resync, it does not relabel the stream).
 private func checkTransition(_ before: StreamState, _ after: StreamState) {
     if before != .undecided { precondition(after != .undecided, "stream went back to undecided") }
+    if before == .peerWire { precondition(after == .peerWire, "a peer wire stream was relabelled") }
     if before == .httpTracker || before == .other { precondition(after == before, "a final stream state changed") }
 }
