@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto")],
                 plugins: ["GitCommitPlugin"]),
         .target(name: "TorscanCore", dependencies: ["WireBytes", "CaptureFile", .product(name: "Crypto", package: "swift-crypto"), "PcapFilter", "PacketDecode", "BitTorrentClassifier", "FlowEvidence", "Reports"]),
-        .executableTarget(name: "torscan", dependencies: ["TorscanCore", "Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "torscan", dependencies: ["TorscanCore", "Reports", "FlowEvidence", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),

@@ -72,6 +72,8 @@ public struct FlowRow: Sendable, Equatable {
     public var tunnel: String?
     public var firstFrame: FrameRef
     public var client: String?
+    /// With `tunnel`: the target the client asked the proxy for, `host:port` (IPv6 in RFC 5952 form, unbracketed).
+    public var tunnelTarget: String?
 
     public init(proto: Transport, srcIP: IPAddress, srcPort: UInt16, dstIP: IPAddress, dstPort: UInt16,
                 firstSeen: Timestamp, lastSeen: Timestamp, packets: Int, bytes: Int64, label: String,

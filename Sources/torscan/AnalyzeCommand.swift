@@ -5,6 +5,7 @@ import WireBytes
 import BitTorrentClassifier
 import Reports
 import TorscanCore
+import FlowEvidence
 
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Write CSV (the output contract's columns).") var csv = false
@@ -34,6 +35,7 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "Idle timeout for TCP flows, seconds.") var tcpTimeout: Int?
     @Option(help: "Idle timeout for UDP flows, seconds.") var udpTimeout: Int?
     @Option(help: "Most flows kept in memory at once; older ones are evicted (and counted).") var maxFlows: Int?
+    @Option(name: .customLong("torrent"), help: "A .torrent file or a directory of them (v1, v2, hybrid): names the torrents and verifies the pieces peers sent; repeatable.") var torrents: [String] = []
 
     func options(perDay: Bool) throws -> AnalysisOptions {
         var o = AnalysisOptions()
@@ -57,6 +59,12 @@ struct SelectionOptions: ParsableArguments {
         for c in ips { guard let v = CIDR(c) else { throw ValidationError("--ip \(c): not an address or CIDR prefix") }; o.subjects.append(v) }
         if let t = tcpTimeout { guard t > 0 else { throw ValidationError("--tcp-timeout must be positive") }; o.analyzer.timeouts.tcpEstablished = Int64(t) }
         if let t = udpTimeout { guard t > 0 else { throw ValidationError("--udp-timeout must be positive") }; o.analyzer.timeouts.udp = Int64(t) }
+        if !torrents.isEmpty {
+            let catalog = TorrentCatalog(paths: torrents)
+            if let e = catalog.errors.first { throw ValidationError("--torrent \(e)") }
+            guard !catalog.entries.isEmpty else { throw ValidationError("--torrent \(torrents.joined(separator: " ")): no .torrent file found") }
+            o.analyzer.torrents = catalog
+        }
         if let m = maxFlows { guard m > 0 else { throw ValidationError("--max-flows must be positive") }; o.analyzer.maxFlows = m }
         return o
     }

@@ -10,6 +10,7 @@ struct Eval: ParsableCommand {
 
     @Argument(help: "Folders (walked recursively) or truth.json files.") var paths: [String]
     @Flag(help: "JSON instead of text.") var json = false
+    @Option(help: "Captures with no BitTorrent (a file or directory; repeatable): every flow on them must be labelled other.") var negative: [String] = []
     @Option(help: "Exit 4 when BitTorrent precision is below this (0-1).") var minPrecision: Double?
     @Option(help: "Exit 4 when BitTorrent recall is below this (0-1).") var minRecall: Double?
     @Option(help: "Exit 4 when F1 is below this (0-1).") var minF1: Double?
@@ -19,7 +20,7 @@ struct Eval: ParsableCommand {
 
     mutating func run() throws {
         let result: EvalResult
-        do { result = try Evaluator.run(paths: paths) } catch {
+        do { result = try Evaluator.run(paths: paths, negatives: negative) } catch {
             FileHandle.standardError.write(Data("torscan eval: \(error)\n".utf8))
             throw ExitCode(ExitStatus.noInput.rawValue)
         }

@@ -8,7 +8,7 @@ struct Torscan: ParsableCommand {
         commandName: "torscan",
         abstract: "Find BitTorrent in pcap/pcapng captures and report evidence by IP address and infohash.",
         version: TorscanVersion.string,
-        subcommands: [Analyze.self, Flows.self, InfoCommand.self, Eval.self],
+        subcommands: [Analyze.self, Flows.self, InfoCommand.self, Eval.self, Extract.self, Verify.self],
         defaultSubcommand: Analyze.self
     )
 }

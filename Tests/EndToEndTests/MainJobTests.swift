@@ -159,3 +159,63 @@ import TorscanTestSupport
         #expect(try sha(xlsx) == xlsxHash)
     }
 }
+
+@Suite struct PieceVerificationTests {
+    /// Issue 8: with the scenario's .torrent, the seeder's row is `verified` with all 16 pieces.
+    @Test func seederRowIsVerified() throws {
+        let r = try Torscan.run([MainJobTests.transfer, "--csv", "--torrent", "SampleCaptures/tcp-http-tracker/alpha.bin.torrent"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let rows = MainJobTests().rows(r.stdout)
+        let seeder = try #require(rows.first { $0["ip"] == "10.77.0.2" })
+        #expect(seeder["confidence"] == "verified" && seeder["pieces_verified"] == "16" && seeder["torrent_name"] == "alpha.bin")
+        // The leecher sent no piece: its row stays `transfer`.
+        #expect(rows.first { $0["ip"] == "10.77.0.3" }?["confidence"] == "transfer")
+    }
+
+    /// A seeder serving a damaged piece: one byte of the first full-size segment the seeder sent is
+    /// flipped in a copy of the capture (as a corrupted file on its disk would). That piece must fail,
+    /// be counted as a mismatch, and never count as verified.
+    @Test func damagedPieceIsAMismatchNotAVerification() throws {
+        var data = try Data(contentsOf: TestPaths.packageRoot.appendingPathComponent(MainJobTests.transfer))
+        // pcap: 24-byte file header, then 16-byte record headers (little-endian, as this capture is).
+        var offset = 24
+        var flipped = false
+        while offset + 16 <= data.count {
+            let caplen = Int(data[offset + 8]) | Int(data[offset + 9]) << 8 | Int(data[offset + 10]) << 16 | Int(data[offset + 11]) << 24
+            let frame = offset + 16
+            // Ethernet + IPv4 source 10.77.0.2 at bytes 26..29 of the frame.
+            if caplen > 1000, data[frame + 26] == 10, data[frame + 27] == 77, data[frame + 28] == 0, data[frame + 29] == 2 {
+                data[frame + caplen - 1] ^= 0xFF
+                flipped = true
+                break
+            }
+            offset = frame + caplen
+        }
+        #expect(flipped)
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-damaged-\(getpid()).pcap")
+        try data.write(to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let r = try Torscan.run([copy.path, "--json", "--torrent", "SampleCaptures/tcp-http-tracker/alpha.bin.torrent"])
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let rows = try #require(obj["rows"] as? [[String: Any]])
+        let seeder = try #require(rows.first { $0["ip"] as? String == "10.77.0.2" })
+        #expect(seeder["pieces_verified"] as? Int == 15)
+        let anomalies = (obj["run"] as? [String: Any])?["anomalies"] as? [String: Any]
+        #expect(anomalies?["piece_hash_mismatch"] as? Int == 1)
+    }
+
+    /// Without a .torrent: the info dictionary fetched with ut_metadata (dht-magnet: a magnet link),
+    /// once its SHA-1 matches the infohash, verifies the pieces that follow on that flow.
+    @Test func wireMetadataVerifiesPiecesWithoutATorrentFile() throws {
+        let r = try Torscan.run(["SampleCaptures/dht-magnet/capture.pcap", "--csv"])
+        let rows = MainJobTests().rows(r.stdout)
+        let seeder = try #require(rows.first { $0["ip"] == "10.77.0.2" })
+        #expect(seeder["confidence"] == "verified" && seeder["pieces_verified"] == "16" && seeder["torrent_name"] == "delta.bin")
+    }
+
+    @Test func aBadTorrentFileIsAUsageError() throws {
+        let r = try Torscan.run([MainJobTests.transfer, "--csv", "--torrent", MainJobTests.transfer])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("not a torrent"))
+    }
+}

@@ -131,4 +131,12 @@ import TorscanTestSupport
         #expect(encrypted.count == 30)
         #expect(encrypted.allSatisfy { $0.srcIP.description == "192.168.1.128" && $0.proto == .tcp && $0.infoHashes.isEmpty })
     }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TORSCAN_FILE"] != nil))
+    func printFile() throws {
+        let out = try analyze([URL(fileURLWithPath: ProcessInfo.processInfo.environment["TORSCAN_FILE"]!)])
+        for r in out.evidence { print("EV", r.ip, r.infoHash, r.confidence, r.signals.sorted().map(\.rawValue).joined(separator: ";"), r.firstFrame.frame, r.flows, r.peers, r.bytesUp, r.bytesDown, r.piecesUp, r.piecesDown, r.client ?? "-") }
+        for f in out.flows { print("FL", f.proto, f.srcIP, f.srcPort, f.dstIP, f.dstPort, f.firstFrame.frame, f.packets, f.bytes, f.label, f.infoHashes.map(\.hex), f.tunnel ?? "-", f.tunnelTarget ?? "-", f.client ?? "-") }
+        print("AN", out.anomalies.sorted { $0.key < $1.key })
+    }
 }

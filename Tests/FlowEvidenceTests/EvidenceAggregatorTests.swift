@@ -124,7 +124,7 @@ struct ScriptedEvent {
             ScriptedEvent(flow: frame, sender: "10.0.0.1", receiver: "203.0.113.\(frame)", t: Int64(frame), frame: frame,
                           event: .dht(DHTMessage(kind: .query, method: m, nodeID: id, infoHash: h)))
         }
-        let (agg, _) = Self.run([q("get_peers", refresh, 1), q("get_peers", near, 2), q("get_peers", far, 3),
+        let (agg, _) = Self.run([q("get_peers", refresh, 1), q("get_peers", near, 2), q("get_peers", far, 3), q("get_peers", far, 6),
                                  q("announce_peer", refresh, 4), q("find_node", Self.ihB, 5)])
         let rows = agg.rows(perDay: false)
         #expect(rows.map(\.infoHash) == [far, refresh].sorted())
@@ -286,5 +286,23 @@ struct ScriptedEvent {
         let (bad, _) = run(Self.ihA)
         #expect(bad.rows(perDay: false).map(\.torrentName) == [nil])
         #expect(bad.counts.metadataHashMismatches == 1)
+    }
+    /// A single get_peers for a random id (far-bucket refresh) is not evidence; two queries are, and
+    /// so is one for a torrent that other evidence of the run names.
+    @Test func singleDHTLookupNeedsCorroboration() {
+        let id = [UInt8](repeating: 0, count: 20)
+        func q(_ h: InfoHash, _ sender: String, _ frame: Int) -> ScriptedEvent {
+            ScriptedEvent(flow: frame, sender: sender, receiver: "203.0.113.1", t: 1, frame: frame,
+                          event: .dht(DHTMessage(kind: .query, method: "get_peers", nodeID: id, infoHash: h)))
+        }
+        let (alone, _) = Self.run([q(Self.ihA, "10.0.0.1", 1)])
+        #expect(alone.rows(perDay: false).isEmpty && alone.rows(perDay: true).isEmpty)
+        #expect(!alone.lookupsAreEvidence(Self.ihA))
+        let (twice, _) = Self.run([q(Self.ihA, "10.0.0.1", 1), q(Self.ihA, "10.0.0.1", 2)])
+        #expect(twice.rows(perDay: false).map(\.ip.description) == ["10.0.0.1"])
+        let (seen, _) = Self.run([q(Self.ihA, "10.0.0.1", 1),
+                                  ScriptedEvent(flow: 9, sender: "10.0.0.7", receiver: "10.0.0.8", t: 1, frame: 9, event: Self.hs(Self.ihA))])
+        #expect(seen.rows(perDay: false).map(\.ip.description) == ["10.0.0.1", "10.0.0.7"])
+        #expect(seen.lookupsAreEvidence(Self.ihA))
     }
 }

@@ -76,9 +76,22 @@ public struct TCPStreamClassifier {
         }
     }
 
+    /// Bytes missing from the stream. With a sink, an HTTP request cut by the hole is still read up to
+    /// the cut (HTTPTrackerDetector.inspectCutRequest): a snap length of 200 cuts most announces.
+    public mutating func gap<S: ClassifierSink>(_ byteCount: Int, sink: inout S) {
+        guard wantsBytes, byteCount > 0 else { return }
+        if let p = http, p.isRequest {
+            http = nil
+            let r = p.head.withUnsafeBytes { HTTPTrackerDetector.inspectCutRequest($0, sink: &sink) }
+            if r == .match { state = .httpTracker; gaveUp = true } else { state = .other }
+            return
+        }
+        gap(byteCount)
+    }
+
     public mutating func gap(_ byteCount: Int) {
         guard wantsBytes, byteCount > 0 else { return }
-        if http != nil { http = nil; state = .other; return }  // a request or answer with a hole is not parsed
+        if http != nil { http = nil; state = .other; return }  // an answer (or a request, without a sink) with a hole
         if recognizer != nil {
             recognizer = PeerWireMidstreamRecognizer(afterGap: state == .peerWire)  // the tentative run is broken
             return

@@ -46,20 +46,7 @@ public struct MSEShapeDetector: Sendable {
 
     /// Feeds one segment's payload (empty segments are ignored).
     public mutating func consume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
-        guard case .undecided = verdict, bytes.count > 0 else { return }
-        switch (run, fromInitiator) {
-        case (0, false):
-            guard runBytes[0] > 0 else { return reject(.responderSpokeFirst) }
-            guard closeRun(0) else { return }
-            run = 1
-        case (1, true):
-            guard closeRun(1) else { return }
-            run = 2
-        case (2, false):
-            return  // B may answer while A's synchronisation bytes arrive; only A's count matters
-        default:
-            break
-        }
+        guard case .undecided = verdict, bytes.count > 0, advance(fromInitiator: fromInitiator) else { return }
         runBytes[run] += bytes.count
         let want = MSELimits.sampleLength[run] - samples[run].count
         if want > 0 {
@@ -76,6 +63,37 @@ public struct MSEShapeDetector: Sendable {
         } else {
             verdict = .undecided(stepsMatched: run)
         }
+    }
+
+    /// Bytes the capture did not keep (cut by the snap length, or lost): the shape is about sizes, so
+    /// they count in the run lengths; they cannot be sampled for the randomness test.
+    public mutating func missing(_ count: Int, fromInitiator: Bool) {
+        guard case .undecided = verdict, count > 0, advance(fromInitiator: fromInitiator) else { return }
+        runBytes[run] += count
+        if run < 2, runBytes[run] > MSELimits.maxDHRun { return reject(run == 0 ? .initiatorRunTooLong : .responderRunTooLong) }
+        if run == 2, runBytes[2] >= MSELimits.minSync {
+            if let why = MSEShape.nonRandom(samples[2]) { return reject(why) }
+            verdict = .likelyMSE(evidence(steps: 3))
+        }
+    }
+
+    /// Moves to the next run when the speaker changes; false when the flow was rejected or the
+    /// bytes do not count (the responder talking during the initiator's synchronisation run).
+    private mutating func advance(fromInitiator: Bool) -> Bool {
+        switch (run, fromInitiator) {
+        case (0, false):
+            guard runBytes[0] > 0 else { reject(.responderSpokeFirst); return false }
+            guard closeRun(0) else { return false }
+            run = 1
+        case (1, true):
+            guard closeRun(1) else { return false }
+            run = 2
+        case (2, false):
+            return false  // B may answer while A's synchronisation bytes arrive; only A's count matters
+        default:
+            break
+        }
+        return true
     }
 
     /// The flow ended: judge the run that was still open.

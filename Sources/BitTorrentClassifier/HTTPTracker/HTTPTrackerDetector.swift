@@ -38,6 +38,12 @@ public enum HTTPTrackerDetector {
         HTTPTrackerRequestParser.inspect(bytes, sink: &sink)
     }
 
+    /// The head of a request stream that was cut (a snap length of 200 cuts most announces): the
+    /// parameters that end before the cut. Call it when the stream has a hole, instead of giving up.
+    public static func inspectCutRequest<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) -> ProbeResult {
+        HTTPTrackerRequestParser.inspectCut(bytes, sink: &sink)
+    }
+
     /// `HTTP/1.x 200` with an identity (or single-chunk) bencoded body that is a tracker answer.
     /// Compressed bodies (`Content-Encoding: gzip`, e.g. zeek_bittorrent_tracker.pcap frame 6) give
     /// `.noMatch`: inflate them outside this module and call `inspectResponseBody`.

@@ -23,7 +23,31 @@ enum HTTPTrackerRequestParser {
         guard let queryStart = target.firstOffset(of: UInt8(ascii: "?"), from: 0, limit: target.count) else { return .noMatch }
         let path = target.slice(0, queryStart)
         let query = target.slice(queryStart + 1, target.count - queryStart - 1)
+        return emit(path: path, query: query, headers: bytes.slice(lineEnd + 1, bytes.count - lineEnd - 1), sink: &sink)
+    }
 
+    /// A request line cut short (by the snap length, or a hole in the capture): only parameters that end
+    /// before the cut, i.e. before the query's last `&`, are read, so no value is ever a truncated one.
+    static func inspectCut<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) -> ProbeResult {
+        guard bytes.matches("GET ") else { return .noMatch }
+        if bytes.firstOffset(of: UInt8(ascii: "\n"), from: 0, limit: bytes.count) != nil { return inspect(bytes, sink: &sink) }
+        let end = bytes.firstOffset(of: UInt8(ascii: " "), from: 4, limit: bytes.count) ?? bytes.count
+        let target = bytes.slice(4, end - 4)
+        guard let queryStart = target.firstOffset(of: UInt8(ascii: "?"), from: 0, limit: target.count) else { return .noMatch }
+        let query = target.slice(queryStart + 1, target.count - queryStart - 1)
+        // With the line end present (`end` < count) the query is whole; otherwise drop its last parameter.
+        var complete = query.count
+        if end == bytes.count {
+            var k = query.count - 1
+            while k >= 0, query.u8(at: k) != UInt8(ascii: "&") { k -= 1 }
+            guard k > 0 else { return .noMatch }
+            complete = k
+        }
+        return emit(path: target.slice(0, queryStart), query: query.slice(0, complete), headers: UnsafeRawBufferPointer(start: nil, count: 0), sink: &sink)
+    }
+
+    private static func emit<S: ClassifierSink>(path: UnsafeRawBufferPointer, query: UnsafeRawBufferPointer,
+                                                headers: UnsafeRawBufferPointer, sink: inout S) -> ProbeResult {
         var request = HTTPTrackerRequest(kind: isScrapePath(path) ? .scrape : .announce, infoHashes: [])
         var badInfoHash = false
         var hasPiece = false
@@ -55,7 +79,7 @@ enum HTTPTrackerRequestParser {
             sink.receive(.webSeedRequest(path: String(decoding: path, as: UTF8.self), infoHash: first))
             return .match
         }
-        request.userAgent = userAgent(in: bytes.slice(lineEnd + 1, bytes.count - lineEnd - 1))
+        request.userAgent = userAgent(in: headers)
         sink.receive(.httpTrackerRequest(request))
         return .match
     }

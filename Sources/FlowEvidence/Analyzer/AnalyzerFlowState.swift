@@ -2,27 +2,63 @@
 // datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created.
 // A class with separate stored properties, so that a reassembler can deliver into the classifier of
 // the same flow without overlapping access.
+import WireBytes
 import PacketDecode
 import BitTorrentClassifier
 
-final class AnalyzerFlowState {
-    let isTCP: Bool
-    let findings = FlowFindings()
+/// The per-direction TCP state, allocated for TCP flows only (a UDP flow needs none of it). Separate
+/// stored properties, so that a reassembler can deliver into the classifier of the same direction.
+final class TCPDirections {
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
     var streamFromSrc = TCPStreamClassifier()
     var streamFromDst = TCPStreamClassifier()
-    var datagrams = UDPFlowClassifier()
+    init(bufferLimit: Int) {
+        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
+        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+    }
+}
+
+final class AnalyzerFlowState {
+    let isTCP: Bool
+    let findings = FlowFindings()
+    /// TCP flows only: a reassembler and a stream classifier per direction.
+    let tcp: TCPDirections?
+    /// UDP flows only.
+    var datagrams: UDPFlowClassifier?
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
     var mse: MSEShapeDetector?
+    /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
+    /// that the flow is direct. `tunnel` is the open tunnel.
+    var tunnelDetector: TunnelDetector?
+    var tunnel: TunnelInfo?
+    /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
+    var tunnelFailure: TunnelFailure?
+    /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
+    var relayTarget: String?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
         self.isTCP = isTCP
         self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
-        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
-        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
-        datagrams.isIPv6 = isIPv6
+        if isTCP {
+            tcp = TCPDirections(bufferLimit: bufferLimit)
+        } else {
+            tcp = nil
+            datagrams = UDPFlowClassifier()
+            datagrams!.isIPv6 = isIPv6
+        }
+        if isTCP { tunnelDetector = TunnelDetector() }
+    }
+
+    /// An event origin for one direction of this flow. Inside a tunnel too the sender is the address
+    /// that sent the bytes on this leg (DESIGN.md: "the address that sent the evidence"): the proxy
+    /// for what the target said; the target itself is in the flow row, and its own leg, when
+    /// captured, is evidence of its own. Rows then stay re-derivable from their flows (`extract`).
+    func origin(fromSrc: Bool, flowID: Int, timestamp: Timestamp, frame: FrameRef) -> EventOrigin {
+        fromSrc
+            ? EventOrigin(flowID: flowID, sender: src, receiver: dst, timestamp: timestamp, frame: frame)
+            : EventOrigin(flowID: flowID, sender: dst, receiver: src, timestamp: timestamp, frame: frame)
     }
 }
 
@@ -62,28 +98,24 @@ struct EvidenceSink: ClassifierSink {
     }
 }
 
-/// The aggregator, shared by reference between the analyzer and the sinks it hands out.
+/// What all flows of a run share, by reference between the analyzer and the sinks it hands out: the
+/// evidence aggregator, the endpoints that corroborate encrypted flows, and the SOCKS5 UDP relays.
 final class AggregatorBox {
     var value: EvidenceAggregator
     var corroboration = MSECorroboration()
+    /// SOCKS5 UDP relays opened by UDP ASSOCIATE, and the client each serves.
+    var udpRelays: [RelayEndpoint: IPAddress] = [:]
+    /// SOCKS5 UDP fragments seen (not reassembled, RFC 1928 section 7 allows dropping them).
+    var relayFragments = 0
     init(_ value: EvidenceAggregator) { self.value = value }
 }
 
-/// Feeds one TCP direction's reassembled bytes to that direction's stream classifier.
-struct StreamFeed: StreamConsumer {
-    let state: AnalyzerFlowState
-    let fromSrc: Bool
-    var sink: EvidenceSink
-
-    mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
-        if fromSrc { state.streamFromSrc.consume(bytes, sink: &sink) } else { state.streamFromDst.consume(bytes, sink: &sink) }
-    }
-    mutating func gap(_ byteCount: Int) {
-        if fromSrc { state.streamFromSrc.gap(byteCount) } else { state.streamFromDst.gap(byteCount) }
-    }
-    var wantsBytes: Bool {
-        if case .undecided? = state.mse?.verdict { return true }
-        return fromSrc ? state.streamFromSrc.wantsBytes : state.streamFromDst.wantsBytes
+extension TunnelTarget {
+    /// The target as an address, nil for a domain name.
+    var address: IPAddress? {
+        switch self {
+        case .ipv4(let b), .ipv6(let b): IPAddress(bytes: b)
+        case .domain: nil
+        }
     }
 }

@@ -14,6 +14,8 @@ public struct AnalyzerOptions: Sendable {
     public var maxFlows: Int
     /// Out-of-order bytes held per TCP direction (TCPReassembler.defaultBufferLimit).
     public var reassemblyBufferLimit: Int
+    /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
+    public var torrents = TorrentCatalog()
     public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable<Void>.defaultMaxFlows,
                 reassemblyBufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         self.timeouts = timeouts; self.maxFlows = maxFlows; self.reassemblyBufferLimit = reassemblyBufferLimit
@@ -42,6 +44,7 @@ public struct FlowAnalyzer {
         self.options = options
         table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
+        if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
         finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit)
     }
 
@@ -67,34 +70,45 @@ public struct FlowAnalyzer {
                                  viaUTP: !state.isTCP)
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
         guard let tcp else {
-            state.datagrams.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
+            if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
+                if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
+                guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
+                state.datagrams?.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
+                return
+            }
+            state.datagrams?.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
             return
         }
+        guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
         if tcp.flags.ack {
             // The acknowledgment speaks about the other direction's bytes.
             let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
             var feed = StreamFeed(state: state, fromSrc: !fromSrc,
                                   sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc))
-            if fromSrc { state.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
-            else { state.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
         }
         var feed = StreamFeed(state: state, fromSrc: fromSrc, sink: sink)
         let cut = max(0, packet.payloadLength - packet.payload.count)
-        if fromSrc { state.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        else { state.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
     public mutating func finish() -> AnalysisOutput {
         table.finish(handler: &finalizer)
         finalizer.labelEncryptedFlows()
+        finalizer.nameLookedUpInfoHashes()
         let agg = finalizer.aggregator.value
         var anomalies = skipped
         for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
         for (a, n) in agg.counts.classifierAnomalies { anomalies[a.rawValue, default: 0] += n }
         if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
         if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
+        if agg.counts.pieceHashMismatches > 0 { anomalies["piece_hash_mismatch", default: 0] += agg.counts.pieceHashMismatches }
+        for a in PieceVerifierAnomaly.allCases where agg.verifier.count(a) > 0 { anomalies[a.description, default: 0] += agg.verifier.count(a) }
         if agg.counts.metadataHashMismatches > 0 { anomalies["metadata_hash_mismatch", default: 0] += agg.counts.metadataHashMismatches }
+        if finalizer.aggregator.relayFragments > 0 { anomalies["socks5_udp_fragment", default: 0] += finalizer.aggregator.relayFragments }
         if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }
         let flows = finalizer.rows.sorted { ($0.firstFrame, $0.firstSeen) < ($1.firstFrame, $1.firstSeen) }
         return AnalysisOutput(evidence: agg.rows(perDay: false), evidencePerDay: agg.rows(perDay: true), flows: flows,
@@ -111,6 +125,19 @@ struct FlowFinalizer: FlowLifecycle {
     var rows: [FlowRow] = []
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// Flow rows with infohashes only looked up in the DHT: named once the whole run is known.
+    var lookups: [(row: Int, infoHashes: [InfoHash])] = []
+
+    mutating func nameLookedUpInfoHashes() {
+        guard !lookups.isEmpty else { return }
+        let evidence = aggregator.value.infoHashesWithEvidence
+        for (i, hashes) in lookups {
+            for h in hashes where !rows[i].infoHashes.contains(h) && evidence.contains(h) { rows[i].infoHashes.append(h) }
+            rows[i].infoHashes.sort()
+        }
+        lookups = []
+    }
+
     /// Flows shaped like an MSE key exchange (MSEShapeDetector), labelled at the end of the run.
     var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
 
@@ -131,24 +158,26 @@ struct FlowFinalizer: FlowLifecycle {
 
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
         let state = flow.context
-        if state.isTCP {
+        if let dirs = state.tcp {
             for fromSrc in [true, false] {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
                                          timestamp: flow.lastSeen, frame: flow.lastFrame)
                 var feed = StreamFeed(state: state, fromSrc: fromSrc,
                                       sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
-                if fromSrc { state.reassemblerFromSrc.finish(consumer: &feed) } else { state.reassemblerFromDst.finish(consumer: &feed) }
+                if fromSrc { dirs.reassemblerFromSrc.finish(consumer: &feed) } else { dirs.reassemblerFromDst.finish(consumer: &feed) }
+                if !fromSrc { feed.stopProbing() }   // a proxy handshake that never completed: classify what was held
             }
-            for r in [state.reassemblerFromSrc, state.reassemblerFromDst] {
+            if state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
+            for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
                 reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
                 reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
             }
-            for s in [state.streamFromSrc.state, state.streamFromDst.state] {
+            for s in [dirs.streamFromSrc.state, dirs.streamFromDst.state] {
                 if s == .peerWire { state.findings.kinds.insert(.peerWire) }
                 if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
             }
         } else {
-            switch state.datagrams.label {
+            switch state.datagrams?.label ?? .other {
             case .utp: state.findings.kinds.insert(.utp)
             case .dht: state.findings.kinds.insert(.dht)
             case .udpTracker: state.findings.kinds.insert(.trackerUDP)
@@ -159,12 +188,18 @@ struct FlowFinalizer: FlowLifecycle {
         let f = state.findings
         state.mse?.finish()
         if case .likelyMSE(let evidence)? = state.mse?.verdict, f.label(isTCP: state.isTCP) == "other" {
-            encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched,
-                                        responder: PeerEndpoint(address: state.dst.bytes, port: state.dstPort)))
+            let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
+                ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+            encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
         }
-        rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+        var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
-                            label: f.label(isTCP: state.isTCP), infoHashes: f.infoHashes, firstFrame: flow.firstFrame,
-                            client: f.srcClient ?? f.dstClient))
+                            label: f.label(isTCP: state.isTCP), infoHashes: f.namedInfoHashes,
+                            tunnel: state.relayTarget != nil ? TunnelKind.socks5.flowColumn : (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn,
+                            firstFrame: flow.firstFrame,
+                            client: f.srcClient ?? f.dstClient)
+        row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
+        rows.append(row)
     }
 }

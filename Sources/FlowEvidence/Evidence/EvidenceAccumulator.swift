@@ -25,6 +25,8 @@ final class EvidenceAccumulator {
     var peers: Set<IPAddress> = []
     var bytesUp: Int64 = 0, bytesDown: Int64 = 0
     var piecesUp: Set<UInt32> = [], piecesDown: Set<UInt32> = []
+    /// Pieces this address sent whose bytes matched (or did not match) the torrent's piece hash.
+    var piecesVerified: Set<UInt32> = [], piecesFailed: Set<UInt32> = []
     /// Client names from extended handshakes (`v`, BEP 10), and from peer ids (BEP 20).
     var versionVotes: [String: Int] = [:], peerIDVotes: [String: Int] = [:]
     /// The earliest supporting frames, sorted, at most `EvidenceLimits.supportingFrames`.
@@ -32,6 +34,9 @@ final class EvidenceAccumulator {
     /// The earliest peer-wire frame (handshake or piece): the row's first frame when there is one, so
     /// that a `handshake` or `transfer` row points at the handshake rather than at an earlier announce.
     var firstPeerWireFrame: FrameRef?
+    /// DHT get_peers queries, and whether they are all the evidence there is.
+    var getPeersQueries = 0
+    var onlyGetPeers = true
 
     init(timestamp: Timestamp) { firstSeen = timestamp; lastSeen = timestamp }
 
@@ -40,7 +45,13 @@ final class EvidenceAccumulator {
         if t > lastSeen { lastSeen = t }
     }
 
+    /// Evidence other than a DHT get_peers query.
     func raise(to c: Confidence) {
+        onlyGetPeers = false
+        raiseKeepingKind(to: c)
+    }
+
+    func raiseKeepingKind(to c: Confidence) {
         if confidence.map({ $0 < c }) ?? true { confidence = c }
     }
 
@@ -57,14 +68,17 @@ final class EvidenceAccumulator {
 
     func merge(_ o: EvidenceAccumulator) {
         touch(o.firstSeen); touch(o.lastSeen)
-        if let c = o.confidence { raise(to: c) }
+        if let c = o.confidence { raiseKeepingKind(to: c) }
         signals.formUnion(o.signals)
         flows.formUnion(o.flows)
         peers.formUnion(o.peers)
         bytesUp += o.bytesUp; bytesDown += o.bytesDown
         piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
+        piecesVerified.formUnion(o.piecesVerified); piecesFailed.formUnion(o.piecesFailed)
         for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
         for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
+        getPeersQueries += o.getPeersQueries
+        onlyGetPeers = onlyGetPeers && o.onlyGetPeers
         for f in o.frames { addFrame(f, peerWire: false) }
         if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }
     }
@@ -80,7 +94,7 @@ final class EvidenceAccumulator {
         return EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
                            activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
                            peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,
-                           piecesDown: piecesDown.count, piecesVerified: 0, client: client, torrentName: nil,
+                           piecesDown: piecesDown.count, piecesVerified: piecesVerified.count, client: client, torrentName: nil,
                            firstFrame: first, supportingFrames: frames)
     }
 }

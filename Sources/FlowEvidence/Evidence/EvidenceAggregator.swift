@@ -27,6 +27,8 @@ public struct AggregatorCounts: Sendable, Equatable {
     public var metadataHashMismatches = 0
     /// Classifier anomalies by name.
     public var classifierAnomalies: [ClassifierAnomaly: Int] = [:]
+    /// Assembled pieces that matched, or did not match, the torrent's piece hash (--torrent).
+    public var piecesVerified = 0, pieceHashMismatches = 0
     public init() {}
 }
 
@@ -37,6 +39,20 @@ public struct EvidenceAggregator {
     private var table: [EvidenceKey: EvidenceAccumulator] = [:]
     /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
     public private(set) var torrentNames: [InfoHash: String] = [:]
+    /// Torrents given with --torrent: their pieces are verified (issue 8), and they name their infohashes.
+    public private(set) var catalog = TorrentCatalog()
+    /// Assembles the blocks each address sends into pieces, in bounded memory, and hashes them.
+    public private(set) var verifier = PieceVerifier<IPAddress>()
+
+    /// Verifies pieces against these torrents and names their infohashes in the rows.
+    public mutating func use(_ torrents: TorrentCatalog) {
+        catalog = torrents
+        for e in torrents.entries {
+            for h in [e.infoHashV1, e.infoHashV2, e.infoHashV2?.truncated].compactMap({ $0 }) where torrentNames[h] == nil {
+                torrentNames[h] = e.name
+            }
+        }
+    }
 
     public init(clientFromPeerID: ((PeerID) -> String?)? = nil) {
         self.clientFromPeerID = clientFromPeerID
@@ -75,8 +91,9 @@ public struct EvidenceAggregator {
                 if end == nil { up.addFrame(origin.frame, peerWire: true); down.addFrame(origin.frame, peerWire: true) }
             }
 
-        case .pieceBytes(_, let offset, let bytes):
+        case .pieceBytes(let index, let offset, let bytes):
             guard !flow.infoHashes.isEmpty else { return }
+            if !catalog.entries.isEmpty || flow.wireTorrent != nil { verify(index, offset, bytes, flow, origin) }
             let pending = senderIsSrc ? flow.pieceEndFromSrc : flow.pieceEndFromDst
             let completes = pending == offset &+ UInt32(truncatingIfNeeded: bytes.count)
             if completes { if senderIsSrc { flow.pieceEndFromSrc = nil } else { flow.pieceEndFromDst = nil } }
@@ -100,7 +117,12 @@ public struct EvidenceAggregator {
                 flow.metadata.reset()
                 var verified = false
                 for h in flow.infoHashes where torrentNames[h] == nil {
-                    if let name = MetadataNames.verifiedName(info: info, infoHash: h) { torrentNames[h] = name; verified = true }
+                    if let name = MetadataNames.verifiedName(info: info, infoHash: h) {
+                        torrentNames[h] = name
+                        verified = true
+                        var wire = TorrentCatalog()
+                        if (try? wire.add(infoDictionary: info, source: "ut_metadata")) != nil { flow.wireTorrent = wire }
+                    }
                 }
                 if !verified && !flow.infoHashes.contains(where: { torrentNames[$0] != nil }) { counts.metadataHashMismatches += 1 }
             }
@@ -122,12 +144,13 @@ public struct EvidenceAggregator {
             guard m.kind == .query, let h = m.infoHash else { return }
             switch m.method {
             case "announce_peer":
-                announce(origin.sender, h, .dhtAnnounce, origin)
+                announce(origin.sender, h, .dhtAnnounce, origin, flow)
             case "get_peers":
                 if let bits = m.sharedPrefixBitsWithNodeID, bits >= EvidenceLimits.dhtRefreshPrefixBits {
                     counts.dhtRefreshQueriesIgnored += 1
                 } else {
-                    announce(origin.sender, h, .dhtGetPeers, origin)
+                    let acc = announce(origin.sender, h, .dhtGetPeers, origin, flow, getPeers: true)
+                    acc.getPeersQueries += 1
                 }
             default:
                 break
@@ -139,17 +162,17 @@ public struct EvidenceAggregator {
         case .udpTracker(let m):
             flow.kinds.insert(.trackerUDP)
             if m.action == .announceRequest {
-                for h in m.infoHashes { announce(origin.sender, h, .trackerUDP, origin) }
+                for h in m.infoHashes { announce(origin.sender, h, .trackerUDP, origin, flow) }
             }
 
         case .lsd(let a):
             flow.kinds.insert(.lsd)
-            for h in a.infoHashes { announce(origin.sender, h, .lsd, origin) }
+            for h in a.infoHashes { announce(origin.sender, h, .lsd, origin, flow) }
 
         case .httpTrackerRequest(let r):
             flow.kinds.insert(.trackerHTTP)
             if r.kind == .announce {
-                for h in r.infoHashes { announce(origin.sender, h, .trackerHTTP, origin) }
+                for h in r.infoHashes { announce(origin.sender, h, .trackerHTTP, origin, flow) }
             }
 
         case .httpTrackerResponse:
@@ -164,17 +187,62 @@ public struct EvidenceAggregator {
     }
 
     /// Rows sorted by (ip, infohash[, day]). `perDay`: one row per UTC day with evidence.
+    /// Feeds a block the sender sent to the piece verifier; a completed piece that matches the
+    /// torrent's hash makes the sender's row `verified`; a mismatch is counted, never verified.
+    private mutating func verify(_ index: UInt32, _ offset: UInt32, _ bytes: UnsafeRawBufferPointer, _ flow: FlowFindings, _ origin: EventOrigin) {
+        for h in flow.infoHashes {
+            guard let entry = catalog.entry(for: h) ?? flow.wireTorrent?.entry(for: h), let spec = entry.pieceSpec(Int(index)) else { continue }
+            switch verifier.add(sender: origin.sender, infoHash: h, piece: Int(index), begin: Int(offset), block: bytes, spec: spec) {
+            case .verified:
+                let acc = accumulator(origin.sender, h, origin)
+                acc.piecesVerified.insert(index)
+                acc.raise(to: .verified)
+                counts.piecesVerified += 1
+            case .mismatch:
+                accumulator(origin.sender, h, origin).piecesFailed.insert(index)
+                counts.pieceHashMismatches += 1
+            default:
+                break
+            }
+            return
+        }
+    }
+
     public func rows(perDay: Bool) -> [EvidenceRow] {
         var out = unnamedRows(perDay: perDay)
         for i in out.indices { out[i].torrentName = torrentNames[out[i].infoHash] }
         return out
     }
 
+    /// Whether DHT get_peers lookups of `h` (by anyone) are evidence in this run.
+    public func lookupsAreEvidence(_ h: InfoHash) -> Bool { infoHashesWithEvidence.contains(h) }
+
+    /// Infohashes of which some row is evidence (one pass over the table).
+    public var infoHashesWithEvidence: Set<InfoHash> {
+        let corroborated = corroboratedInfoHashes
+        var out = corroborated
+        for (k, acc) in table where acc.confidence != nil && counts(acc, k.infoHash, corroborated) { out.insert(k.infoHash) }
+        return out
+    }
+
+    /// Infohashes that some evidence other than DHT get_peers names (DHT lookups for them are real).
+    private var corroboratedInfoHashes: Set<InfoHash> {
+        var out: Set<InfoHash> = []
+        for (k, acc) in table where acc.confidence != nil && !acc.onlyGetPeers { out.insert(k.infoHash) }
+        return out
+    }
+
+    /// A get_peers-only accumulator is evidence with enough queries, or for a torrent seen otherwise.
+    private func counts(_ acc: EvidenceAccumulator, _ h: InfoHash, _ corroborated: Set<InfoHash>) -> Bool {
+        !acc.onlyGetPeers || acc.getPeersQueries >= EvidenceLimits.dhtGetPeersMinimumQueries || corroborated.contains(h)
+    }
+
     private func unnamedRows(perDay: Bool) -> [EvidenceRow] {
+        let corroborated = corroboratedInfoHashes
         let keys = table.keys.sorted()
         var out: [EvidenceRow] = []
         if perDay {
-            for k in keys {
+            for k in keys where counts(table[k]!, k.infoHash, corroborated) {
                 if let r = table[k]!.row(ip: k.ip, infoHash: k.infoHash, day: k.day, activeDays: [k.day]) { out.append(r) }
             }
             return out
@@ -190,7 +258,8 @@ public struct EvidenceAggregator {
                 merged.merge(acc)
                 j += 1
             }
-            if let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
+            if counts(merged, keys[i].infoHash, corroborated),
+               let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
             i = j
         }
         return out
@@ -219,12 +288,16 @@ public struct EvidenceAggregator {
         return acc
     }
 
-    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin) {
+    @discardableResult
+    private mutating func announce(_ ip: IPAddress, _ h: InfoHash, _ signal: Signal, _ origin: EventOrigin, _ flow: FlowFindings,
+                                   getPeers: Bool = false) -> EvidenceAccumulator {
+        if getPeers { flow.lookedUp(h) } else { flow.name(h) }
         let acc = accumulator(ip, h, origin)
-        acc.raise(to: .announce)
+        if getPeers { acc.raiseKeepingKind(to: .announce) } else { acc.raise(to: .announce) }
         acc.signals.insert(signal)
         acc.flows.insert(origin.flowID)
         acc.addFrame(origin.frame, peerWire: false)
+        return acc
     }
 
     /// Adds a signal to the sender's rows for the flow's torrents, without raising confidence.

@@ -15,4 +15,12 @@ public enum EvidenceLimits {
     /// 12 bits separates them; a real infohash is dropped with probability 2^-12. (The classifier's
     /// `DHTMessage.routingRefreshPrefixBits` is 16: it would count the 144 refreshes at 13-15 bits.)
     public static let dhtRefreshPrefixBits = 12
+
+    /// A row whose only evidence is DHT `get_peers` needs this many queries, unless other evidence in
+    /// the run names the infohash. Bucket refreshes of far buckets look up random ids that share few
+    /// bits with the node id, once each: SampleCaptures/dht-magnet (a 3-node lab) has 15 such
+    /// single-query targets at 2-7 shared bits, which its truth.json lists as not evidence, while the
+    /// real lookups there take 2 and 6 queries, and 50-75 in the public corpus (vut-pds_small,
+    /// bittorrent_transmission, small_torrent_mse).
+    public static let dhtGetPeersMinimumQueries = 2
 }

@@ -18,7 +18,7 @@ public final class FlowFindings {
     }
 
     public var kinds: Kinds = []
-    /// Infohashes named by peer-wire handshakes on this flow, sorted, distinct.
+    /// Infohashes named by peer-wire handshakes on this flow, sorted, distinct: the torrents its pieces belong to.
     public private(set) var infoHashes: [InfoHash] = []
     /// Client names of the flow's `src` and `dst` endpoints, when learned.
     public var srcClient: String?, dstClient: String?
@@ -28,13 +28,37 @@ public final class FlowFindings {
     var pieceEndFromSrc: UInt32?, pieceEndFromDst: UInt32?
     /// ut_metadata blocks of the flow's info dictionary (BEP 9), until complete.
     var metadata = MetadataAssembler()
+    /// The torrent whose info dictionary this flow carried (ut_metadata, hash checked): pieces that
+    /// follow on the same flow are verified against it when no --torrent names the infohash. Kept per
+    /// flow, so the result does not depend on which worker saw which flow.
+    var wireTorrent: TorrentCatalog?
 
     public init() {}
 
+    /// Infohashes the flow names in any message that is evidence (handshakes, announces, non-refresh
+    /// DHT lookups), sorted, distinct: the flow row's `infohashes`.
+    public private(set) var namedInfoHashes: [InfoHash] = []
+
     public func addInfoHash(_ h: InfoHash) {
+        name(h)
         guard !infoHashes.contains(h) else { return }
         infoHashes.append(h)
         infoHashes.sort()
+    }
+
+    /// Infohashes only looked up with DHT get_peers on this flow: named in the flow row once the run
+    /// shows they are evidence (EvidenceLimits.dhtGetPeersMinimumQueries).
+    public private(set) var lookedUpInfoHashes: [InfoHash] = []
+
+    public func lookedUp(_ h: InfoHash) {
+        guard !lookedUpInfoHashes.contains(h) else { return }
+        lookedUpInfoHashes.append(h)
+    }
+
+    public func name(_ h: InfoHash) {
+        guard !namedInfoHashes.contains(h) else { return }
+        namedInfoHashes.append(h)
+        namedInfoHashes.sort()
     }
 
     /// The flow label of the DESIGN.md flow contract.

@@ -2,6 +2,7 @@
 // scores it (EvalScore). Scenario order is the sorted path order, so results are deterministic.
 import Foundation
 import Reports
+import CaptureFile
 
 public struct EvalResult: Sendable {
     public var scenarios: [(name: String, score: EvalScore)]
@@ -52,7 +53,21 @@ public struct EvalResult: Sendable {
 }
 
 public enum Evaluator {
-    public static func run(paths: [String]) throws -> EvalResult {
+    /// Captures with no BitTorrent at all (e.g. ../shared/corpus/public/negative): every flow with
+    /// payload is scored as `other`, so any BitTorrent label on them is a false positive.
+    public static func negatives(paths: [String]) throws -> (name: String, score: EvalScore)? {
+        let files = try CaptureInputs.expand(paths).filter { !$0.contains(".expected.") }
+        guard !files.isEmpty else { return nil }
+        var score = EvalScore()
+        for f in files {
+            guard let run = try? Pipeline.analyze(paths: [f], options: AnalysisOptions()) else { continue }
+            let truth = GroundTruth(scenario: "negative:" + (f as NSString).lastPathComponent, flows: [], evidence: [])
+            score.add(EvalScore.score(truth: truth, flows: run.flows, evidence: run.evidence))
+        }
+        return ("negative (\(files.count) captures)", score)
+    }
+
+    public static func run(paths: [String], negatives negativePaths: [String] = []) throws -> EvalResult {
         var truthFiles: [String] = []
         for p in paths {
             var isDir: ObjCBool = false
@@ -78,6 +93,10 @@ public enum Evaluator {
             let score = EvalScore.score(truth: truth, flows: run.flows, evidence: run.evidence)
             scenarios.append((truth.scenario, score))
             total.add(score)
+        }
+        if !negativePaths.isEmpty, let n = try negatives(paths: negativePaths) {
+            scenarios.append(n)
+            total.add(n.score)
         }
         return EvalResult(scenarios: scenarios, total: total)
     }

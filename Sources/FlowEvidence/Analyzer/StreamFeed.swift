@@ -1,0 +1,76 @@
+// Delivers one TCP direction's reassembled bytes: first to the proxy-handshake detector (SOCKS4/4a/5,
+// HTTP CONNECT; TunnelDetector's wiring notes), then to that direction's stream classifier, directly
+// or, once a tunnel is open, from the first tunnelled byte. MSE's
+// key-exchange shape is measured from the first byte of the connection, or of the tunnel.
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+/// Created for TCP flows only, whose state always has `tcp`.
+struct StreamFeed: StreamConsumer {
+    let state: AnalyzerFlowState
+    let fromSrc: Bool
+    var sink: EvidenceSink
+
+    var wantsBytes: Bool {
+        if state.tunnelDetector != nil { return true }
+        if case .undecided? = state.mse?.verdict { return true }
+        return fromSrc ? state.tcp!.streamFromSrc.wantsBytes : state.tcp!.streamFromDst.wantsBytes
+    }
+
+    mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
+        guard state.tunnelDetector != nil else { return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink) }
+        let n = state.tunnelDetector!.consume(bytes, fromClient: fromSrc)
+        switch state.tunnelDetector!.state {
+        case .probing:
+            return   // held by the detector
+        case .failed(let f):
+            state.tunnelFailure = f
+            return   // a proxy exchange that opened nothing: no payload follows
+        case .open(let info):
+            state.tunnel = info
+            SOCKS5UDPRelay.register(info, proxy: state.dst, client: state.src, in: sink.aggregator)
+            // The key exchange of an encrypted connection starts at the first tunnelled byte.
+            state.mse = MSEShapeDetector(sawConnectionStart: true)
+            replayDeferred()
+            Self.classify(bytes.slice(n, bytes.count - n), state: state, fromSrc: fromSrc, sink: &sink)
+        case .notATunnel:
+            replayDeferred()
+            Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink)
+        }
+    }
+
+    mutating func gap(_ byteCount: Int) {
+        if state.tunnelDetector != nil { stopProbing() }
+        if state.mse != nil { state.mse!.missing(byteCount, fromInitiator: fromSrc) }
+        if fromSrc { state.tcp!.streamFromSrc.gap(byteCount, sink: &sink) } else { state.tcp!.streamFromDst.gap(byteCount, sink: &sink) }
+    }
+
+    /// The flow ended or lost bytes while the handshake was still being read: classify what was held.
+    mutating func stopProbing() {
+        guard state.tunnelDetector != nil else { return }
+        state.tunnelDetector!.stopProbing()
+        replayDeferred()
+    }
+
+    /// Bytes the detector held (pipelined payload, or a direct flow's first bytes), client's first;
+    /// then the detector is done with this flow.
+    private mutating func replayDeferred() {
+        guard var d = state.tunnelDetector else { return }
+        state.tunnelDetector = nil
+        for client in [true, false] {
+            let held = d.takeDeferredBytes(fromClient: client)
+            guard !held.isEmpty else { continue }
+            var s = EvidenceSink(aggregator: sink.aggregator, state: state,
+                                 origin: state.origin(fromSrc: client, flowID: sink.origin.flowID, timestamp: sink.origin.timestamp, frame: sink.origin.frame),
+                                 senderIsSrc: client)
+            held.withUnsafeBytes { Self.classify($0, state: state, fromSrc: client, sink: &s) }
+        }
+    }
+
+    private static func classify(_ bytes: UnsafeRawBufferPointer, state: AnalyzerFlowState, fromSrc: Bool, sink: inout EvidenceSink) {
+        guard bytes.count > 0 else { return }
+        if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
+        if fromSrc { state.tcp!.streamFromSrc.consume(bytes, sink: &sink) } else { state.tcp!.streamFromDst.consume(bytes, sink: &sink) }
+    }
+}
