@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
         .target(name: "PacketDecode", dependencies: ["WireBytes"]),
-        .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile"]),
+        .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile", "BitTorrentClassifier"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
         .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto")]),

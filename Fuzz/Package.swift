@@ -16,5 +16,12 @@ let package = Package(
         .executableTarget(name: "FuzzDecode", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
         .executableTarget(name: "FuzzPcap", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
         .executableTarget(name: "FuzzPcapNG", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzTunnel", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzTorrent", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzHTTPTracker", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzUTP", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzPeerWire", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzDHT", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
+        .executableTarget(name: "FuzzBencode", dependencies: [.product(name: "FuzzEntryPoints", package: root)]),
     ]
 )

@@ -68,8 +68,8 @@ public struct TCPStreamClassifier {
             state = .peerWire
         case .handshake:
             break
-        case .failed where wire.handshake == nil:
-            state = .other  // not a handshake after all
+        case .failed where wire.handshake == nil && state == .undecided:
+            state = .other  // not a handshake after all (a stream recognised mid-stream resyncs below, as after a gap)
         case .failed, .lostSync:
             startResync()
             feedRecognizer(bytes.slice(used, bytes.count - used), sink: &sink)
