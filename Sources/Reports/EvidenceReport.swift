@@ -80,7 +80,7 @@ public enum EvidenceReport {
 public enum FlowReport {
     public static let csvColumns = [
         "proto", "src_ip", "src_port", "dst_ip", "dst_port", "first_seen", "last_seen", "packets", "bytes",
-        "label", "infohashes", "tunnel", "first_frame", "capture", "client",
+        "label", "infohashes", "tunnel", "first_frame", "capture", "client", "tunnel_target",
     ]
 
     public static func csv(_ rows: [FlowRow], captures: [String], fractionDigits: Int = 6) -> String {
@@ -92,6 +92,7 @@ public enum FlowReport {
                 String(r.packets), String(r.bytes), r.label,
                 r.infoHashes.map(\.hex).joined(separator: ";"), r.tunnel ?? "", String(r.firstFrame.frame),
                 CSVField.defuse(EvidenceReport.capturePath(r.firstFrame, captures)), CSVField.defuse(r.client ?? ""),
+                CSVField.defuse(r.tunnelTarget ?? ""),
             ])
         }
         return out
@@ -108,6 +109,7 @@ public enum FlowReport {
             ("label", .string(r.label)),
             ("infohashes", .array(r.infoHashes.map { .string($0.hex) })),
             ("tunnel", .optional(r.tunnel)),
+            ("tunnel_target", .optional(r.tunnelTarget)),
             ("capture", .string(EvidenceReport.capturePath(r.firstFrame, captures))),
             ("first_frame", .int(r.firstFrame.frame)),
             ("client", .optional(r.client)),

@@ -219,3 +219,16 @@ import TorscanTestSupport
         #expect(r.stderr.contains("not a torrent"))
     }
 }
+
+@Suite struct TunnelColumnsTests {
+    /// Issue 7: a flow carried through a proxy names the tunnel and the tunnelled target (socks5
+    /// scenario: libtorrent through microsocks; the client's leg to the proxy's port 1080).
+    @Test func proxyLegsCarryTunnelAndTarget() throws {
+        let r = try Torscan.run(["flows", "SampleCaptures/socks5/capture.pcap", "--csv"])
+        let rows = MainJobTests().rows(r.stdout)
+        let tunnelled = rows.filter { $0["tunnel"] == "socks5" }
+        #expect(!tunnelled.isEmpty)
+        #expect(tunnelled.allSatisfy { $0["dst_port"] == "1080" && !($0["tunnel_target"] ?? "").isEmpty })
+        #expect(tunnelled.contains { $0["label"]?.hasPrefix("bittorrent") == true })
+    }
+}
