@@ -61,19 +61,9 @@ struct PcapParser: RecordParser {
         let fracScale: Int64 = nanoseconds ? 1 : 1000
         while true {
             if resyncing {
-                switch resync(buf, from: pos, atEOF: atEOF, state: &state) {
-                case .found(let q):
-                    state.note(.garbageBytes, q - pos)
-                    state.note(.resynchronised)
-                    pos = q
-                    resyncing = false
-                case .needMore(let q, let n):
-                    state.note(.garbageBytes, q - pos)
-                    return ParseStep(consumed: q, need: n, stop: false)
-                case .exhausted:
-                    state.note(.garbageBytes, buf.count - pos)
-                    return ParseStep(consumed: buf.count, need: 0, stop: false)
-                }
+                let outcome = resync(buf, from: pos, atEOF: atEOF, state: &state)
+                if let step = state.applyResync(outcome, pos: &pos, bufferCount: buf.count) { return step }
+                resyncing = false
             }
             let remaining = buf.count - pos
             if remaining == 0 { return ParseStep(consumed: pos, need: 0, stop: false) }
@@ -116,7 +106,6 @@ struct PcapParser: RecordParser {
         }
     }
 
-    enum ResyncOutcome { case found(Int), needMore(Int, Int), exhausted }
 
     /// Scans for a record header that is plausible on its own and followed by another plausible
     /// header (or the end of the file). Returns where, or how many bytes it needs to decide.

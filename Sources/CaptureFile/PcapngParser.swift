@@ -63,17 +63,8 @@ struct PcapngParser: RecordParser {
         var pos = 0
         while true {
             if resyncing {
-                switch resync(buf, from: pos, atEOF: atEOF) {
-                case .found(let q):
-                    state.note(.garbageBytes, q - pos); state.note(.resynchronised)
-                    pos = q; resyncing = false
-                case .needMore(let q, let n):
-                    state.note(.garbageBytes, q - pos)
-                    return ParseStep(consumed: q, need: n, stop: false)
-                case .exhausted:
-                    state.note(.garbageBytes, buf.count - pos)
-                    return ParseStep(consumed: buf.count, need: 0, stop: false)
-                }
+                if let step = state.applyResync(resync(buf, from: pos, atEOF: atEOF), pos: &pos, bufferCount: buf.count) { return step }
+                resyncing = false
             }
             let remaining = buf.count - pos
             if remaining == 0 { return ParseStep(consumed: pos, need: 0, stop: false) }
@@ -229,7 +220,6 @@ struct PcapngParser: RecordParser {
         return state.deliver(record, body)
     }
 
-    enum ResyncOutcome { case found(Int), needMore(Int, Int), exhausted }
 
     /// Scans for a block with a known type, a sane length and a matching trailing length.
     func resync(_ buf: UnsafeRawBufferPointer, from start: Int, atEOF: Bool) -> ResyncOutcome {

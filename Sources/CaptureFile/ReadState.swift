@@ -4,6 +4,29 @@ import WireBytes
 
 /// One parse pass over a buffer: how many bytes were used, how many the parser needs from the
 /// new start before it can go on (0: nothing particular), and whether the caller asked to stop.
+/// What a search for the next plausible record or block found after garbage.
+enum ResyncOutcome { case found(Int), needMore(Int, Int), exhausted }
+
+extension ReadState {
+    /// Counts the bytes skipped while resynchronising; moves `pos` to the record found, or returns
+    /// the step the parser returns (more bytes needed, or the buffer was all garbage).
+    mutating func applyResync(_ outcome: ResyncOutcome, pos: inout Int, bufferCount: Int) -> ParseStep? {
+        switch outcome {
+        case .found(let q):
+            note(.garbageBytes, q - pos)
+            note(.resynchronised)
+            pos = q
+            return nil
+        case .needMore(let q, let n):
+            note(.garbageBytes, q - pos)
+            return ParseStep(consumed: q, need: n, stop: false)
+        case .exhausted:
+            note(.garbageBytes, bufferCount - pos)
+            return ParseStep(consumed: bufferCount, need: 0, stop: false)
+        }
+    }
+}
+
 struct ParseStep {
     var consumed: Int
     var need: Int

@@ -63,14 +63,14 @@ public struct EvalScore: Sendable {
             s.count(truthLabel: t.label, predictedLabel: p.label)
             if !t.infoHashes.isEmpty {
                 s.flowsWithInfoHash += 1
-                let got = Set(p.infoHashes.map(\.truncated)) .union(p.infoHashes)
+                let got = Set(p.infoHashes.map(\.truncated)).union(p.infoHashes)
                 if t.infoHashes.allSatisfy({ got.contains($0) || got.contains($0.truncated) }) {
                     s.flowsWithInfoHashRight += 1
                 } else {
                     s.misses.append("\(truth.scenario): \(t.proto) \(t.a):\(t.aPort) <-> \(t.b):\(t.bPort) infohashes \(t.infoHashes.map(\.hex).sorted()) got \(p.infoHashes.map(\.hex))")
                 }
             }
-            if isBitTorrent(t.label) != isBitTorrent(p.label) || (isBitTorrent(t.label) && t.label != p.label) {
+            if Self.isBitTorrent(t.label) != Self.isBitTorrent(p.label) || (Self.isBitTorrent(t.label) && t.label != p.label) {
                 s.misses.append("\(truth.scenario): \(t.proto) \(t.a):\(t.aPort) <-> \(t.b):\(t.bPort) is \(t.label), torscan says \(p.label)")
             }
         }
@@ -79,7 +79,7 @@ public struct EvalScore: Sendable {
             // Zero-payload flows (a lone SYN, an ICMP-less probe) carry nothing to classify.
             if p.bytes == 0 { continue }
             s.count(truthLabel: "other", predictedLabel: p.label)
-            if isBitTorrent(p.label) { s.misses.append("\(truth.scenario): \(key.proto) \(key.a):\(key.ap) <-> \(key.b):\(key.bp) not BitTorrent in truth, torscan says \(p.label)") }
+            if Self.isBitTorrent(p.label) { s.misses.append("\(truth.scenario): \(key.proto) \(key.a):\(key.ap) <-> \(key.b):\(key.bp) not BitTorrent in truth, torscan says \(p.label)") }
         }
         let expected = Set(truth.evidence.map { EvidenceKey(ip: $0.ip, infoHash: $0.infoHash) })
         let found = Set(evidence.map { EvidenceKey(ip: $0.ip, infoHash: $0.infoHash) })
@@ -99,7 +99,7 @@ public struct EvalScore: Sendable {
 
     mutating func count(truthLabel: String, predictedLabel: String) {
         confusion[truthLabel, default: [:]][predictedLabel, default: 0] += 1
-        switch (isBitTorrent(truthLabel), isBitTorrent(predictedLabel)) {
+        switch (Self.isBitTorrent(truthLabel), Self.isBitTorrent(predictedLabel)) {
         case (true, true): truePositives += 1
         case (false, true): falsePositives += 1
         case (true, false): falseNegatives += 1
@@ -108,5 +108,4 @@ public struct EvalScore: Sendable {
     }
 
     static func isBitTorrent(_ label: String) -> Bool { label.hasPrefix("bittorrent") }
-    func isBitTorrent(_ label: String) -> Bool { EvalScore.isBitTorrent(label) }
 }
