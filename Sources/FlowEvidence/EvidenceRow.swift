@@ -43,6 +43,15 @@ public struct EvidenceRow: Sendable, Equatable {
     /// `supportingFrames`: the earliest supporting frames of any kind, at most `EvidenceLimits.supportingFrames` (JSON only).
     public var firstFrame: FrameRef
     public var supportingFrames: [FrameRef]
+    /// Part of the row's key (ip, infohash, via[, day]): the proxy endpoint (address:port the client
+    /// connected to, or its SOCKS5 UDP relay) on whose client leg this evidence was seen; nil for
+    /// evidence seen on a direct connection (ProxyAttribution.swift has the semantics).
+    public var via: ProxyEndpoint?
+    /// With `via`: the tunnelled targets the client asked the proxy for (`host:port`), sorted, distinct.
+    public var targets: [String] = []
+    /// On a proxy's exit rows (`via` nil): the clients whose tunnelled connections were linked to the
+    /// proxy's own connections that carried this evidence (ProxyLegMatcher), sorted, distinct.
+    public var attributedTo: [IPAddress] = []
 
     public init(ip: IPAddress, infoHash: InfoHash, day: Int64? = nil, firstSeen: Timestamp, lastSeen: Timestamp,
                 activeDays: [Int64], confidence: Confidence, signals: Set<Signal>, flows: Int, peers: Int,
@@ -74,6 +83,12 @@ public struct FlowRow: Sendable, Equatable {
     public var client: String?
     /// With `tunnel`: the target the client asked the proxy for, `host:port` (IPv6 in RFC 5952 form, unbracketed).
     public var tunnelTarget: String?
+    /// On a proxy's own connection to a target that was linked to a client leg (ProxyAttribution):
+    /// the client's address.
+    public var attributedTo: IPAddress?
+    /// The linked other leg's first frame: on a client leg, the proxy's connection to the target; on
+    /// that connection, the client leg.
+    public var linkedFrame: FrameRef?
 
     public init(proto: Transport, srcIP: IPAddress, srcPort: UInt16, dstIP: IPAddress, dstPort: UInt16,
                 firstSeen: Timestamp, lastSeen: Timestamp, packets: Int, bytes: Int64, label: String,

@@ -1,5 +1,5 @@
 // The evidence report in its three machine formats (DESIGN.md output contract).
-// CSV: the contract columns in order, then `day` for --per-day. JSON: one run object with the rows.
+// CSV: the contract columns in order, then `via`, `target`, `attributed_to` (proxies), then `day` for --per-day. JSON: one run object with the rows.
 // NDJSON: one row object per line. Text that came off the wire is defused against formulas.
 import Foundation
 import WireBytes
@@ -10,6 +10,8 @@ public enum EvidenceReport {
         "ip", "infohash", "first_seen", "last_seen", "active_days", "confidence", "signals", "flows", "peers",
         "bytes_up", "bytes_down", "pieces_up", "pieces_down", "pieces_verified", "client", "torrent_name",
         "capture", "first_frame",
+        // After the contract columns (DESIGN.md: "more may follow"); ProxyAttribution.swift.
+        "via", "target", "attributed_to",
     ]
 
     /// Fractional digits in timestamps: 9 where any input has nanosecond resolution, else 6.
@@ -31,6 +33,9 @@ public enum EvidenceReport {
                 CSVField.defuse(r.torrentName ?? ""),
                 CSVField.defuse(capturePath(r.firstFrame, captures)),
                 String(r.firstFrame.frame),
+                r.via?.description ?? "",
+                CSVField.defuse(targets(r)),
+                attributedTo(r),
             ]
             if perDay { fields.append(r.day.map { Timestamp(seconds: $0 * 86_400, nanos: 0).utcDay } ?? "") }
             out += CSVField.row(fields)
@@ -58,6 +63,9 @@ public enum EvidenceReport {
             ("torrent_name", .optional(r.torrentName)),
             ("capture", .string(capturePath(r.firstFrame, captures))),
             ("first_frame", .int(r.firstFrame.frame)),
+            ("via", .optional(r.via?.description)),
+            ("target", .array(r.targets.map { .string($0) })),
+            ("attributed_to", .array(r.attributedTo.map { .string($0.description) })),
             ("supporting_frames", .array(r.supportingFrames.map { f in
                 .object([("capture", .string(capturePath(f, captures))), ("frame", .int(f.frame))])
             })),
@@ -70,6 +78,9 @@ public enum EvidenceReport {
     }
 
     static func signals(_ r: EvidenceRow) -> String { r.signals.sorted().map(\.rawValue).joined(separator: ";") }
+    /// `;`-joined, as in `signals` (targets are sorted and distinct in the row).
+    static func targets(_ r: EvidenceRow) -> String { r.targets.joined(separator: ";") }
+    static func attributedTo(_ r: EvidenceRow) -> String { r.attributedTo.map(\.description).joined(separator: ";") }
 
     static func capturePath(_ f: FrameRef, _ captures: [String]) -> String {
         captures.indices.contains(f.captureIndex) ? captures[f.captureIndex] : ""
@@ -80,7 +91,7 @@ public enum EvidenceReport {
 public enum FlowReport {
     public static let csvColumns = [
         "proto", "src_ip", "src_port", "dst_ip", "dst_port", "first_seen", "last_seen", "packets", "bytes",
-        "label", "infohashes", "tunnel", "first_frame", "capture", "client", "tunnel_target",
+        "label", "infohashes", "tunnel", "first_frame", "capture", "client", "tunnel_target", "attributed_to", "linked_frame",
     ]
 
     public static func csv(_ rows: [FlowRow], captures: [String], fractionDigits: Int = 6) -> String {
@@ -93,6 +104,7 @@ public enum FlowReport {
                 r.infoHashes.map(\.hex).joined(separator: ";"), r.tunnel ?? "", String(r.firstFrame.frame),
                 CSVField.defuse(EvidenceReport.capturePath(r.firstFrame, captures)), CSVField.defuse(r.client ?? ""),
                 CSVField.defuse(r.tunnelTarget ?? ""),
+                r.attributedTo?.description ?? "", r.linkedFrame.map { String($0.frame) } ?? "",
             ])
         }
         return out
@@ -110,6 +122,8 @@ public enum FlowReport {
             ("infohashes", .array(r.infoHashes.map { .string($0.hex) })),
             ("tunnel", .optional(r.tunnel)),
             ("tunnel_target", .optional(r.tunnelTarget)),
+            ("attributed_to", .optional(r.attributedTo?.description)),
+            ("linked_frame", r.linkedFrame.map { .int($0.frame) } ?? .null),
             ("capture", .string(EvidenceReport.capturePath(r.firstFrame, captures))),
             ("first_frame", .int(r.firstFrame.frame)),
             ("client", .optional(r.client)),

@@ -63,6 +63,11 @@ public struct TunnelDetector: Sendable {
 
     public init() {}
 
+    /// Handshake bytes parsed so far per direction (greeting, authentication, request, reply; HTTP
+    /// CONNECT: every request and response head, 407 bodies included): subtracted from a flow's
+    /// payload bytes, they leave the tunnelled bytes (ProxyLegMatcher compares those).
+    public var handshakeBytes: (fromClient: Int, fromServer: Int) { (parsed[1], parsed[0]) }
+
     /// Feeds the next bytes of one direction. Returns how many leading bytes of `bytes` belong to
     /// the proxy handshake (or are held while probing): when `state` is `.open` afterwards,
     /// `bytes[n...]` is tunnelled payload; when it is `.notATunnel`, n is 0 and the held bytes of

@@ -71,7 +71,7 @@ struct EvidenceSink: ClassifierSink {
     let senderIsSrc: Bool
 
     mutating func receive(_ event: ClassifierEvent) {
-        aggregator.value.record(event, origin: origin, flow: state.findings, senderIsSrc: senderIsSrc)
+        aggregator.value.record(event, origin: aggregator.tag(origin, state: state), flow: state.findings, senderIsSrc: senderIsSrc)
         collectCorroboration(event)
     }
 
@@ -107,6 +107,8 @@ final class AggregatorBox {
     var udpRelays: [RelayEndpoint: IPAddress] = [:]
     /// SOCKS5 UDP fragments seen (not reassembled, RFC 1928 section 7 allows dropping them).
     var relayFragments = 0
+    /// Tunnels and ended flows, for linking proxy legs at the end (ProxyAttribution).
+    var attribution = ProxyAttribution()
     init(_ value: EvidenceAggregator) { self.value = value }
 }
 

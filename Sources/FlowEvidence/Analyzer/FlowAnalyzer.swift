@@ -99,6 +99,7 @@ public struct FlowAnalyzer {
         table.finish(handler: &finalizer)
         finalizer.labelEncryptedFlows()
         finalizer.nameLookedUpInfoHashes()
+        finalizer.linkProxyLegs()
         let agg = finalizer.aggregator.value
         var anomalies = skipped
         for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
@@ -200,6 +201,7 @@ struct FlowFinalizer: FlowLifecycle {
                             client: f.srcClient ?? f.dstClient)
         row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
         if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
+        aggregator.legEnded(flow, row: rows.count)
         rows.append(row)
     }
 }

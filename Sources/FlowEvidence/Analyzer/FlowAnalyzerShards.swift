@@ -86,6 +86,7 @@ extension FlowFinalizer {
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
         lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }
         aggregator.relayFragments += other.aggregator.relayFragments
+        aggregator.attribution.absorb(other.aggregator.attribution, rowOffset: rowOffset, flowIDOffset: flowIDOffset)
         let c = other.aggregator.corroboration
         aggregator.corroboration.cleartextPeers.formUnion(c.cleartextPeers)
         aggregator.corroboration.dhtAnnounced.formUnion(c.dhtAnnounced)

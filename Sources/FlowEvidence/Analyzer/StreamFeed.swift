@@ -29,6 +29,8 @@ struct StreamFeed: StreamConsumer {
             return   // a proxy exchange that opened nothing: no payload follows
         case .open(let info):
             state.tunnel = info
+            sink.aggregator.tunnelOpened(info, flowID: sink.origin.flowID, state: state, at: sink.origin.timestamp,
+                                         handshake: state.tunnelDetector!.handshakeBytes)
             SOCKS5UDPRelay.register(info, proxy: state.dst, client: state.src, in: sink.aggregator)
             // The key exchange of an encrypted connection starts at the first tunnelled byte.
             state.mse = MSEShapeDetector(sawConnectionStart: true)

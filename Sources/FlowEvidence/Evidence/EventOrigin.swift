@@ -12,6 +12,10 @@ public struct EventOrigin: Sendable, Equatable {
     public var frame: FrameRef
     /// The bytes travelled inside uTP (BEP 29).
     public var viaUTP: Bool
+    /// The bytes travelled on a tunnel's client leg: the proxy, and the target the client asked for
+    /// (`host:port`). Set by ProxyAttribution.tag; part of the evidence key.
+    public var via: ProxyEndpoint?
+    public var target: String?
 
     public init(flowID: Int, sender: IPAddress, receiver: IPAddress, timestamp: Timestamp, frame: FrameRef, viaUTP: Bool = false) {
         self.flowID = flowID; self.sender = sender; self.receiver = receiver

@@ -4,15 +4,24 @@ import WireBytes
 import PacketDecode
 import BitTorrentClassifier
 
+/// Rows are keyed, and sorted, by (ip, infohash, via, day): direct evidence (via nil) first.
 struct EvidenceKey: Hashable, Comparable {
     var ip: IPAddress
     var infoHash: InfoHash
     var day: Int64
+    var via: ProxyEndpoint? = nil
     static func < (a: EvidenceKey, b: EvidenceKey) -> Bool {
         if a.ip != b.ip { return a.ip < b.ip }
         if a.infoHash != b.infoHash { return a.infoHash < b.infoHash }
+        if a.via != b.via {
+            guard let x = a.via else { return true }
+            guard let y = b.via else { return false }
+            return x < y
+        }
         return a.day < b.day
     }
+    /// Same row when days are merged.
+    func sameRow(_ o: EvidenceKey) -> Bool { ip == o.ip && infoHash == o.infoHash && via == o.via }
 }
 
 final class EvidenceAccumulator {
@@ -37,6 +46,10 @@ final class EvidenceAccumulator {
     /// DHT get_peers queries, and whether they are all the evidence there is.
     var getPeersQueries = 0
     var onlyGetPeers = true
+    /// Tunnelled targets of the evidence (rows with `via`), and the clients a proxy's exit evidence is
+    /// attributed to (ProxyAttribution).
+    var targets: Set<String> = []
+    var attributedTo: Set<IPAddress> = []
 
     init(timestamp: Timestamp) { firstSeen = timestamp; lastSeen = timestamp }
 
@@ -79,6 +92,8 @@ final class EvidenceAccumulator {
         for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
         getPeersQueries += o.getPeersQueries
         onlyGetPeers = onlyGetPeers && o.onlyGetPeers
+        targets.formUnion(o.targets)
+        attributedTo.formUnion(o.attributedTo)
         for f in o.frames { addFrame(f, peerWire: false) }
         if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }
     }
@@ -89,12 +104,16 @@ final class EvidenceAccumulator {
         return votes.min { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }?.key
     }
 
-    func row(ip: IPAddress, infoHash: InfoHash, day: Int64?, activeDays: [Int64]) -> EvidenceRow? {
+    func row(ip: IPAddress, infoHash: InfoHash, day: Int64?, activeDays: [Int64], via: ProxyEndpoint? = nil) -> EvidenceRow? {
         guard let confidence, let first = firstPeerWireFrame ?? frames.first else { return nil }
-        return EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
-                           activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
-                           peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,
-                           piecesDown: piecesDown.count, piecesVerified: piecesVerified.count, client: client, torrentName: nil,
-                           firstFrame: first, supportingFrames: frames)
+        var r = EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
+                            activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
+                            peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,
+                            piecesDown: piecesDown.count, piecesVerified: piecesVerified.count, client: client, torrentName: nil,
+                            firstFrame: first, supportingFrames: frames)
+        r.via = via
+        r.targets = targets.sorted()
+        r.attributedTo = attributedTo.sorted()
+        return r
     }
 }

@@ -12,8 +12,11 @@
 // them; pieces_up / pieces_down count distinct piece indexes. `peers` counts distinct remote addresses
 // of peer-wire flows (trackers and DHT nodes are not peers).
 //
+// Evidence seen on a tunnel's client leg is kept in rows of its own, keyed by the proxy (`via`,
+// ProxyAttribution.swift): a proxy's direct rows then count only its own connections.
+//
 // Nothing here depends on the order of flows: sets are reported as counts, frames as the earliest
-// ones, clients by (votes, name), rows sorted by (ip, infohash, day).
+// ones, clients by (votes, name), rows sorted by (ip, infohash, via, day).
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
@@ -243,7 +246,7 @@ public struct EvidenceAggregator {
         var out: [EvidenceRow] = []
         if perDay {
             for k in keys where counts(table[k]!, k.infoHash, corroborated) {
-                if let r = table[k]!.row(ip: k.ip, infoHash: k.infoHash, day: k.day, activeDays: [k.day]) { out.append(r) }
+                if let r = table[k]!.row(ip: k.ip, infoHash: k.infoHash, day: k.day, activeDays: [k.day], via: k.via) { out.append(r) }
             }
             return out
         }
@@ -252,14 +255,14 @@ public struct EvidenceAggregator {
             var j = i
             let merged = EvidenceAccumulator(timestamp: table[keys[i]]!.firstSeen)
             var days: [Int64] = []
-            while j < keys.count, keys[j].ip == keys[i].ip, keys[j].infoHash == keys[i].infoHash {
+            while j < keys.count, keys[j].sameRow(keys[i]) {
                 let acc = table[keys[j]]!
                 if acc.confidence != nil { days.append(keys[j].day) }
                 merged.merge(acc)
                 j += 1
             }
             if counts(merged, keys[i].infoHash, corroborated),
-               let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days) { out.append(r) }
+               let r = merged.row(ip: keys[i].ip, infoHash: keys[i].infoHash, day: nil, activeDays: days, via: keys[i].via) { out.append(r) }
             i = j
         }
         return out
@@ -268,10 +271,11 @@ public struct EvidenceAggregator {
     // MARK: - Helpers
 
     private mutating func accumulator(_ ip: IPAddress, _ h: InfoHash, _ origin: EventOrigin) -> EvidenceAccumulator {
-        let key = EvidenceKey(ip: ip, infoHash: h, day: origin.timestamp.dayNumber)
+        let key = EvidenceKey(ip: ip, infoHash: h, day: origin.timestamp.dayNumber, via: origin.via)
         let acc: EvidenceAccumulator
         if let a = table[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); table[key] = acc }
         acc.touch(origin.timestamp)
+        if let t = origin.target { acc.targets.insert(t) }
         return acc
     }
 

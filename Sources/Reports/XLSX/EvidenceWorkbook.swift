@@ -25,12 +25,15 @@ public enum EvidenceWorkbook {
                 wireText(r.torrentName),
                 wireText(EvidenceReport.capturePath(r.firstFrame, captures)),
                 .integer(Int64(r.firstFrame.frame)),
+                wireText(r.via?.description),
+                wireText(EvidenceReport.targets(r)),
+                wireText(EvidenceReport.attributedTo(r)),
             ]
             if perDay { c.append(r.day.map { .date(day: $0) } ?? .empty) }
             return c
         }
         // Widths in characters: addresses, 40-64 hex digits, dates with milliseconds, counts, names.
-        var widths: [Double] = [18, 42, 24, 24, 11, 11, 28, 7, 7, 12, 12, 10, 11, 15, 20, 30, 30, 11]
+        var widths: [Double] = [18, 42, 24, 24, 11, 11, 28, 7, 7, 12, 12, 10, 11, 15, 20, 30, 30, 11, 22, 30, 18]
         if perDay { widths.append(11) }
         let evidence = XLSXWorkbook.Sheet(name: "evidence", header: header, rowCount: rows.count, columnWidths: widths, cells: cells)
         let manifestSheet = XLSXWorkbook.Sheet(name: "manifest", header: ["key", "value"],

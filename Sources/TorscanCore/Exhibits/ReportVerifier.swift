@@ -1,7 +1,7 @@
 // `torscan verify report FILES...` (issue 8): re-derives every row of an evidence report from the
 // captures and says, row by row, whether it holds. The captures are analysed again (per day when the
 // report has a `day` column or JSON `day` keys), the fresh rows are rendered exactly as `torscan --csv`
-// renders them, and each report row is compared with the fresh row of the same (ip, infohash[, day]).
+// renders them, and each report row is compared with the fresh row of the same (ip, infohash[, via][, day]).
 // Reads CSV (RFC 4180, with or without `day`), the `--json` run object and `--ndjson`.
 // Text off the wire (client, torrent_name) is not checked: it depends on options (--torrent) and
 // spreadsheets rewrite it; the summary says so.
@@ -16,12 +16,14 @@ public struct RowVerdict: Sendable, Equatable {
     /// 1-based data row of the report (the header is not counted).
     public var row: Int
     public var ip: String, infoHash: String, day: String?
+    /// The row's `via` when the report has that column and it is not empty.
+    public var via: String? = nil
     /// Nil when the captures give no row with this key.
     public var mismatches: [Mismatch]?
     public var holds: Bool { mismatches?.isEmpty == true }
 
     public var line: String {
-        let key = "\(ip) \(infoHash)" + (day.map { " \($0)" } ?? "")
+        let key = "\(ip) \(infoHash)" + (via.map { " via \($0)" } ?? "") + (day.map { " \($0)" } ?? "")
         guard let mismatches else { return "FAIL row \(row): not derivable from the captures (no row for \(key))" }
         if mismatches.isEmpty { return "OK row \(row) \(key)" }
         return "FAIL row \(row) \(key): " + mismatches.map { "column \($0.column) report=\($0.report) captures=\($0.captures)" }.joined(separator: "; ")
@@ -59,6 +61,9 @@ public enum ReportVerifier {
         "pieces_up", "pieces_down", "pieces_verified", "capture", "first_frame",
     ]
     public static let uncheckedColumns = ["client", "torrent_name"]
+    /// Proxy columns (ProxyAttribution.swift): compared when the report has them, not required (reports
+    /// written before they existed lack them). `via` is part of the key when present.
+    public static let proxyColumns = ["target", "attributed_to"]
 
     public static func verify(report text: String, paths: [String], options: AnalysisOptions = AnalysisOptions()) throws -> ReportVerification {
         let (rows, perDay, columns) = try parse(text)
@@ -68,15 +73,17 @@ public enum ReportVerifier {
         let fresh = try CSVTable(parsing: EvidenceReport.csv(run.evidence, captures: run.capturePaths, perDay: perDay,
                                                              fractionDigits: run.fractionDigits)).dictionaries
         var byKey: [String: [String: String]] = [:]
-        for r in fresh { byKey[key(r, perDay: perDay)] = r }
+        let withVia = columns.contains("via")
+        for r in fresh { byKey[key(r, perDay: perDay, via: withVia)] = r }
         var matched = Set<String>()
         var verdicts: [RowVerdict] = []
         for (n, r) in rows.enumerated() {
-            let k = key(r, perDay: perDay)
+            let k = key(r, perDay: perDay, via: withVia)
             var v = RowVerdict(row: n + 1, ip: r["ip"] ?? "", infoHash: r["infohash"] ?? "", day: perDay ? (r["day"] ?? "") : nil)
+            if let via = r["via"], !via.isEmpty { v.via = via }
             if let f = byKey[k] {
                 matched.insert(k)
-                v.mismatches = checkedColumns.filter { columns.contains($0) }.compactMap { c in
+                v.mismatches = (checkedColumns + proxyColumns).filter { columns.contains($0) }.compactMap { c in
                     let (a, b) = (r[c] ?? "", f[c] ?? "")
                     return same(c, a, b) ? nil : RowVerdict.Mismatch(column: c, report: a, captures: b)
                 }
@@ -88,11 +95,11 @@ public enum ReportVerifier {
                                   unreportedRows: byKey.count - matched.count, run: run)
     }
 
-    /// (ip, infohash[, day]) with the address in its canonical spelling and the hash in lowercase.
-    static func key(_ r: [String: String], perDay: Bool) -> String {
+    /// (ip, infohash[, via][, day]) with the address in its canonical spelling and the hash in lowercase.
+    static func key(_ r: [String: String], perDay: Bool, via: Bool = false) -> String {
         let ipText = r["ip"] ?? ""
         let ip = IPAddress(ipText)?.description ?? ipText
-        return ip + " " + (r["infohash"] ?? "").lowercased() + (perDay ? " " + (r["day"] ?? "") : "")
+        return ip + " " + (r["infohash"] ?? "").lowercased() + (via ? " via " + (r["via"] ?? "") : "") + (perDay ? " " + (r["day"] ?? "") : "")
     }
 
     static func same(_ column: String, _ a: String, _ b: String) -> Bool {
