@@ -246,12 +246,13 @@ import TorscanTestSupport
             let exhibit = dir.appendingPathComponent("e.pcap").path
             let result = try Exhibit.extract(paths: [capture], selection: ExhibitSelection(ip: row.ip, infoHash: row.infoHash), to: exhibit)
             let again = try Pipeline.analyze(paths: [exhibit], options: AnalysisOptions())
-            let same = try #require(again.evidence.first { $0.ip == row.ip && $0.infoHash == row.infoHash }, "\(scenario) \(row.ip) \(row.infoHash)")
+            let same = try #require(again.evidence.first { $0.ip == row.ip && $0.infoHash == row.infoHash && $0.via == row.via }, "\(scenario) \(row.ip) \(row.infoHash)")
             #expect(same.confidence == row.confidence && same.signals == row.signals, "\(scenario) \(row.ip)")
             #expect(same.flows == row.flows && same.peers == row.peers, "\(scenario) \(row.ip)")
             #expect(same.bytesUp == row.bytesUp && same.bytesDown == row.bytesDown, "\(scenario) \(row.ip)")
             #expect(same.piecesUp == row.piecesUp && same.piecesDown == row.piecesDown && same.piecesVerified == row.piecesVerified)
             #expect(same.activeDays == row.activeDays && same.firstSeen == row.firstSeen && same.lastSeen == row.lastSeen, "\(scenario) \(row.ip)")
+            #expect(same.targets == row.targets && same.attributedTo == row.attributedTo, "\(scenario) \(row.ip)")
             #expect(result.packets == result.flows.reduce(0) { $0 + $1.packets }, "\(scenario) \(row.ip): every packet of the selected flows")
         }
     }

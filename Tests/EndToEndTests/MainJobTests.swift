@@ -21,7 +21,7 @@ import TorscanTestSupport
     @Test func twoHostsExchangingATorrent() throws {
         let r = try Torscan.run([Self.transfer, "--csv"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout.hasPrefix("ip,infohash,first_seen,last_seen,active_days,confidence,signals,flows,peers,bytes_up,bytes_down,pieces_up,pieces_down,pieces_verified,client,torrent_name,capture,first_frame\r\n"))
+        #expect(r.stdout.hasPrefix("ip,infohash,first_seen,last_seen,active_days,confidence,signals,flows,peers,bytes_up,bytes_down,pieces_up,pieces_down,pieces_verified,client,torrent_name,capture,first_frame,via,target,attributed_to\r\n"))
         let byIP = Dictionary(uniqueKeysWithValues: rows(r.stdout).map { ($0["ip"]!, $0) })
         let seeder = try #require(byIP["10.77.0.2"]), leecher = try #require(byIP["10.77.0.3"])
         for row in [seeder, leecher] {
@@ -68,7 +68,7 @@ import TorscanTestSupport
     @Test func perDayAddsTheDayColumn() throws {
         let r = try Torscan.run([Self.transfer, "--per-day", "--csv"])
         let header = r.stdout.prefix { $0 != "\r\n" }
-        #expect(header.hasSuffix(",capture,first_frame,day"))
+        #expect(header.hasSuffix(",capture,first_frame,via,target,attributed_to,day"))
         #expect(rows(r.stdout).allSatisfy { $0["day"] == "2026-12-06" })
     }
 

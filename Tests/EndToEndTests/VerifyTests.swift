@@ -42,8 +42,12 @@ import TorscanTestSupport
             let v = try Torscan.run(["verify", path, "SampleCaptures/"])
             #expect(v.status == 0, "\(args): \(Self.failLines(v.stdout).prefix(5)) \(v.stderr)")
             #expect(Self.okLines(v.stdout).count > 10, "\(args)")
-            if args.contains("--per-day") {  // the key names the day: "OK row N ip infohash YYYY-MM-DD"
-                #expect(Self.okLines(v.stdout).allSatisfy { $0.split(separator: " ").count == 6 && $0.split(separator: " ").last!.count == 10 })
+            if args.contains("--per-day") {  // the key names the day: "OK row N ip infohash [via proxy] YYYY-MM-DD"
+                #expect(Self.okLines(v.stdout).allSatisfy { l in
+                    let words = l.split(separator: " ")
+                    return (words.count == 6 || (words.count == 8 && words[5] == "via")) && words.last!.count == 10
+                })
+                #expect(Self.okLines(v.stdout).contains { $0.contains(" via 10.77.0.1:1080 ") }, "the socks5 scenario's tunnelled rows")
             }
         }
     }

@@ -70,9 +70,9 @@ import TorscanTestSupport
         let wb = EvidenceWorkbook.workbook(rows: Self.rows, captures: Self.captures, perDay: false, manifest: Self.manifest)
         let xml = wb.worksheetXML(wb.sheets[0])
         #expect(xml.contains("<pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/>"))
-        #expect(xml.contains("<autoFilter ref=\"A1:R3\"/>"))
-        #expect(xml.contains("<dimension ref=\"A1:R3\"/>"))
-        #expect(wb.workbookXML().contains("<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" hidden=\"1\">'evidence'!$A$1:$R$3</definedName>"))
+        #expect(xml.contains("<autoFilter ref=\"A1:U3\"/>"))
+        #expect(xml.contains("<dimension ref=\"A1:U3\"/>"))
+        #expect(wb.workbookXML().contains("<definedName name=\"_xlnm._FilterDatabase\" localSheetId=\"0\" hidden=\"1\">'evidence'!$A$1:$U$3</definedName>"))
         #expect(xml.contains("<c r=\"P3\" t=\"inlineStr\"><is><t xml:space=\"preserve\"> spaced name\t</t></is></c>"))
         #expect(xml.contains("<c r=\"A2\" t=\"inlineStr\"><is><t>10.0.0.2</t></is></c>"))
         #expect(xml.contains("<c r=\"C2\" s=\"1\"><v>"))
@@ -97,7 +97,7 @@ import TorscanTestSupport
         let json = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         #expect(json["sheets"] as? [String] == ["evidence", "manifest"])
         #expect(json["freeze"] as? String == "A2")
-        #expect(json["filter"] as? String == "A1:S3")
+        #expect(json["filter"] as? String == "A1:V3")
         let rows = try #require(json["evidence"] as? [[[String]]])
         try #require(rows.count == 3)
         #expect(rows[0].map { $0[1] } == EvidenceReport.csvColumns + ["day"])
@@ -117,7 +117,8 @@ import TorscanTestSupport
         #expect(r1[15] == ["str", "a <b> & \"c\" \u{1} _x0041_"])    // escaped and restored exactly
         #expect(r1[16] == ["str", "/cases/2021/cap.pcapng"])
         #expect(r1[17] == ["int", "1234"])
-        #expect(r1[18] == ["datetime", "2021-11-03T00:00:00"])
+        #expect(r1[18] == ["NoneType", "None"] && r1[19] == ["NoneType", "None"] && r1[20] == ["NoneType", "None"])  // direct: no proxy
+        #expect(r1[21] == ["datetime", "2021-11-03T00:00:00"])
         let r2 = rows[2]
         #expect(r2[0] == ["str", "2001:db8::1"])
         #expect(r2[14] == ["NoneType", "None"])  // no client: an empty cell
