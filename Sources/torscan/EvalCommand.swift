@@ -17,6 +17,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Exit 4 when infohash attribution is below this (0-1).") var minInfohash: Double?
     @Option(help: "Exit 4 when evidence-row precision is below this (0-1).") var minEvidencePrecision: Double?
     @Option(help: "Exit 4 when evidence-row recall is below this (0-1).") var minEvidenceRecall: Double?
+    @Option(help: "Exit 4 when proxy attribution precision (rows with via/attributed_to) is below this (0-1).") var minAttributionPrecision: Double?
+    @Option(help: "Exit 4 when proxy attribution recall (truth rows with via/attributed_to) is below this (0-1).") var minAttributionRecall: Double?
 
     mutating func run() throws {
         let result: EvalResult
@@ -36,6 +38,8 @@ struct Eval: ParsableCommand {
         check("infohash attribution", s.infoHashAttribution, minInfohash)
         check("evidence precision", s.evidencePrecision, minEvidencePrecision)
         check("evidence recall", s.evidenceRecall, minEvidenceRecall)
+        check("attribution precision", s.attribution.precision, minAttributionPrecision)
+        check("attribution recall", s.attribution.recall, minAttributionRecall)
         if !failed.isEmpty {
             FileHandle.standardError.write(Data("torscan eval: below threshold: \(failed.joined(separator: ", "))\n".utf8))
             throw ExitCode(ExitStatus.checkFailed.rawValue)

@@ -14,6 +14,8 @@ public struct EvalScore: Sendable {
     /// Truth flows with no predicted flow (not in the capture as torscan saw it).
     public var unmatchedTruthFlows = 0
     public var misses: [String] = []
+    /// Evidence through proxies (AttributionScore.swift).
+    public var attribution = AttributionScore()
 
     public init() {}
 
@@ -35,6 +37,7 @@ public struct EvalScore: Sendable {
         evidenceExpected += other.evidenceExpected; evidenceFound += other.evidenceFound; evidenceMatched += other.evidenceMatched
         unmatchedTruthFlows += other.unmatchedTruthFlows
         misses += other.misses
+        attribution.add(other.attribution)
     }
 
     struct Endpoints: Hashable {
@@ -92,6 +95,8 @@ public struct EvalScore: Sendable {
         for m in found.subtracting(expected).sorted(by: { ($0.ip, $0.infoHash) < ($1.ip, $1.infoHash) }) {
             s.misses.append("\(truth.scenario): reported evidence \(m.ip) \(m.infoHash.hex) not in truth")
         }
+        s.attribution = AttributionScore.score(scenario: truth.scenario, truth: truth.attribution, evidence: evidence)
+        s.misses += s.attribution.misses
         return s
     }
 

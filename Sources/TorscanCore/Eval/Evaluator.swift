@@ -18,6 +18,7 @@ public struct EvalResult: Sendable {
         }
         for (n, x) in scenarios { s += line(n, x) }
         s += line("TOTAL", total)
+        s += "\n" + total.attribution.line
         s += "\nconfusion (truth -> torscan):\n"
         for t in total.confusion.keys.sorted() {
             s += "  \(t): " + total.confusion[t]!.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
@@ -39,6 +40,9 @@ public struct EvalResult: Sendable {
                 ("evidence_expected", .int(x.evidenceExpected)), ("evidence_reported", .int(x.evidenceFound)),
                 ("evidence_matched", .int(x.evidenceMatched)),
                 ("evidence_precision", .double(x.evidencePrecision)), ("evidence_recall", .double(x.evidenceRecall)),
+                ("attribution_expected", .int(x.attribution.expected)), ("attribution_reported", .int(x.attribution.reported)),
+                ("attribution_right", .int(x.attribution.matched)),
+                ("attribution_precision", .double(x.attribution.precision)), ("attribution_recall", .double(x.attribution.recall)),
                 ("confusion", .object(x.confusion.keys.sorted().map { t in
                     (t, .object(x.confusion[t]!.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
                 })),

@@ -20,6 +20,8 @@ public struct GroundTruth: Sendable {
     public var scenario: String
     public var flows: [Flow]
     public var evidence: [Evidence]
+    /// Evidence entries that name a proxy (`via`, `target`, `attributed_to`): AttributionScore.
+    public var attribution: [AttributionScore.Item] = []
 
     public enum LoadError: Error, CustomStringConvertible {
         case unreadable(String, String)
@@ -58,7 +60,7 @@ public struct GroundTruth: Sendable {
             evidence.append(Evidence(ip: ip, infoHash: h, confidence: e["confidence"] as? String))
         }
         let scenario = (root["scenario"] as? String) ?? URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
-        return GroundTruth(scenario: scenario, flows: flows, evidence: evidence)
+        return GroundTruth(scenario: scenario, flows: flows, evidence: evidence, attribution: AttributionScore.truthItems(root))
     }
 
     private static func port(_ v: Any?) -> UInt16? {
