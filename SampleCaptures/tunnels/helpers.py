@@ -2,7 +2,9 @@
 """Loopback peers for make-captures.sh: a DHT node and a BitTorrent peer to reach through SOCKS5.
 serve            UDP 127.0.0.1:16881 answers DHT pings/get_peers; TCP 127.0.0.1:16882 answers a BEP 3 handshake.
 udp HOST PORT    SOCKS5 UDP ASSOCIATE at HOST:PORT, then DHT ping + get_peers through the relay (+ one FRAG=1 datagram).
-bt HOST PORT     SOCKS5 CONNECT at HOST:PORT to 127.0.0.1:16882, BEP 3 handshake both ways."""
+bt HOST PORT     SOCKS5 CONNECT at HOST:PORT to 127.0.0.1:16882, BEP 3 handshake both ways.
+bind HOST PORT   SOCKS5 BIND at HOST:PORT; a peer connects to the bound address and the two exchange
+                 BEP 3 handshakes through the proxy (an incoming BitTorrent connection via SOCKS5)."""
 import socket, struct, sys, threading, time
 
 INFOHASH = bytes.fromhex("dbfc0ce7a1e5b8b2e0c4e3f3a3fb6a0b8e5d218c")
@@ -50,5 +52,14 @@ def bt(host, port):
     s.sendall(HS(b"-TS0001-initiator000"))
     s.recv(200); s.close()
 
+def bind(host, port):
+    s, baddr, bport = socks5(host, int(port), 2, "127.0.0.1", 0)   # RFC 1928 section 4: first reply
+    if baddr == "0.0.0.0": baddr = host
+    p = socket.create_connection((baddr, bport))                   # the remote peer connects to the proxy
+    r = s.recv(10); assert r[1] == 0, r                             # second reply: the peer's address
+    p.sendall(HS(b"-TS0001-bindpeer0000"))
+    s.recv(68); s.sendall(HS(b"-TS0001-bindclient00"))
+    p.recv(68); time.sleep(0.2); p.close(); s.close()
+
 if __name__ == "__main__":
-    {"serve": serve, "udp": udp, "bt": bt}[sys.argv[1]](*sys.argv[2:])
+    {"serve": serve, "udp": udp, "bt": bt, "bind": bind}[sys.argv[1]](*sys.argv[2:])

@@ -144,3 +144,19 @@ import TorscanCore
         #expect(FlowFinalizer.hostPort("10.0.0.1:99999") == nil && FlowFinalizer.hostPort("10.0.0.1") == nil && FlowFinalizer.hostPort(nil) == nil)
     }
 }
+
+extension ProxyAttributionTests {
+    /// dante BIND (TunnelBindTests has the frames): an incoming BitTorrent connection through the proxy.
+    /// The client leg names the host that connected; that connection is attributed to the client.
+    @Test func bindLegsAreLinked() throws {
+        let out = try analyze([Self.tunnels("socks5-bind-bittorrent.pcap")])
+        let client = try #require(out.flows.first { $0.tunnel == "socks5" })
+        #expect(client.tunnelTarget == "127.0.0.1:45166" && client.linkedFrame?.frame == 10 && client.label == "bittorrent-peer")
+        let incoming = try #require(out.flows.first { $0.firstFrame.frame == 10 })
+        #expect(incoming.dstPort == 41999 && incoming.linkedFrame?.frame == 1 && incoming.attributedTo?.description == "127.0.0.1")
+        #expect(out.evidence.map { $0.via?.description } == [nil, "127.0.0.1:11082"])
+        #expect(out.evidence.map(\.targets) == [[], ["127.0.0.1:45166"]])
+        #expect(out.evidence.map { $0.attributedTo.map(\.description) } == [["127.0.0.1"], []])
+        #expect(out.evidence.map(\.firstFrame.frame) == [15, 17])
+    }
+}

@@ -83,6 +83,35 @@ public enum ProxyLegMatcher {
         return ProxyLegMatch(score: min(score, 100), reasons: reasons.sorted())
     }
 
+    /// BIND (RFC 1928 section 4: "the client expects the server to ... accept an incoming connection";
+    /// section 6: the first reply carries BND.ADDR/BND.PORT the server listens on, the second the
+    /// address and port of the connecting host): the proxy's leg is the connection the remote host
+    /// opened to BND.PORT (`toPort`), from the second reply's address and port (`leg.address`,
+    /// `leg.port`), between the request and the second reply. `leg.bytesToTarget` is what the proxy
+    /// sent the remote host. Reasons as for CONNECT, `target_*` naming the connecting host, plus
+    /// `bound_port`.
+    public static func matchBind(_ client: ProxyClientLeg, _ leg: ProxyLeg, toPort: UInt16) -> ProxyLegMatch? {
+        let t = client.tunnel
+        guard t.command == .bind, let bound = t.boundPort, bound == toPort, leg.port == t.bindPeerPort else { return nil }
+        var reasons = ["bound_port", "target_port"]
+        var score = 40
+        switch t.bindPeerAddress {
+        case .ipv4(let a)?, .ipv6(let a)?:
+            guard a == leg.address else { return nil }
+            reasons.append("target_address"); score += 40
+        case .domain?, nil:
+            return nil   // the second reply names an address (RFC 1928 section 6)
+        }
+        let from = client.requestAt.nanoseconds - timingSlackNanoseconds
+        let to = client.replyAt.nanoseconds + timingSlackNanoseconds
+        guard (from...to).contains(leg.openedAt.nanoseconds) else { return nil }
+        reasons.append("opened_between_request_and_reply"); score += 10
+        if let up = client.bytesUp, let down = client.bytesDown, up == leg.bytesToTarget, down == leg.bytesFromTarget {
+            reasons.append("byte_counts_equal"); score += 10
+        }
+        return ProxyLegMatch(score: min(score, 100), reasons: reasons.sorted())
+    }
+
     /// A datagram the relay sent on (`relayed`, to `address:port`) carries the same DATA as a
     /// client datagram whose SOCKS5 UDP header named that destination.
     public static func matchDatagram(header: SOCKS5UDPHeader, clientDatagram: UnsafeRawBufferPointer,

@@ -24,6 +24,9 @@
 //   best ProxyLegMatcher score wins, then a leg that starts at the proxy's own address, then the
 //   earliest. A domain-name request needs the proxy's own address or equal byte counts. Each proxy
 //   leg serves one client leg; client legs are linked in the order their tunnels opened.
+// - SOCKS5 BIND: the remote host's connection to the proxy's bound port, from the address and port
+//   the second reply names, opened before that reply (ProxyLegMatcher.matchBind); the proxy's
+//   address on it is the flow's destination. `target` is that remote host.
 // - SOCKS5 UDP ASSOCIATE: a UDP flow from the relay's address to the relay flow's first target
 //   (an address, not a name), first seen while the relay flow was live (with the slack).
 // Linked flows name each other (`linked_frame`) and the proxy leg names the client (`attributed_to`).
@@ -94,8 +97,14 @@ extension AggregatorBox {
     /// Called by StreamFeed when the proxy's reply opened a tunnel on flow `flowID`.
     func tunnelOpened(_ info: TunnelInfo, flowID: Int, state: AnalyzerFlowState, at time: Timestamp, handshake: (fromClient: Int, fromServer: Int)) {
         attribution.open[flowID] = OpenTunnel(info: info, via: ProxyEndpoint(address: state.dst, port: state.dstPort),
-                                              target: "\(info.target):\(info.targetPort)", openedAt: time,
+                                              target: Self.target(info), openedAt: time,
                                               handshakeUp: handshake.fromClient, handshakeDown: handshake.fromServer)
+    }
+
+    /// The `target` of a tunnel: what CONNECT asked for; for BIND, the host that connected (second reply).
+    static func target(_ info: TunnelInfo) -> String {
+        if info.command == .bind, let a = info.bindPeerAddress, let p = info.bindPeerPort { return "\(a):\(p)" }
+        return "\(info.target):\(info.targetPort)"
     }
 
     /// Called when a flow ended, before its row (index `row`) is appended.
@@ -119,15 +128,17 @@ extension FlowFinalizer {
         var exits: [Int: ProxyExit] = [:]
         var used = Set<Int>()
         linkConnects(att, facts, &used, &exits)
+        linkBinds(att, facts, &used, &exits)
         linkRelays(att, facts, &used, &exits)
         aggregator.value.attribute(exits)
     }
 
-    private mutating func link(client r: Int, proxyLeg c: Int, _ facts: [Int: LegFacts], _ exits: inout [Int: ProxyExit]) {
+    /// `exitIsSrc`: the proxy's address on its leg is the leg's src (CONNECT, UDP relay), else its dst (BIND).
+    private mutating func link(client r: Int, proxyLeg c: Int, exitIsSrc: Bool = true, _ facts: [Int: LegFacts], _ exits: inout [Int: ProxyExit]) {
         rows[c].attributedTo = clientAddress(r)
         rows[c].linkedFrame = rows[r].firstFrame
         rows[r].linkedFrame = rows[c].firstFrame
-        if let id = facts[c]?.flowID { exits[id] = ProxyExit(exit: rows[c].srcIP, client: clientAddress(r)) }
+        if let id = facts[c]?.flowID { exits[id] = ProxyExit(exit: exitIsSrc ? rows[c].srcIP : rows[c].dstIP, client: clientAddress(r)) }
     }
 
     /// The client end of client leg `r`: the flow's src for a TCP tunnel, the side that is not the relay for UDP.
@@ -166,6 +177,29 @@ extension FlowFinalizer {
                 best = (m.score, sameHost, c)
             }
             if let b = best { used.insert(b.row); link(client: r, proxyLeg: b.row, facts, &exits) }
+        }
+    }
+
+    /// BIND: the remote host's connection to the proxy's bound port (ProxyLegMatcher.matchBind). The
+    /// flow row's `tunnel_target` names that host, like the evidence's `target`.
+    private mutating func linkBinds(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+        for r in att.tunnels.keys.sorted(by: { rows[$0].firstFrame < rows[$1].firstFrame }) {
+            let t = att.tunnels[r]!
+            guard t.info.command == .bind, let f = facts[r], let bound = t.info.boundPort else { continue }
+            rows[r].tunnelTarget = t.target
+            let client = ProxyClientLeg(tunnel: t.info, requestAt: rows[r].firstSeen, replyAt: t.openedAt,
+                                        bytesUp: Int(f.bytesFromSrc) - t.handshakeUp, bytesDown: Int(f.bytesFromDst) - t.handshakeDown)
+            var best: (score: Int, row: Int)?
+            for c in att.legs where c.isTCP && c.sawSYN && att.tunnels[c.row] == nil && !used.contains(c.row) && c.row != r {
+                let x = rows[c.row]
+                guard x.dstPort == bound, x.tunnel == nil else { continue }
+                let leg = ProxyLeg(address: x.srcIP.bytes, port: x.srcPort, openedAt: x.firstSeen,
+                                   bytesToTarget: Int(c.bytesFromDst), bytesFromTarget: Int(c.bytesFromSrc))
+                guard let m = ProxyLegMatcher.matchBind(client, leg, toPort: x.dstPort) else { continue }
+                if let b = best, b.score >= m.score { continue }
+                best = (m.score, c.row)
+            }
+            if let b = best { used.insert(b.row); link(client: r, proxyLeg: b.row, exitIsSrc: false, facts, &exits) }
         }
     }
 
