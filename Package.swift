@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
@@ -32,7 +33,8 @@ let package = Package(
         .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile", "BitTorrentClassifier"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"]),
-        .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto"),
+                                               .product(name: "DequeModule", package: "swift-collections")]),
         // GitCommitPlugin writes the commit torscan was built from into Reports (run manifest).
         .plugin(name: "GitCommitPlugin", capability: .buildTool()),
         .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto")],
