@@ -136,13 +136,6 @@ import TorscanCore
         #expect(three.evidence == one.evidence)
         #expect(three.flows.map(\.linkedFrame) == one.flows.map(\.linkedFrame))
     }
-
-    @Test func hostPortParsing() {
-        #expect(FlowFinalizer.hostPort("10.77.0.2:6969").map { "\($0.0) \($0.1)" } == "10.77.0.2 6969")
-        #expect(FlowFinalizer.hostPort("fd00:77::2:6969").map { "\($0.0) \($0.1)" } == "fd00:77::2 6969")
-        #expect(FlowFinalizer.hostPort("localhost:80") == nil)
-        #expect(FlowFinalizer.hostPort("10.0.0.1:99999") == nil && FlowFinalizer.hostPort("10.0.0.1") == nil && FlowFinalizer.hostPort(nil) == nil)
-    }
 }
 
 extension ProxyAttributionTests {
@@ -158,5 +151,26 @@ extension ProxyAttributionTests {
         #expect(out.evidence.map(\.targets) == [[], ["127.0.0.1:45166"]])
         #expect(out.evidence.map { $0.attributedTo.map(\.description) } == [["127.0.0.1"], []])
         #expect(out.evidence.map(\.firstFrame.frame) == [15, 17])
+    }
+}
+
+extension ProxyAttributionTests {
+    /// A row keeps the first EvidenceLimits.targetsPerRow targets in sort order, whatever the order
+    /// they arrive in (shards merge accumulators in any order).
+    @Test func targetsAreCappedDeterministically() {
+        let all = (0..<100).map { "10.0.\($0 / 10).\($0 % 10):6881" }
+        var results: Set<[String]> = []
+        for order in [all, all.reversed(), all.shuffled()] {
+            let acc = EvidenceAccumulator(timestamp: .init(nanoseconds: 0))
+            for t in order { acc.addTarget(t) }
+            acc.addTarget(order[0])   // again: no change
+            results.insert(acc.targets.sorted())
+        }
+        #expect(results == [Array(all.sorted().prefix(EvidenceLimits.targetsPerRow))])
+        // Merging two capped halves gives the same as one.
+        let a = EvidenceAccumulator(timestamp: .init(nanoseconds: 0)), b = EvidenceAccumulator(timestamp: .init(nanoseconds: 0))
+        for (i, t) in all.enumerated() { (i % 2 == 0 ? a : b).addTarget(t) }
+        a.merge(b)
+        #expect(a.targets.sorted() == results.first)
     }
 }

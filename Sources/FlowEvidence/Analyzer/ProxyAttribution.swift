@@ -12,7 +12,8 @@
 //   peers and trackers, as the outside world sees them) never adds the bytes it relayed back to its
 //   clients, and a client's tunnelled evidence stays apart from its direct evidence.
 // - `target`: on rows with `via`, the targets the client asked for (`host:port`, as the flow
-//   report's `tunnel_target`), sorted, `;`-separated. For a UDP relay: the first datagram's target.
+//   report's `tunnel_target`), sorted, `;`-separated; for a UDP relay, the targets of the datagrams
+//   that carried evidence. At most EvidenceLimits.targetsPerRow, the first in sort order.
 // - `attributed_to`: on direct rows of a proxy's address: the clients whose client legs were linked
 //   to the proxy connections that carried this row's evidence, sorted, `;`-separated.
 //
@@ -27,8 +28,9 @@
 // - SOCKS5 BIND: the remote host's connection to the proxy's bound port, from the address and port
 //   the second reply names, opened before that reply (ProxyLegMatcher.matchBind); the proxy's
 //   address on it is the flow's destination. `target` is that remote host.
-// - SOCKS5 UDP ASSOCIATE: a UDP flow from the relay's address to the relay flow's first target
-//   (an address, not a name), first seen while the relay flow was live (with the slack).
+// - SOCKS5 UDP ASSOCIATE: every UDP flow from the relay's address to one of the addresses the client's
+//   relay flow sent datagrams to (or received them from), first seen while the relay flow was live
+//   (with the slack). Each names the client; the relay flow names the earliest.
 // Linked flows name each other (`linked_frame`) and the proxy leg names the client (`attributed_to`).
 import WireBytes
 import PacketDecode
@@ -44,6 +46,18 @@ struct OpenTunnel {
     var openedAt: Timestamp
     /// Handshake bytes client -> proxy and proxy -> client.
     var handshakeUp: Int, handshakeDown: Int
+}
+
+/// A SOCKS5 UDP header's target.
+struct RelayedTarget: Hashable {
+    var target: TunnelTarget
+    var port: UInt16
+}
+
+/// A client's relay flow: the client's address and port, and the relay.
+struct RelayLegKey: Hashable {
+    var client: IPAddress, clientPort: UInt16
+    var relay: ProxyEndpoint
 }
 
 /// What linking needs of an ended flow beside its FlowRow.
@@ -65,11 +79,22 @@ struct ProxyAttribution {
     /// Ended client legs, by row index: TCP tunnels, and UDP flows relayed by a SOCKS5 relay.
     var tunnels: [Int: OpenTunnel] = [:]
     var relays: [Int: ProxyEndpoint] = [:]
+    /// SOCKS5 UDP relays: the target (`host:port`) of the datagram being classified, each target's
+    /// text made once; the address targets each client's relay flow exchanged datagrams with, while
+    /// live (by client end and relay) and once ended (by row).
+    var currentRelayTarget: String?
+    var relayTargetNames: [RelayedTarget: String] = [:]
+    var liveRelayTargets: [RelayLegKey: Set<ProxyEndpoint>] = [:]
+    var relayTargets: [Int: Set<ProxyEndpoint>] = [:]
+    /// A relay flow's address targets kept for linking (a DHT client behind a relay queries many
+    /// nodes): beyond this many, the relay's datagrams to further targets are not linked.
+    static let maxTargetsPerRelayFlow = 4096
 
     mutating func absorb(_ other: ProxyAttribution, rowOffset: Int, flowIDOffset: Int) {
         legs += other.legs.map { var f = $0; f.row += rowOffset; f.flowID += flowIDOffset; return f }
         for (r, t) in other.tunnels { tunnels[r + rowOffset] = t }
         for (r, e) in other.relays { relays[r + rowOffset] = e }
+        for (r, t) in other.relayTargets { relayTargets[r + rowOffset] = t }
     }
 }
 
@@ -81,7 +106,7 @@ extension AggregatorBox {
         var o = origin
         if state.tunnel != nil, let t = attribution.open[origin.flowID] {
             o.via = t.via; o.target = t.target
-        } else if let target = state.relayTarget, let relay = relayEndpoint(state) {
+        } else if let target = attribution.currentRelayTarget ?? state.relayTarget, let relay = relayEndpoint(state) {
             o.via = relay; o.target = target
         }
         return o
@@ -107,13 +132,38 @@ extension AggregatorBox {
         return "\(info.target):\(info.targetPort)"
     }
 
+    /// Called by SOCKS5UDPRelay for each whole datagram between a client and its relay: the datagram's
+    /// target for the evidence it carries, and the relay flow's targets for linking.
+    func relayed(_ h: SOCKS5UDPHeader, client: (IPAddress, UInt16), relay: (IPAddress, UInt16)) {
+        let key = RelayedTarget(target: h.target, port: h.port)
+        if let name = attribution.relayTargetNames[key] {
+            attribution.currentRelayTarget = name
+        } else {
+            let name = "\(h.target):\(h.port)"
+            attribution.relayTargetNames[key] = name
+            attribution.currentRelayTarget = name
+        }
+        guard let address = h.target.address else { return }
+        let leg = RelayLegKey(client: client.0, clientPort: client.1, relay: ProxyEndpoint(address: relay.0, port: relay.1))
+        let target = ProxyEndpoint(address: address, port: h.port)
+        if attribution.liveRelayTargets[leg]?.contains(target) == true { return }
+        if attribution.liveRelayTargets[leg, default: []].count < ProxyAttribution.maxTargetsPerRelayFlow {
+            attribution.liveRelayTargets[leg, default: []].insert(target)
+        }
+    }
+
     /// Called when a flow ended, before its row (index `row`) is appended.
     func legEnded(_ flow: Flow<AnalyzerFlowState>, row: Int) {
         let state = flow.context
         attribution.legs.append(LegFacts(row: row, flowID: flow.id, isTCP: state.isTCP, sawSYN: flow.sawSYN,
                                          bytesFromSrc: flow.bytesFromSrc, bytesFromDst: flow.bytesFromDst))
         if let t = attribution.open.removeValue(forKey: flow.id) { attribution.tunnels[row] = t }
-        if state.relayTarget != nil, let relay = relayEndpoint(state) { attribution.relays[row] = relay }
+        if state.relayTarget != nil, let relay = relayEndpoint(state) {
+            attribution.relays[row] = relay
+            let client = relay.address == state.dst && relay.port == state.dstPort ? (state.src, state.srcPort) : (state.dst, state.dstPort)
+            let leg = RelayLegKey(client: client.0, clientPort: client.1, relay: relay)
+            attribution.relayTargets[row] = attribution.liveRelayTargets.removeValue(forKey: leg)
+        }
     }
 }
 
@@ -203,20 +253,27 @@ extension FlowFinalizer {
         }
     }
 
+    /// UDP ASSOCIATE: every UDP flow from the relay's address to a target the client's relay flow
+    /// exchanged datagrams with, first seen while that flow was live. The relay flow's `linked_frame`
+    /// is the earliest of them; each names the client.
     private mutating func linkRelays(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+        var udp: [ProxyEndpoint: [Int]] = [:]   // candidate flows by destination
+        for f in att.legs where !f.isTCP && att.relays[f.row] == nil {
+            udp[ProxyEndpoint(address: rows[f.row].dstIP, port: rows[f.row].dstPort), default: []].append(f.row)
+        }
         for r in att.relays.keys.sorted(by: { rows[$0].firstFrame < rows[$1].firstFrame }) {
             let relay = att.relays[r]!
-            guard let (address, port) = Self.hostPort(rows[r].tunnelTarget) else { continue }
             let from = rows[r].firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
             let to = rows[r].lastSeen.nanoseconds + ProxyLegMatcher.timingSlackNanoseconds
-            var best: Int?
-            for f in att.legs where !f.isTCP && att.relays[f.row] == nil && !used.contains(f.row) {
-                let x = rows[f.row]
-                guard x.srcIP == relay.address, x.dstIP == address, x.dstPort == port,
-                      (from...to).contains(x.firstSeen.nanoseconds) else { continue }
-                if best.map({ x.firstFrame < rows[$0].firstFrame }) ?? true { best = f.row }
+            var linked: [Int] = []
+            for target in att.relayTargets[r] ?? [] {
+                for c in udp[target] ?? [] where !used.contains(c) && rows[c].srcIP == relay.address
+                    && (from...to).contains(rows[c].firstSeen.nanoseconds) {
+                    linked.append(c)
+                }
             }
-            if let c = best { used.insert(c); link(client: r, proxyLeg: c, facts, &exits) }
+            linked.sort { rows[$0].firstFrame < rows[$1].firstFrame }
+            for c in linked.reversed() { used.insert(c); link(client: r, proxyLeg: c, facts, &exits) }   // the earliest last: linked_frame
         }
     }
 
@@ -228,13 +285,6 @@ extension FlowFinalizer {
             if rows[list[mid]].firstSeen.nanoseconds < t { lo = mid + 1 } else { hi = mid }
         }
         return lo
-    }
-
-    /// `address:port` (the port after the last colon) as written in `tunnel_target`; nil for a name.
-    static func hostPort(_ text: String?) -> (IPAddress, UInt16)? {
-        guard let text, let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
-              let address = IPAddress(String(text[..<colon])) else { return nil }
-        return (address, port)
     }
 }
 

@@ -29,6 +29,9 @@ enum SOCKS5UDPRelay {
         let toRelay = box.udpRelays[RelayEndpoint(address: packet.dst, port: packet.dstPort)] == packet.src
         let fromRelay = !toRelay && box.udpRelays[RelayEndpoint(address: packet.src, port: packet.srcPort)] == packet.dst
         guard toRelay || fromRelay else { return nil }
-        return SOCKS5UDPHeader.parse(packet.payload)
+        guard let h = SOCKS5UDPHeader.parse(packet.payload) else { return nil }
+        if !h.isFragment { box.relayed(h, client: toRelay ? (packet.src, packet.srcPort) : (packet.dst, packet.dstPort),
+                                       relay: toRelay ? (packet.dst, packet.dstPort) : (packet.src, packet.srcPort)) }
+        return h
     }
 }

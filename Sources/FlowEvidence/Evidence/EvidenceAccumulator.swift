@@ -68,6 +68,15 @@ final class EvidenceAccumulator {
         if confidence.map({ $0 < c }) ?? true { confidence = c }
     }
 
+    /// Keeps the first `EvidenceLimits.targetsPerRow` targets in sort order: order of arrival does not matter.
+    func addTarget(_ t: String) {
+        guard !targets.contains(t) else { return }
+        if targets.count < EvidenceLimits.targetsPerRow { targets.insert(t); return }
+        guard let last = targets.max(), t < last else { return }
+        targets.remove(last)
+        targets.insert(t)
+    }
+
     /// Keeps the earliest frames: order of arrival does not matter.
     func addFrame(_ f: FrameRef, peerWire: Bool) {
         if peerWire, firstPeerWireFrame.map({ f < $0 }) ?? true { firstPeerWireFrame = f }
@@ -92,7 +101,7 @@ final class EvidenceAccumulator {
         for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
         getPeersQueries += o.getPeersQueries
         onlyGetPeers = onlyGetPeers && o.onlyGetPeers
-        targets.formUnion(o.targets)
+        for t in o.targets { addTarget(t) }
         attributedTo.formUnion(o.attributedTo)
         for f in o.frames { addFrame(f, peerWire: false) }
         if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }

@@ -279,7 +279,7 @@ public struct EvidenceAggregator {
         let acc: EvidenceAccumulator
         if let a = table[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); table[key] = acc }
         acc.touch(origin.timestamp)
-        if let t = origin.target { acc.targets.insert(t) }
+        if let t = origin.target { acc.addTarget(t) }
         return acc
     }
 

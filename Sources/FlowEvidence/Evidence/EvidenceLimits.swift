@@ -23,4 +23,10 @@ public enum EvidenceLimits {
     /// real lookups there take 2 and 6 queries, and 50-75 in the public corpus (vut-pds_small,
     /// bittorrent_transmission, small_torrent_mse).
     public static let dhtGetPeersMinimumQueries = 2
+
+    /// Targets listed in a row's `target` column (ProxyAttribution.swift): a client behind a proxy
+    /// may reach hundreds of peers, or DHT nodes through a UDP relay; the row keeps the first this
+    /// many in sort order (deterministic whatever the order of flows), and the flow report has every leg.
+    /// 64 targets of up to 47 characters stay far below a spreadsheet cell's 32,767.
+    public static let targetsPerRow = 64
 }
