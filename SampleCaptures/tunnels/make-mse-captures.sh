@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Real encrypted BitTorrent (MSE/PE, RC4 forced) between two clients on loopback: three connections
-# per client pair. Needs root (tcpdump), python3-libtorrent (Debian, /usr/bin/python3), aria2c.
+# per client pair. Needs root (tcpdump), python3-libtorrent (Debian, /usr/bin/python3), aria2c, dante-server, tshark.
 # Every process started here is stopped by its own PID.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +29,31 @@ start_capture socks5-mse-libtorrent.pcap "tcp port 11083 or tcp port 16891"
 rm -rf "$W/leech"; timeout 30 $PY "$HERE/mse_peers.py" libtorrent "$W" 11083
 stop_capture
 kill "$socks"
+
+# libtorrent -> dante (SOCKS5 UDP ASSOCIATE) -> libtorrent, uTP only, encryption disabled: uTP in relayed datagrams.
+cat > "$W/danted.conf" <<CONF
+logoutput: $W/danted.log
+internal: 127.0.0.1 port = 11082
+external: 127.0.0.1
+socksmethod: none
+clientmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 command: connect udpassociate }
+socks pass { from: 0.0.0.0/0 to: 127.0.0.0/8 command: udpreply }
+CONF
+danted -f "$W/danted.conf" -p "$W/danted.pid" >/dev/null 2>&1 & dante=$!; pids+=($dante)
+sleep 1
+start_capture socks5-udp-associate-utp.raw.pcap "(tcp port 11082) or (udp and host 127.0.0.1 and not port 53)"
+rm -rf "$W/leech"; timeout 30 $PY "$HERE/mse_peers.py" utp "$W" 11082
+stop_capture
+kill "$dante"
+# Keep the proxy's TCP connections, the client <-> relay and relay <-> seeder flows (loopback carries other UDP).
+raw="$OUT/socks5-udp-associate-utp.raw.pcap"
+relay=$(tshark -r "$raw" -Y "udp.srcport==16896" -T fields -e udp.dstport | head -1)
+tshark -r "$raw" -Y "tcp.port==11082 || udp.port==$relay || udp.port==16895" -w "$OUT/socks5-udp-associate-utp.pcap"
+rm -f "$raw"
 
 # aria2 1.36 -> aria2 1.36 (--bt-require-crypto, arc4), peers from the loopback tracker.
 A="--enable-dht=false --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false --bt-require-crypto=true

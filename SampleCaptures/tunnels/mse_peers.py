@@ -3,7 +3,9 @@
 libtorrent WORKDIR [PORT]  two python3-libtorrent 2.0 sessions, encryption forced (RC4), seeder 127.0.0.1:16891
                            (leecher through SOCKS5 127.0.0.1:PORT as alice/s3cret when PORT is given).
 tracker PORT               a minimal HTTP tracker (BEP 3/23 compact) for clients that need one (aria2, transmission).
-torrent WORKDIR TRACKER    writes WORKDIR/data.bin (1 KiB) and WORKDIR/t.torrent announcing to TRACKER."""
+torrent WORKDIR TRACKER    writes WORKDIR/data.bin (1 KiB) and WORKDIR/t.torrent announcing to TRACKER.
+utp WORKDIR PORT           two python3-libtorrent 2.0 sessions, uTP only, encryption disabled: the leecher reaches the
+                           seeder 127.0.0.1:16895 through SOCKS5 127.0.0.1:PORT, so uTP goes over UDP ASSOCIATE."""
 import hashlib, os, sys, time, socket, threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import urlparse, parse_qs
@@ -59,5 +61,25 @@ def libtorrent(work, proxy_port=None):
     print("leecher seeding:", hl.status().is_seeding)
     time.sleep(0.5)
 
+def utp(work, proxy_port):
+    import libtorrent as lt
+    base = {"enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+            "enable_outgoing_tcp": False, "enable_incoming_tcp": False, "enable_outgoing_utp": True, "enable_incoming_utp": True,
+            "allow_multiple_connections_per_ip": True,
+            "out_enc_policy": int(lt.enc_policy.disabled), "in_enc_policy": int(lt.enc_policy.disabled)}
+    seed = lt.session(dict(base, listen_interfaces="127.0.0.1:16895"))
+    leech = lt.session(dict(base, listen_interfaces="127.0.0.1:16896", proxy_type=int(lt.proxy_type_t.socks5), proxy_hostname="127.0.0.1",
+                            proxy_port=int(proxy_port), proxy_peer_connections=True, proxy_tracker_connections=True))
+    os.makedirs(os.path.join(work, "leech"), exist_ok=True)
+    seed.add_torrent({"ti": lt.torrent_info(os.path.join(work, "t.torrent")), "save_path": work})
+    hl = leech.add_torrent({"ti": lt.torrent_info(os.path.join(work, "t.torrent")), "save_path": os.path.join(work, "leech")})
+    time.sleep(1.5)
+    hl.connect_peer(("127.0.0.1", 16895))
+    for _ in range(100):
+        if hl.status().is_seeding: break
+        time.sleep(0.1)
+    print("leecher seeding:", hl.status().is_seeding)
+    time.sleep(0.5)
+
 if __name__ == "__main__":
-    {"libtorrent": libtorrent, "tracker": tracker, "torrent": torrent}[sys.argv[1]](*sys.argv[2:])
+    {"libtorrent": libtorrent, "tracker": tracker, "torrent": torrent, "utp": utp}[sys.argv[1]](*sys.argv[2:])

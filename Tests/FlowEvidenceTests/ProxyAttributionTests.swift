@@ -174,3 +174,25 @@ extension ProxyAttributionTests {
         #expect(a.targets.sorted() == results.first)
     }
 }
+
+extension ProxyAttributionTests {
+    /// uTP through a SOCKS5 UDP relay (socks5-udp-associate-utp.pcap: python3-libtorrent through dante,
+    /// tshark: frame 9 UDP ASSOCIATE reply BND 127.0.0.1:50197; frame 23 the client's first datagram
+    /// 16896 -> 50197, relayed as frame 24 35788 -> 16895; frames 19 and 71 CONNECTs refused, REP 5).
+    /// The relayed uTP is a 1 KiB transfer with its infohash; both legs are linked, and the relay's
+    /// own row is attributed to the client.
+    @Test func utpThroughUDPAssociate() throws {
+        let out = try analyze([Self.tunnels("socks5-udp-associate-utp.pcap")])
+        let byFrame = Dictionary(uniqueKeysWithValues: out.flows.map { ($0.firstFrame.frame, $0) })
+        let client = try #require(byFrame[23]), relay = try #require(byFrame[24])
+        #expect(client.label == "bittorrent-utp" && client.tunnel == "socks5" && client.tunnelTarget == "127.0.0.1:16895")
+        #expect(relay.label == "bittorrent-utp" && relay.tunnel == nil && relay.dstPort == 16895)
+        #expect([client, relay].allSatisfy { $0.infoHashes.map(\.hex) == ["1055efe41e4ec9d3a53fbd7c141662007e67c186"] })
+        #expect(client.linkedFrame?.frame == 24 && relay.linkedFrame?.frame == 23 && relay.attributedTo?.description == "127.0.0.1")
+        #expect([1, 11, 61].allSatisfy { byFrame[$0]?.label == "other" && byFrame[$0]?.linkedFrame == nil })
+        #expect(out.evidence.map { $0.via?.description } == [nil, "127.0.0.1:50197"])
+        #expect(out.evidence.allSatisfy { $0.confidence == .transfer && $0.signals.contains(.utp) && $0.bytesUp == 1024 })
+        #expect(out.evidence.map(\.targets) == [[], ["127.0.0.1:16895"]])
+        #expect(out.evidence.map { $0.attributedTo.map(\.description) } == [["127.0.0.1"], []])
+    }
+}
