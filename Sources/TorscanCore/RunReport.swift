@@ -59,20 +59,25 @@ public enum RunReport {
         var s = "torscan \(TorscanVersion.string): \(run.inputs.count) capture(s), "
         s += "\(run.inputs.reduce(0) { $0 + $1.packets }) packets, \(run.flows.count) flows, \(run.evidence.count) evidence rows\n"
         for (k, v) in run.counts { s += "  \(k): \(v)\n" }
-        let byIP = Dictionary(grouping: run.evidence, by: \.ip)
+        // Counts are of distinct torrents and addresses: an address may have a direct row and rows via proxies.
+        let byIP = Dictionary(grouping: run.evidence, by: \.ip).mapValues { (Set($0.map(\.infoHash)).count, $0.map(\.confidence).max()!) }
         if !byIP.isEmpty {
             s += "\nTop addresses (torrents, strongest confidence):\n"
-            for (ip, rows) in byIP.sorted(by: { ($1.value.count, $0.key) < ($0.value.count, $1.key) }).prefix(10) {
-                s += "  \(ip)  \(rows.count) torrent(s)  \(rows.map(\.confidence).max()!)\n"
+            for (ip, v) in byIP.sorted(by: { ($1.value.0, $0.key) < ($0.value.0, $1.key) }).prefix(10) {
+                s += "  \(ip)  \(v.0) torrent(s)  \(v.1)\n"
             }
             s += "\nTop torrents (addresses):\n"
             let byHash = Dictionary(grouping: run.evidence, by: \.infoHash)
-            for (h, rows) in byHash.sorted(by: { ($1.value.count, $0.key) < ($0.value.count, $1.key) }).prefix(10) {
-                let name = rows.compactMap(\.torrentName).first.map { "  \($0)" } ?? ""
-                s += "  \(h.hex)  \(rows.count) address(es)\(name)\n"
+                .mapValues { (Set($0.map(\.ip)).count, $0.compactMap(\.torrentName).first.map { "  \($0)" } ?? "") }
+            for (h, v) in byHash.sorted(by: { ($1.value.0, $0.key) < ($0.value.0, $1.key) }).prefix(10) {
+                s += "  \(h.hex)  \(v.0) address(es)\(v.1)\n"
             }
         }
-        let anomalies = run.anomalies.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+        let via = run.evidence.filter { $0.via != nil }, attributed = run.evidence.filter { !$0.attributedTo.isEmpty }
+        if !via.isEmpty || !attributed.isEmpty {
+            s += "\nThrough proxies: \(via.count) row(s) seen on a client's tunnel (via), \(attributed.count) proxy row(s) attributed to clients\n"
+        }
+                let anomalies = run.anomalies.filter { $0.value > 0 }.sorted { $0.key < $1.key }
         if !anomalies.isEmpty {
             s += "\nAnomalies:\n"
             for (k, v) in anomalies { s += "  \(k): \(v)\n" }
