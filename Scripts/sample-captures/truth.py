@@ -222,6 +222,7 @@ class Truth:
         self.hidden = {}
         self.notes = []
         self.dht_other = []   # DHT queries naming infohashes no one launched (routing-table maintenance)
+        self.tunnel = None    # while a SOCKS5 client leg is labelled: {"via", "proxy", "client", "target"}
 
     def host(self, ip, client, tcp=(), utp=(), dht=(), torrents=None):
         """torrents: infohashes this address was launched with, or {listen port: infohashes} when
@@ -242,14 +243,26 @@ class Truth:
         ok = verified_pieces(stream, self.pieces[ih], t["piece_length"], t["length"])
         out[key] = out.get(key, 0) + len(ok)
         if ok:
-            row = self.evidence[(sender_ip, ih)]
+            row = self.evidence[self.key(sender_ip, ih)]
             row["pieces_verified"] = row.get("pieces_verified", set()) | ok
+
+    def key(self, ip, ih):
+        """Rows are (ip, infohash, via), as torscan keys them (README "Output columns"): on a tunnel's
+        client leg the evidence is via the proxy, and what the target said reaches the client from the
+        proxy's address (the address that sent it on that leg)."""
+        if not self.tunnel:
+            return (ip, ih, "")
+        return (ip if ip == self.tunnel["client"] else self.tunnel["proxy"], ih, self.tunnel["via"])
 
     def ev(self, ip, ih, conf, signal, frame, hidden=False):
         rank = {"announce": 0, "handshake": 1, "transfer": 2}
         book = self.hidden if hidden else self.evidence
-        row = book.setdefault((ip, ih), {"ip": ip, "infohash": ih, "confidence": conf, "signals": set(),
-                                         "first_flow_frame": frame})
+        k = self.key(ip, ih)
+        row = book.setdefault(k, {"ip": k[0], "infohash": ih, "confidence": conf, "signals": set(),
+                                  "first_flow_frame": frame})
+        if self.tunnel:
+            row["via"] = self.tunnel["via"]
+            row.setdefault("target", set()).add(self.tunnel["target"])
         if rank[conf] > rank[row["confidence"]]:
             row["confidence"] = conf
         row["signals"].add(signal)
@@ -289,21 +302,12 @@ class Truth:
                             out["note"] = "SOCKS5 session without CONNECT (command %s)" % (tgt["cmd"] if tgt else "?")
                             return out
                         out.update(tunnel_dst_ip=tgt["host"], tunnel_dst_port=tgt["port"])
-                        inner_stream = stream[tgt["data_at"]:]
-                        for tr in self.trackers:
-                            if (tgt["host"], tgt["port"]) == (tr["ip"], tr.get("http_port")):
-                                ihs = self.known(http_announce_hashes(inner_stream), "tunnelled tracker flow %d" % frame)
-                                for ih in ihs:
-                                    self.ev(me[0], ih, "announce", "tracker_http", frame)
-                                out.update(label="bittorrent-tracker-http", infohashes=ihs)
-                                return out
-                        inner = self.classify_tcp(me, (tgt["host"], tgt["port"]), stream[tgt["data_at"]:],
-                                                  back[socks5_reply_end(back):], moved, frame)
-                        if inner:
-                            out.update(inner)
-                        else:
-                            out["note"] = "CONNECT target is no launched BitTorrent listener; no BitTorrent bytes in the tunnel"
-                        return out
+                        self.tunnel = {"via": "%s:%d" % (px["ip"], px["port"]), "proxy": px["ip"], "client": me[0],
+                                       "target": "%s:%d" % (tgt["host"], tgt["port"])}
+                        try:
+                            return self.tunnelled(out, me, tgt, stream, back, moved, frame)
+                        finally:
+                            self.tunnel = None
             inner = self.classify_tcp(a, b, fwd, rev, moved, frame)
             if inner:
                 out.update(inner); return out
@@ -378,6 +382,24 @@ class Truth:
         self.notes.append("flow %d %s %s:%d -> %s:%d matched no launched role" % (frame, fl["proto"], *a, *b))
         return out
 
+    def tunnelled(self, out, me, tgt, stream, back, moved, frame):
+        """A SOCKS5 CONNECT's client leg: the tunnelled bytes, labelled as a direct flow to the target."""
+        inner_stream = stream[tgt["data_at"]:]
+        for tr in self.trackers:
+            if (tgt["host"], tgt["port"]) == (tr["ip"], tr.get("http_port")):
+                ihs = self.known(http_announce_hashes(inner_stream), "tunnelled tracker flow %d" % frame)
+                for ih in ihs:
+                    self.ev(me[0], ih, "announce", "tracker_http", frame)
+                out.update(label="bittorrent-tracker-http", infohashes=ihs)
+                return out
+        inner = self.classify_tcp(me, (tgt["host"], tgt["port"]), stream[tgt["data_at"]:],
+                                  back[socks5_reply_end(back):], moved, frame)
+        if inner:
+            out.update(inner)
+        else:
+            out["note"] = "CONNECT target is no launched BitTorrent listener; no BitTorrent bytes in the tunnel"
+        return out
+
     def classify_tcp(self, a, b, fwd, rev, moved, frame):
         """Peer wire between two BitTorrent hosts: one end is the other's configured listen port."""
         ha, hb = self.hosts.get(a[0]), self.hosts.get(b[0])
@@ -439,12 +461,24 @@ class Truth:
         proxies = {p["ip"] for p in self.proxies}
         def rows(book):
             out = [dict(r, signals=sorted(r["signals"])) for _, r in sorted(book.items())]
+            # The clients behind each (proxy, infohash): a proxy's own rows are attributed to them.
+            behind = {}
+            for r in out:
+                if "via" in r and r["ip"] not in proxies:
+                    behind.setdefault((r["via"].rsplit(":", 1)[0], r["infohash"]), set()).add(r["ip"])
             for r in out:
                 if "pieces_verified" in r:    # distinct pieces, however many legs or flows carried them
                     r["pieces_verified"] = len(r["pieces_verified"])
+                if "target" in r:
+                    r["target"] = sorted(r["target"])
             for r in out:
-                if r["ip"] in proxies:
+                if r["ip"] in proxies and "via" in r:
+                    r["note"] = "proxy address on the client leg: the target's bytes it relayed to the tunnelled client"
+                elif r["ip"] in proxies:
                     r["note"] = "proxy egress address: the traffic it sent was relayed for a tunnelled client"
+                    clients = behind.get((r["ip"], r["infohash"]))
+                    if clients:
+                        r["attributed_to"] = sorted(clients)
             return out
         doc = dict(meta)
         doc.update({"torrents": list(self.torrents.values()), "flows": flows,
