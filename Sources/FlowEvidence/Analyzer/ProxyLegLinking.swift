@@ -1,0 +1,158 @@
+// Links the two legs of proxied connections at the end of the run (FlowFinalizer.linkProxyLegs), when
+// one capture holds both (issue 7, "Attribution across the proxy"); ProxyAttribution.swift has the
+// columns it fills and the records it reads. Rules:
+// - TCP CONNECT (SOCKS4/4a/5, HTTP CONNECT): a candidate proxy leg is a TCP flow whose SYN was seen,
+//   that is not itself a client leg, going to the requested address and port (any address for a
+//   domain-name request), opened between the client leg's first packet (a lower bound of the
+//   request) and the delivery of the reply that opened the tunnel (ProxyLegMatcher's slack). The
+//   best ProxyLegMatcher score wins, then a leg that starts at the proxy's own address, then the
+//   earliest. A domain-name request needs the proxy's own address or equal byte counts. Each proxy
+//   leg serves one client leg; client legs are linked in the order their tunnels opened.
+// - SOCKS5 BIND: the remote host's connection to the proxy's bound port, from the address and port
+//   the second reply names, opened before that reply (ProxyLegMatcher.matchBind); the proxy's
+//   address on it is the flow's destination. `target` is that remote host.
+// - SOCKS5 UDP ASSOCIATE: every UDP flow from the relay's address to one of the addresses the client's
+//   relay flow sent datagrams to (or received them from), first seen while the relay flow was live
+//   (with the slack). Each names the client; the relay flow names the earliest.
+// Linked flows name each other (`linked_frame`) and the proxy leg names the client (`attributed_to`).
+import WireBytes
+import PacketDecode
+import BitTorrentClassifier
+
+extension FlowFinalizer {
+    /// Links client legs to the proxy's connections (the rules at the top), marks both flow rows, and
+    /// adds the clients to the proxy's direct evidence rows.
+    mutating func linkProxyLegs() {
+        let att = aggregator.attribution
+        guard !att.tunnels.isEmpty || !att.relays.isEmpty else { return }
+        var facts: [Int: LegFacts] = [:]
+        for f in att.legs { facts[f.row] = f }
+        var exits: [Int: ProxyExit] = [:]
+        var used = Set<Int>()
+        linkConnects(att, facts, &used, &exits)
+        linkBinds(att, facts, &used, &exits)
+        linkRelays(att, facts, &used, &exits)
+        aggregator.value.attribute(exits)
+    }
+
+    /// `exitIsSrc`: the proxy's address on its leg is the leg's src (CONNECT, UDP relay), else its dst (BIND).
+    private mutating func link(client r: Int, proxyLeg c: Int, exitIsSrc: Bool = true, _ facts: [Int: LegFacts], _ exits: inout [Int: ProxyExit]) {
+        rows[c].attributedTo = clientAddress(r)
+        rows[c].linkedFrame = rows[r].firstFrame
+        rows[r].linkedFrame = rows[c].firstFrame
+        if let id = facts[c]?.flowID { exits[id] = ProxyExit(exit: exitIsSrc ? rows[c].srcIP : rows[c].dstIP, client: clientAddress(r)) }
+    }
+
+    /// The client end of client leg `r`: the flow's src for a TCP tunnel, the side that is not the relay for UDP.
+    private func clientAddress(_ r: Int) -> IPAddress {
+        guard let relay = aggregator.attribution.relays[r] else { return rows[r].srcIP }
+        return rows[r].dstIP == relay.address && rows[r].dstPort == relay.port ? rows[r].srcIP : rows[r].dstIP
+    }
+
+    private mutating func linkConnects(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+        // Candidates by destination port, each list by first packet.
+        var byPort: [UInt16: [Int]] = [:]
+        for f in att.legs where f.isTCP && f.sawSYN && att.tunnels[f.row] == nil && rows[f.row].tunnel == nil {
+            byPort[rows[f.row].dstPort, default: []].append(f.row)
+        }
+        for k in byPort.keys { byPort[k]!.sort { (rows[$0].firstSeen, rows[$0].firstFrame) < (rows[$1].firstSeen, rows[$1].firstFrame) } }
+        let order = att.tunnels.keys.sorted { (att.tunnels[$0]!.openedAt, rows[$0].firstFrame) < (att.tunnels[$1]!.openedAt, rows[$1].firstFrame) }
+        for r in order {
+            let t = att.tunnels[r]!
+            guard t.info.command == .connect, let f = facts[r], let list = byPort[t.info.targetPort] else { continue }
+            let client = ProxyClientLeg(tunnel: t.info, requestAt: rows[r].firstSeen, replyAt: t.openedAt,
+                                        bytesUp: Int(f.bytesFromSrc) - t.handshakeUp, bytesDown: Int(f.bytesFromDst) - t.handshakeDown)
+            let from = rows[r].firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
+            let to = t.openedAt.nanoseconds + ProxyLegMatcher.timingSlackNanoseconds
+            var best: (score: Int, sameHost: Bool, row: Int)?
+            var i = firstIndex(list, notBefore: from)
+            while i < list.count, rows[list[i]].firstSeen.nanoseconds <= to {
+                let c = list[i]
+                i += 1
+                guard c != r, !used.contains(c), let cf = facts[c] else { continue }
+                let leg = ProxyLeg(address: rows[c].dstIP.bytes, port: rows[c].dstPort, openedAt: rows[c].firstSeen,
+                                   bytesToTarget: Int(cf.bytesFromSrc), bytesFromTarget: Int(cf.bytesFromDst))
+                guard let m = ProxyLegMatcher.match(client, leg) else { continue }
+                let sameHost = rows[c].srcIP == t.via.address
+                if case .domain = t.info.target, !sameHost, !m.reasons.contains("byte_counts_equal") { continue }
+                if let b = best, (b.score, b.sameHost ? 1 : 0) >= (m.score, sameHost ? 1 : 0) { continue }
+                best = (m.score, sameHost, c)
+            }
+            if let b = best { used.insert(b.row); link(client: r, proxyLeg: b.row, facts, &exits) }
+        }
+    }
+
+    /// BIND: the remote host's connection to the proxy's bound port (ProxyLegMatcher.matchBind). The
+    /// flow row's `tunnel_target` names that host, like the evidence's `target`.
+    private mutating func linkBinds(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+        for r in att.tunnels.keys.sorted(by: { rows[$0].firstFrame < rows[$1].firstFrame }) {
+            let t = att.tunnels[r]!
+            guard t.info.command == .bind, let f = facts[r], let bound = t.info.boundPort else { continue }
+            rows[r].tunnelTarget = t.target
+            let client = ProxyClientLeg(tunnel: t.info, requestAt: rows[r].firstSeen, replyAt: t.openedAt,
+                                        bytesUp: Int(f.bytesFromSrc) - t.handshakeUp, bytesDown: Int(f.bytesFromDst) - t.handshakeDown)
+            var best: (score: Int, row: Int)?
+            for c in att.legs where c.isTCP && c.sawSYN && att.tunnels[c.row] == nil && !used.contains(c.row) && c.row != r {
+                let x = rows[c.row]
+                guard x.dstPort == bound, x.tunnel == nil else { continue }
+                let leg = ProxyLeg(address: x.srcIP.bytes, port: x.srcPort, openedAt: x.firstSeen,
+                                   bytesToTarget: Int(c.bytesFromDst), bytesFromTarget: Int(c.bytesFromSrc))
+                guard let m = ProxyLegMatcher.matchBind(client, leg, toPort: x.dstPort) else { continue }
+                if let b = best, b.score >= m.score { continue }
+                best = (m.score, c.row)
+            }
+            if let b = best { used.insert(b.row); link(client: r, proxyLeg: b.row, exitIsSrc: false, facts, &exits) }
+        }
+    }
+
+    /// UDP ASSOCIATE: every UDP flow from the relay's address to a target the client's relay flow
+    /// exchanged datagrams with, first seen while that flow was live. The relay flow's `linked_frame`
+    /// is the earliest of them; each names the client.
+    private mutating func linkRelays(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+        var udp: [ProxyEndpoint: [Int]] = [:]   // candidate flows by destination
+        for f in att.legs where !f.isTCP && att.relays[f.row] == nil {
+            udp[ProxyEndpoint(address: rows[f.row].dstIP, port: rows[f.row].dstPort), default: []].append(f.row)
+        }
+        for r in att.relays.keys.sorted(by: { rows[$0].firstFrame < rows[$1].firstFrame }) {
+            let relay = att.relays[r]!
+            let from = rows[r].firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
+            let to = rows[r].lastSeen.nanoseconds + ProxyLegMatcher.timingSlackNanoseconds
+            var linked: [Int] = []
+            for target in att.relayTargets[r] ?? [] {
+                for c in udp[target] ?? [] where !used.contains(c) && rows[c].srcIP == relay.address
+                    && (from...to).contains(rows[c].firstSeen.nanoseconds) {
+                    linked.append(c)
+                }
+            }
+            linked.sort { rows[$0].firstFrame < rows[$1].firstFrame }
+            for c in linked.reversed() { used.insert(c); link(client: r, proxyLeg: c, facts, &exits) }   // the earliest last: linked_frame
+        }
+    }
+
+    /// The first index of `list` (sorted by first packet) whose flow starts at or after `t`.
+    private func firstIndex(_ list: [Int], notBefore t: Int64) -> Int {
+        var lo = 0, hi = list.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if rows[list[mid]].firstSeen.nanoseconds < t { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+}
+
+/// A proxy connection linked to a client leg: the proxy's exit address on it, and the client.
+struct ProxyExit {
+    var exit: IPAddress
+    var client: IPAddress
+}
+
+extension EvidenceAggregator {
+    /// Adds the linked clients to the direct rows of each proxy exit address whose evidence came
+    /// from a linked proxy connection (by flow id).
+    mutating func attribute(_ exits: [Int: ProxyExit]) {
+        guard !exits.isEmpty else { return }
+        for (k, acc) in table where k.via == nil {
+            for id in acc.flows { if let e = exits[id], e.exit == k.ip { acc.attributedTo.insert(e.client) } }
+        }
+    }
+}
