@@ -225,8 +225,7 @@ public final class FlowTable<Context> {
                 timers[raw].removeFirst()
                 let s = Int(head.slot)
                 guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
-                let f = records[s]
-                if clock &- f.lastSeen.nanoseconds > limit {
+                if clock &- records[s].lastSeen.nanoseconds > limit {
                     end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, handler: &handler)
                 } else {
                     enqueue(slot: s, kind: kind, clock: clock)
@@ -251,8 +250,7 @@ public final class FlowTable<Context> {
                 let head = timers[kind.rawValue].removeFirst()
                 let s = Int(head.slot)
                 guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
-                let f = records[s]
-                if f.lastSeen.nanoseconds > head.queuedAt, head.queuedAt < clock {
+                if records[s].lastSeen.nanoseconds > head.queuedAt, head.queuedAt < clock {
                     enqueue(slot: s, kind: kind, clock: clock)   // active since queued: not the victim
                     continue
                 }
