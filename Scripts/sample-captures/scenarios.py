@@ -69,11 +69,11 @@ class Run:
                                                 "-P", str(TRACKER_PORT), "-w", os.path.join(self.work, "whitelist")], soft("opentracker"), cwd=self.work)
 
     def lt(self, name, host, port, torrents=(), leech=(), magnets=(), settings=None, connect=(), v6=False,
-           force_dht=False, timeout=55):
+           force_dht=False, timeout=55, linger=2):
         cfg = {"listen": ("[%s]:%d" % (V6 % host, port)) if v6 else "%s:%d" % (V4 % host, port),
                "torrents": [{"torrent": t["torrent_path"], "save": self.content} for t in torrents],
                "settings": settings or {}, "connect": list(connect), "force_dht": force_dht,
-               "timeout": timeout, "status": os.path.join(self.work, name + ".status.json")}
+               "timeout": timeout, "linger": linger, "status": os.path.join(self.work, name + ".status.json")}
         dl = os.path.join(self.work, name + "-dl")
         os.makedirs(dl, exist_ok=True)
         cfg["torrents"] += [{"torrent": t["torrent_path"], "save": dl} for t in leech]
@@ -99,15 +99,17 @@ class Run:
         return self.start(name, host, ["transmission-cli", "-g", cfgdir, "-w", dl, enc, "-M", "-p", str(port),
                                        t["torrent_path"]], soft("transmission"), env=env)
 
-    def aria2(self, name, host, ts, port=6881, seed=False, extra=()):
+    def aria2(self, name, host, ts, port=6881, seed=False, extra=(), seed_time=None, require_crypto=False):
         dl = self.content if seed else os.path.join(self.work, name + "-dl")
         os.makedirs(dl, exist_ok=True)
-        seed_time = "60" if seed else "0"
+        seed_time = seed_time or ("60" if seed else "0")
         if seed:
             extra = ["--check-integrity=true"] + list(extra)
+        crypto = (["--bt-min-crypto-level=arc4", "--bt-require-crypto=true"] if require_crypto
+                  else ["--bt-min-crypto-level=plain", "--bt-require-crypto=false"])
         cmd = ["aria2c", "--dir=" + dl, "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-               "--enable-peer-exchange=false", "--listen-port=%d" % port, "--seed-time=" + seed_time,
-               "--bt-min-crypto-level=plain", "--bt-require-crypto=false", "--summary-interval=0",
+               "--enable-peer-exchange=false", "--listen-port=%d" % port, "--seed-time=" + seed_time] + crypto + [
+               "--summary-interval=0",
                "--console-log-level=notice", "--disable-ipv6=true", "--file-allocation=none",
                "--bt-stop-timeout=50", "-Z"] + list(extra) + [t["torrent_path"] for t in ts]
         return self.start(name, host, cmd, soft("aria2"))
@@ -547,5 +549,68 @@ def utp_transmission(out, work):
                      "leeches over uTP, told the seeder's address; no tracker; plaintext. A second uTP implementation "
                      "beside libtorrent's own.",
                  ["bittorrent-utp", "whole pieces (verifiable)"])
+    finally:
+        r.lab.down()
+
+
+@scenario
+def encrypted_clients(out, work):
+    """Encrypted BitTorrent (MSE/PE, RC4 required) between four client implementations, each one
+    opening connections (MSE initiator, A) and accepting them (responder, B). Two small torrents:
+    A is seeded by transmission-cli and leeched by rtorrent, python3-libtorrent and aria2c (in that
+    order, so each later leecher dials the earlier ones); B is seeded by rtorrent and leeched by
+    python3-libtorrent, aria2c and a second transmission-cli (last, so it dials everyone)."""
+    r = Run("encrypted-clients", out, work, 5)
+    try:
+        ann = TR % (V4 % 1, TRACKER_PORT)
+        a = r.torrent("mike-a.bin", 32 * KIB, 16, ann)
+        b = r.torrent("mike-b.bin", 32 * KIB, 17, ann)
+        tr = Truth([a, b]); tracker_role(tr, 1)
+        tr.encrypt_all = True
+        both = {a["infohash"], b["infohash"]}
+        tr.host(V4 % 2, soft("transmission"), tcp=[51413, 51414], torrents=both)
+        tr.host(V4 % 3, soft("rtorrent"), tcp=[6890], torrents=both)
+        tr.host(V4 % 4, soft("libtorrent"), tcp=[6881], torrents=both)
+        tr.host(V4 % 5, soft("aria2"), tcp=[6881], torrents=both)
+        # rtorrent seeds B from its own download folder, where it also fetches A
+        rdl = os.path.join(r.work, "rtorrent-dl"); os.makedirs(rdl)
+        shutil.copy(b["path"], rdl)
+        session = os.path.join(r.work, "rtorrent-session"); os.makedirs(session)
+        rc = os.path.join(r.work, "rtorrent.rc")
+        with open(rc, "w") as f:
+            f.write("\n".join(["system.daemon.set = true", "dht.mode.set = disable", "protocol.pex.set = no",
+                               "trackers.use_udp.set = no", "network.port_range.set = 6890-6890",
+                               "network.port_random.set = no", "network.bind_address.set = " + V4 % 3,
+                               "protocol.encryption.set = allow_incoming,try_outgoing,require,require_RC4",
+                               "directory.default.set = " + rdl, "session.path.set = " + session, ""]))
+        forced = {"enable_outgoing_utp": False, "enable_incoming_utp": False,
+                  "out_enc_policy": 0, "in_enc_policy": 0, "allowed_enc_level": 2}   # pe_forced, RC4 only
+        r.start_capture()
+        r.tracker(1)
+        time.sleep(0.5)
+        r.transmission("tr-seed-a", 2, a, seed=True, enc="-er", port=51413)
+        time.sleep(3)
+        r.start("rtorrent", 3, ["rtorrent", "-n", "-o", "import=" + rc, a["torrent_path"], b["torrent_path"]],
+                soft("rtorrent"), env=dict(os.environ, HOME=r.work, TERM="dumb"))
+        time.sleep(4)
+        r.lt("libtorrent", 4, 6881, leech=[a, b], settings=forced, timeout=90, linger=60)
+        time.sleep(4)
+        r.aria2("aria2", 5, [a, b], seed_time="2", require_crypto=True)
+        time.sleep(4)
+        r.transmission("tr-leech-b", 2, b, seed=False, enc="-er", port=51414)
+        r.wait_downloaded("rtorrent", a, timeout=50)
+        for name in ("libtorrent", "aria2"):
+            r.wait_downloaded(name, a, timeout=50)
+            r.wait_downloaded(name, b, timeout=50)
+        r.wait_downloaded("tr-leech-b", b, timeout=50)
+        time.sleep(2)
+        r.finish(tr, "Encrypted BitTorrent only (MSE/PE with RC4 required by every client): transmission-cli seeds A "
+                     "on 10.77.0.2:51413 and a second transmission-cli leeches B from 10.77.0.2:51414; rtorrent "
+                     "(10.77.0.3:6890) leeches A and seeds B; python3-libtorrent (10.77.0.4:6881, pe_forced) and "
+                     "aria2c (10.77.0.5:6881, --bt-require-crypto --bt-min-crypto-level=arc4) leech both. Started "
+                     "in that order, each later client dials the earlier ones, so every client is MSE initiator "
+                     "and responder. The opentracker HTTP announces are cleartext.",
+                 ["bittorrent-encrypted", "bittorrent-tracker-http", "four MSE/PE implementations",
+                  "MSE initiator and responder per client"])
     finally:
         r.lab.down()
