@@ -614,3 +614,123 @@ def encrypted_clients(out, work):
                   "MSE initiator and responder per client"])
     finally:
         r.lab.down()
+
+
+QUIC_PY = os.environ.get("TORSCAN_QUIC_PYTHON", "python3")   # a python with aioquic (pip install aioquic)
+NEG_UDP_PORTS = [6881, 51413, 443, 4500, 1194, 3478, 27015, 5060, 9000, 6771]
+
+NEGATIVE_LOCAL_README = """# negative-local: non-BitTorrent traffic made on this machine
+
+Every flow in capture.pcap is `other` (truth.json lists them all): `torscan eval SampleCaptures/`
+scores this folder like any scenario, so a BitTorrent label on any of its flows is a false
+positive, with no need for ../shared. Made by `sudo Scripts/make-sample-captures negative-local`
+(Scripts/sample-captures/scenarios.py `negative_local`), in network namespaces on one bridge:
+server 10.77.0.1, client 10.77.0.2, captured with tcpdump on the bridge, full snap length.
+
+| traffic | server | client | flows |
+| --- | --- | --- | --- |
+%(rows)s
+
+Software: %(software)s.
+The random payloads come from seeded generators (Python `random`), so they are not BitTorrent by
+construction; UDP goes to BitTorrent's usual ports (6881, 51413, 6771) among others.
+"""
+
+
+@scenario
+def negative_local(out, work):
+    """Non-BitTorrent traffic for the false-positive side of issue 7: TLS, SSH, QUIC, DTLS, random UDP."""
+    if subprocess.run([QUIC_PY, "-c", "import aioquic"], capture_output=True).returncode:
+        raise RuntimeError("negative-local needs aioquic: pip install aioquic (or set TORSCAN_QUIC_PYTHON)")
+    r = Run("negative-local", out, work, 2)
+    try:
+        srv, cli = V4 % 1, V4 % 2
+        tr = Truth([])
+        w = r.work
+        make_content(os.path.join(r.content, "small.html"), 2 * KIB, 41)
+        make_content(os.path.join(r.content, "bulk.bin"), 8 * KIB, 42)
+        rnd = os.path.join(w, "random-8k.bin"); make_content(rnd, 8 * KIB, 43)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-days", "1", "-subj", "/CN=neg.test", "-keyout", os.path.join(w, "tls.key"),
+                        "-out", os.path.join(w, "tls.crt")], check=True, capture_output=True)
+        for k in ("ssh_host", "ssh_user"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(w, k)], check=True)
+        shutil.copy(os.path.join(w, "ssh_user.pub"), os.path.join(w, "authorized_keys"))
+        os.chmod(os.path.join(w, "authorized_keys"), 0o600)
+        os.makedirs("/run/sshd", exist_ok=True)
+        rows = [("tcp", srv, 4433, "TLS 1.3 and 1.2", "openssl s_server -WWW (ECDSA P-256 certificate)",
+                 "curl: 10 requests for a 2 KiB page (half with --tls-max 1.2), one 8 KiB download; 2 openssl s_client requests"),
+                ("tcp", srv, 2222, "SSH", "OpenSSH sshd (key login)",
+                 "ssh: a command, 8 KiB of random data each way, scp -O of an 8 KiB random file"),
+                ("udp", srv, 4443, "QUIC v1", "aioquic server (quic_peer.py)",
+                 "aioquic client: 8 connections, one stream each, random request and answer sizes"),
+                ("udp", srv, 4434, "DTLS 1.2", "openssl s_server -dtls1_2", "openssl s_client -dtls1_2: 2 sessions"),
+                ("udp", srv, 0, "random UDP", "bg_client.py udpserver (answers half the datagrams with random bytes)",
+                 "bg_client.py udpflows: 100 flows of 1..4 random datagrams (16..300 bytes) to ports %s; every "
+                 "fifth shaped like WireGuard (types 1 and 4, 148-byte initiation) with random bytes"
+                 % ", ".join(map(str, NEG_UDP_PORTS)))]
+        for proto, ip, port, what, server, client in rows:
+            if port:
+                tr.services.append((proto, ip, port, what))
+        tr.services.extend(("udp", srv, p, "random UDP") for p in NEG_UDP_PORTS)
+        r.start_capture()
+        r.start("tls", 1, ["openssl", "s_server", "-quiet", "-accept", "4433", "-WWW", "-cert", os.path.join(w, "tls.crt"),
+                           "-key", os.path.join(w, "tls.key")], "openssl s_server", cwd=r.content)
+        r.start("sshd", 1, ["/usr/sbin/sshd", "-D", "-e", "-p", "2222", "-h", os.path.join(w, "ssh_host"),
+                            "-o", "PidFile=none", "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "UseDNS=no",
+                            "-o", "AuthorizedKeysFile=" + os.path.join(w, "authorized_keys"), "-o", "ListenAddress=" + srv],
+                "OpenSSH sshd")
+        r.start("quic", 1, [QUIC_PY, os.path.join(HERE, "quic_peer.py"), "server", srv, "4443",
+                            os.path.join(w, "tls.crt"), os.path.join(w, "tls.key")], "aioquic server")
+        r.start("dtls", 1, ["openssl", "s_server", "-dtls1_2", "-quiet", "-accept", "4434", "-cert", os.path.join(w, "tls.crt"),
+                            "-key", os.path.join(w, "tls.key")], "openssl s_server -dtls1_2")
+        r.start("udp", 1, [PY, os.path.join(HERE, "bg_client.py"), "udpserver", srv, ",".join(map(str, NEG_UDP_PORTS)), "44"],
+                "python3 random UDP server")
+        time.sleep(2)
+        def run(cmd, what, timeout=30):
+            r.launched.append({"host": 2, "ip": cli, "software": what, "command": " ".join(cmd)})
+            res = r.lab.run(2, cmd, timeout=timeout, capture_output=True)
+            if res.returncode:
+                log("%s exited %d: %s" % (what, res.returncode, res.stderr[-300:]))
+        for i in range(10):
+            run(["curl", "-sk", "-o", "/dev/null"] + (["--tls-max", "1.2"] if i % 2 else []) +
+                ["https://%s:4433/small.html" % srv], "curl")
+        run(["curl", "-sk", "-o", "/dev/null", "https://%s:4433/bulk.bin" % srv], "curl")
+        for _ in range(2):
+            run(["sh", "-c", "printf 'GET /small.html HTTP/1.0\\r\\n\\r\\n' | openssl s_client -quiet -connect %s:4433" % srv],
+                "openssl s_client")
+        ssh = ["ssh", "-i", os.path.join(w, "ssh_user"), "-p", "2222", "-o", "StrictHostKeyChecking=no",
+               "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"]
+        run(ssh + ["root@" + srv, "uname -a"], "OpenSSH ssh")
+        run(["sh", "-c", " ".join(ssh + ["root@" + srv, "'cat > /dev/null'", "<", rnd])], "OpenSSH ssh")
+        run(ssh + ["root@" + srv, "head -c 8192 /dev/urandom"], "OpenSSH ssh")
+        run(["scp", "-O", "-i", os.path.join(w, "ssh_user"), "-P", "2222", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", rnd, "root@%s:/dev/null" % srv], "OpenSSH scp")
+        run([QUIC_PY, os.path.join(HERE, "quic_peer.py"), "client", srv, "4443", "8", "45"], "aioquic client", timeout=60)
+        for i in range(2):
+            run(["sh", "-c", "(echo 'hello dtls %d'; sleep 0.5) | openssl s_client -dtls1_2 -quiet -connect %s:4434" % (i, srv)],
+                "openssl s_client -dtls1_2")
+        run([PY, os.path.join(HERE, "bg_client.py"), "udpflows", srv, ",".join(map(str, NEG_UDP_PORTS)), "100", "46"],
+            "python3 random UDP", timeout=60)
+        time.sleep(1)
+        r.finish(tr, "Non-BitTorrent traffic only, made on this machine: TLS 1.3/1.2 (openssl s_server, curl, s_client), "
+                     "SSH (OpenSSH: command, random data both ways, scp), QUIC v1 (aioquic), DTLS 1.2 (openssl) and "
+                     "100 random UDP exchanges (some to BitTorrent's usual ports, some WireGuard-shaped). Every flow "
+                     "must be labeled `other`.",
+                 ["other (false positives)", "TLS", "SSH", "QUIC", "DTLS", "random UDP"])
+        table = "\n".join("| %s (%s%s) | %s | %s | %d |" % (what, proto.upper(), " %d" % port if port else "", server, client,
+                          sum(1 for f in json.load(open(os.path.join(out, "truth.json")))["flows"]
+                              if f["client"] == what))
+                          for proto, ip, port, what, server, client in rows)
+        sw = "%s, OpenSSL %s, %s, aioquic %s, curl %s" % (
+            "OpenSSH " + pkg_version("openssh-server"), pkg_version("openssl"), "Python " + sys_version(),
+            subprocess.run([QUIC_PY, "-c", "import aioquic; print(aioquic.__version__)"], capture_output=True, text=True).stdout.strip(),
+            pkg_version("curl"))
+        with open(os.path.join(out, "README.md"), "w") as f:
+            f.write(NEGATIVE_LOCAL_README % {"rows": table, "software": sw})
+    finally:
+        r.lab.down()
+
+
+def sys_version():
+    return subprocess.run([PY, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True).stdout.strip()
