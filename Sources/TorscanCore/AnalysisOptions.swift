@@ -1,5 +1,6 @@
 // What a run of the main job was asked to do. Recorded in the JSON report's run object, so a
 // report says exactly how it was produced.
+import Foundation
 import WireBytes
 import BitTorrentClassifier
 import FlowEvidence
@@ -17,8 +18,9 @@ public struct AnalysisOptions: Sendable {
     public var subjects: [CIDR] = []
     /// Flow-table limits and idle timeouts.
     public var analyzer = AnalyzerOptions()
-    /// Analysis threads (flows spread by a symmetric hash; ShardedAnalysis.swift). 1: the caller's thread only.
-    public var threads = 1
+    /// Analysis threads (flows spread by a symmetric hash; ShardedAnalysis.swift). 1: the caller's
+    /// thread only. Default: the machine's cores; reports are the same for any N.
+    public var threads = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
 

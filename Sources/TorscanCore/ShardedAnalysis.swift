@@ -124,17 +124,20 @@ final class ShardWorker: @unchecked Sendable {
     }
 }
 
-/// Which worker gets a packet: the same for both directions of a flow (addresses and ports are
-/// combined with a commutative operation before mixing). Packets without IP go to worker 0.
+/// Which worker gets a packet: the same for both directions, and for every flow between the same two
+/// addresses (the addresses are combined with a commutative operation before mixing; ports are left
+/// out). Keeping an address pair in one shard keeps a SOCKS5 client's UDP ASSOCIATE relay datagrams
+/// with the TCP connection that opened the relay (AggregatorBox.udpRelays), so the relay is decoded
+/// whatever the thread count. Packets without IP go to worker 0.
 @inline(__always)
 func shardIndex(_ p: DecodedPacket, workers: Int) -> Int {
     guard p.hasIP else { return 0 }
-    @inline(__always) func endpoint(_ a: IPAddress, _ port: UInt16) -> UInt64 {
-        var h = a.lo &* 0x9E37_79B9_7F4A_7C15 ^ a.hi &* 0xC2B2_AE3D_27D4_EB4F ^ UInt64(port) &* 0x1656_67B1_9E37_79F9
+    @inline(__always) func address(_ a: IPAddress) -> UInt64 {
+        var h = a.lo &* 0x9E37_79B9_7F4A_7C15 ^ a.hi &* 0xC2B2_AE3D_27D4_EB4F
         h ^= h >> 29
         return h
     }
-    var h = (endpoint(p.src, p.srcPort) &+ endpoint(p.dst, p.dstPort)) ^ UInt64(p.ipProtocol)
+    var h = address(p.src) &+ address(p.dst)
     h = (h ^ (h >> 31)) &* 0x94D0_49BB_1331_11EB
     h ^= h >> 32
     return Int(h % UInt64(workers))

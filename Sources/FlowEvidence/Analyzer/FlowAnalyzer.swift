@@ -59,10 +59,10 @@ public struct FlowAnalyzer {
             return
         }
         finalizer.isIPv6 = packet.isIPv6
-        let (flow, fromSrc) = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
+        let flow = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
-        let state = flow.context
+        let state = flow.context, fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
         }

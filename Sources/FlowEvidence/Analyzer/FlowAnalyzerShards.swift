@@ -7,24 +7,21 @@
 // - Evidence and flow rows: the same. Accumulators of the same (ip, infohash, day) merge by set union
 //   (pieces, peers, flows, signals), sums (bytes, votes) and earliest frames; flow ids are renumbered
 //   so that shards' flows stay distinct.
-// - Flows split and end as in one table when timestamps never go back: every shard keeps the run's
-//   clock (the caller passes it with each packet and at the end), so a flow idle longer than its
-//   timeout ends before its next packet, and at the end of input, in both cases. `created`, `ended`
-//   and regressions are sums.
-// - With timestamp regressions (overlapping captures read together) they may not: FlowTable expires
-//   from the head of each least-recently-active queue and stops at the first flow that is not idle,
-//   which, once timestamps went back, depends on which other flows share the table. (Seen with
-//   bittorrent_utp.pcap, whose last packet is from 2024, read before bittorrent_transmission.pcapng.)
-//   So the pipeline uses one thread unless asked for more (`--threads`).
-// - Two kinds of cross-flow state are used while packets are processed, not only at the end, and
-//   are not shared between shards: piece verification (--torrent: a sender's blocks of one piece may
-//   come over several flows), for which the pipeline uses one thread, and SOCKS5 UDP relays opened
-//   by a UDP ASSOCIATE on a TCP flow (AggregatorBox.udpRelays): a relay's datagrams are decoded as
-//   relayed only when their flow lands in the same shard as the TCP flow that opened it.
+// - Flows split and end as in one table, timestamp regressions included: every shard keeps the run's
+//   clock (the caller passes it with each packet and at the end), and FlowTable decides that a flow
+//   ended from its own last packet and that clock only (a packet after the timeout starts a new flow;
+//   at the end a flow past its timeout counts as timed out). `created`, `ended` and regressions are sums.
+// - SOCKS5 UDP relays opened by a UDP ASSOCIATE on a TCP flow (AggregatorBox.udpRelays) are used while
+//   packets are processed: the pipeline shards by address pair, so the relay's datagrams (between the
+//   same client and proxy) reach the shard that saw the relay open. A relay on another address of the
+//   proxy (a multi-homed proxy's BND.ADDR) is decoded only when that pair lands in the same shard.
+// - Piece verification (--torrent) also works across flows (a sender's blocks of one piece may come
+//   over several flows): the pipeline uses one thread then.
 // - PieceVerifier's own anomaly counts (its setters are private) come from the first shard only.
-// - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak.
+// - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak; idle flows leave a
+//   table at its sweeps, which depend on what else the table holds.
 // - The pipeline gives each shard 1/N of the flow limit; when a shard reaches it, it evicts its own
-//   least recently active flow (one table would evict the least recent of all).
+//   least recently queued idle flow (one table would choose among all): only then can N matter.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier

@@ -7,8 +7,9 @@ import PacketDecode
 import BitTorrentClassifier
 
 /// Created for TCP flows only, whose state always has `tcp`.
+/// Unowned state, as in EvidenceSink: a feed lives only during one packet's processing.
 struct StreamFeed: StreamConsumer {
-    let state: AnalyzerFlowState
+    unowned(unsafe) let state: AnalyzerFlowState
     let fromSrc: Bool
     var sink: EvidenceSink
 

@@ -116,15 +116,19 @@ public struct EvidenceAggregator {
             if flow.metadata.add(piece: piece, totalSize: totalSize, bytes: bytes) == .complete, let info = flow.metadata.completeInfo {
                 flow.metadata.reset()
                 var verified = false
-                for h in flow.infoHashes where torrentNames[h] == nil {
+                // Every flow that carried a verified info dictionary keeps its own copy: whether a
+                // flow's pieces are verified must not depend on which flow of the run (or of the
+                // worker's shard) fetched the metadata first.
+                for h in flow.infoHashes {
                     if let name = MetadataNames.verifiedName(info: info, infoHash: h) {
-                        torrentNames[h] = name
+                        if torrentNames[h] == nil { torrentNames[h] = name }
                         verified = true
                         var wire = TorrentCatalog()
                         if (try? wire.add(infoDictionary: info, source: "ut_metadata")) != nil { flow.wireTorrent = wire }
+                        break
                     }
                 }
-                if !verified && !flow.infoHashes.contains(where: { torrentNames[$0] != nil }) { counts.metadataHashMismatches += 1 }
+                if !verified { counts.metadataHashMismatches += 1 }
             }
 
         case .metadataRequest, .metadataReject:

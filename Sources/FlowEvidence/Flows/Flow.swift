@@ -1,6 +1,6 @@
 // One bidirectional flow: what the flow table knows about it, plus the caller's per-flow context
-// (stream reassemblers, classifiers, evidence state). A class so that a flow is allocated once, when
-// it is created, and per-packet updates touch it in place.
+// (stream reassemblers, classifiers, evidence state). A value stored in the table's record array, so
+// that per-packet updates touch one contiguous record and no reference counting happens per packet.
 import WireBytes
 import PacketDecode
 
@@ -16,13 +16,16 @@ public enum FlowEndReason: String, Sendable, CaseIterable {
     case endOfInput = "end_of_input"
 }
 
-public final class Flow<Context> {
+public struct Flow<Context> {
     /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
     public let id: Int
     public let key: FlowKey
-    /// `src` sent the first packet seen (DESIGN.md flow contract).
-    public let src: IPAddress, srcPort: UInt16
-    public let dst: IPAddress, dstPort: UInt16
+    /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
+    let srcIsA: Bool
+    public var src: IPAddress { srcIsA ? key.a : key.b }
+    public var srcPort: UInt16 { srcIsA ? key.aPort : key.bPort }
+    public var dst: IPAddress { srcIsA ? key.b : key.a }
+    public var dstPort: UInt16 { srcIsA ? key.bPort : key.aPort }
     public var ipProtocol: UInt8 { key.proto }
     public let firstSeen: Timestamp
     public internal(set) var lastSeen: Timestamp
@@ -35,21 +38,18 @@ public final class Flow<Context> {
     public internal(set) var finFromSrc = false, finFromDst = false, sawRST = false
     public var context: Context
 
-    // The least-recently-active queue this flow is in (intrusive doubly linked list).
-    var queue: FlowQueueKind
-    // Unowned: the table's dictionary owns every listed flow, and a flow leaves both together.
-    unowned(unsafe) var older: Flow?
-    unowned(unsafe) var newer: Flow?
-
-    init(id: Int, key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16,
-         timestamp: Timestamp, frame: FrameRef, queue: FlowQueueKind, context: Context) {
-        self.id = id; self.key = key; self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
+    init(id: Int, key: FlowKey, srcIsA: Bool, timestamp: Timestamp, frame: FrameRef, context: Context) {
+        self.id = id; self.key = key; self.srcIsA = srcIsA
         self.firstSeen = timestamp; self.lastSeen = timestamp; self.firstFrame = frame; self.lastFrame = frame
-        self.queue = queue; self.context = context
+        self.context = context
     }
 
     public var packets: Int { packetsFromSrc + packetsFromDst }
     public var bytes: Int64 { bytesFromSrc + bytesFromDst }
     /// TCP saw a RST or a FIN: only the last segments are still expected.
     public var isClosing: Bool { sawRST || finFromSrc || finFromDst }
+    /// The idle-timeout class the flow is in now.
+    var timeoutKind: FlowQueueKind {
+        key.proto != IPProtocolNumber.tcp ? .datagram : (isClosing ? .tcpClosing : .tcpEstablished)
+    }
 }

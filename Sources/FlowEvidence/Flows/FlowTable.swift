@@ -1,10 +1,21 @@
 // Bidirectional flows keyed by (addresses, ports, protocol), with idle timeouts and a bound on live
 // flows (DESIGN.md: "FlowTable (bidirectional 5-tuple, idle eviction, bounded memory)").
 //
-// Each flow sits in one of three least-recently-active queues (established TCP, closing TCP,
-// datagram); within a queue every flow has the same timeout, so the queue's head is always the next
-// to expire and expiry costs O(1) per packet. The table is not reset between the files of a run:
-// the caller feeds them in order of first timestamp and flows continue across them.
+// When a flow ends is decided by its own packets and the run's clock only: a packet whose flow has
+// been idle longer than its timeout (300 s established TCP, 30 s after FIN/RST, 120 s UDP) ends that
+// flow and starts a new one; at the end of input a flow counts as timed out when the last clock is
+// past its timeout. So flow splitting and end reasons do not depend on which other flows share the
+// table, and N tables of a sharded run give what one table gives (FlowAnalyzerShards).
+//
+// Memory: idle flows are swept from three FIFO timer queues (established TCP, closing TCP, datagram),
+// one entry per flow, queued with the clock at the time. The sweep looks at queue heads only; a flow
+// active since it was queued is queued again instead of ended, so a packet costs no list surgery, and
+// an idle flow leaves memory at most one timeout after it expired. Records live in one array of
+// values (no per-packet reference counting); FlowIndex maps keys to slots.
+//
+// The table is not reset between the files of a run: the caller feeds them in order of first
+// timestamp and flows continue across them.
+import DequeModule
 import WireBytes
 import PacketDecode
 
@@ -29,9 +40,19 @@ public struct FlowCounts: Sendable, Equatable {
     public var timedOut: Int { ended[.idleTimeout, default: 0] }
 }
 
-public struct FlowTable<Context> {
-    /// Live flows kept at most (each costs a few hundred bytes plus its context). One million flows
-    /// bounds memory at a few GiB in the worst case while covering a busy proxy's capture.
+/// What `FlowTable.packet` tells the caller about the packet's flow.
+public struct FlowPacket<Context> {
+    public let id: Int
+    /// Packets of the flow so far, this one included (1: the packet created the flow).
+    public let packets: Int
+    /// Whether the packet's sender is the flow's `src`.
+    public let fromSrc: Bool
+    public let context: Context
+}
+
+public final class FlowTable<Context> {
+    /// Live flows kept at most. At about 200 bytes per flow in the table plus the context a flow
+    /// still needs, a million flows fit in a few hundred MB.
     public static var defaultMaxFlows: Int { 1_000_000 }
 
     public let timeouts: FlowTimeouts
@@ -40,126 +61,213 @@ public struct FlowTable<Context> {
     /// The latest packet timestamp seen: the table's clock.
     public private(set) var now: Timestamp? = nil
 
-    private var flows: [FlowKey: Flow<Context>] = [:]
-    private var queues = [FlowQueue<Context>](repeating: FlowQueue(), count: FlowQueueKind.allCases.count)
+    /// Flow records by slot, initialised where `occupied`; free slots are listed in `freeSlots`.
+    /// Raw storage so that a packet updates its record in place (an array of optionals copied the
+    /// record through generic value witnesses: 15% of the run's time in perf).
+    private var records: UnsafeMutablePointer<Flow<Context>>
+    private var capacity = 0
+    private var occupied: [Bool] = []
+    /// Bumped when a slot is freed, so that timer entries of an ended flow are recognised as stale.
+    private var generations: [UInt32] = []
+    private var freeSlots: [Int] = []
+    private var index = FlowIndex()
+    private var timers = [Deque<TimerEntry>](repeating: Deque(), count: FlowQueueKind.allCases.count)
     private var nextID = 0
+
+    private struct TimerEntry {
+        var queuedAt: Int64
+        var slot: Int32
+        var generation: UInt32
+    }
 
     public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable.defaultMaxFlows) {
         self.timeouts = timeouts
         self.maxFlows = max(1, maxFlows)
+        capacity = 1024
+        records = .allocate(capacity: capacity)
     }
 
-    public var liveFlows: Int { flows.count }
+    deinit {
+        for s in occupied.indices where occupied[s] { (records + s).deinitialize(count: 1) }
+        records.deallocate()
+    }
+
+    public var liveFlows: Int { index.count }
+
+    /// The live flow with this id (tests and diagnostics; a linear search).
+    public func flow(id: Int) -> Flow<Context>? {
+        occupied.indices.lazy.filter { self.occupied[$0] }.map { self.records[$0] }.first { $0.id == id }
+    }
 
     /// Moves the clock forward to `t`: tables that each hold some flows of one run keep the run's
-    /// clock (FlowAnalyzerShards). Flows expire at the next `packet` or `expire`.
-    public mutating func advanceClock(to t: Timestamp) {
+    /// clock (FlowAnalyzerShards). Idle flows are swept at the next `packet` or `expire`.
+    public func advanceClock(to t: Timestamp) {
         if now.map({ t > $0 }) ?? true { now = t }
     }
 
-    /// Accounts one packet and returns its flow (created if needed) and whether its sender is the
-    /// flow's `src`. Expires idle flows first, so a flow that went idle is finalised before a packet
-    /// with the same key starts a new one. `tcpFlags` is nil for non-TCP packets.
-    public mutating func packet<H: FlowLifecycle>(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16,
+    /// Accounts one packet and returns its flow (created if needed). A flow idle past its timeout
+    /// ends first, so the packet starts a new flow with the same key. `tcpFlags` is nil for non-TCP packets.
+    public func packet<H: FlowLifecycle>(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16,
                                                  ipProtocol: UInt8, tcpFlags: TCPFlags?, payloadBytes: Int,
                                                  timestamp: Timestamp, frame: FrameRef,
-                                                 handler: inout H) -> (flow: Flow<Context>, fromSrc: Bool) where H.Context == Context {
+                                                 handler: inout H) -> FlowPacket<Context> where H.Context == Context {
         if let n = now, timestamp < n { counts.timestampRegressions += 1 } else { now = timestamp }
-        expire(handler: &handler)
+        let clock = now!.nanoseconds
+        sweep(clock: clock, handler: &handler)
 
-        let (key, _) = FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
-        var flow = flows[key]
-        if let old = flow, let f = tcpFlags, f.contains(.syn), !f.contains(.ack), old.isClosing {
-            // A new connection reusing the ports of a closed one.
-            end(old, reason: .closed, handler: &handler)
-            flow = nil
+        let (key, srcIsA) = FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
+        let tag = index.hash(key)
+        var slot = index.find(key, tag: tag) { self.records[$0].key == key }
+        if let s = slot {
+            let closing = records[s].isClosing
+            if clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind) {
+                end(slot: s, reason: closing ? .closed : .idleTimeout, handler: &handler)
+                slot = nil
+            } else if let f = tcpFlags, f.contains(.syn), !f.contains(.ack), closing {
+                // A new connection reusing the ports of a closed one.
+                end(slot: s, reason: .closed, handler: &handler)
+                slot = nil
+            }
         }
-        if flow == nil {
-            if flows.count >= maxFlows { evictOne(handler: &handler) }
-            let queue: FlowQueueKind = ipProtocol == IPProtocolNumber.tcp ? .tcpEstablished : .datagram
-            let f = Flow(id: nextID, key: key, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort,
-                         timestamp: timestamp, frame: frame, queue: queue,
-                         context: handler.makeContext(key: key, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort))
-            nextID += 1
-            flows[key] = f
-            queues[queue.rawValue].append(f)
-            counts.created += 1
-            counts.live = flows.count
-            counts.peakLive = max(counts.peakLive, counts.live)
-            flow = f
+        let s: Int
+        if let found = slot {
+            s = found
+        } else {
+            if index.count >= maxFlows { evictOne(clock: clock, handler: &handler) }
+            s = create(key: key, tag: tag, srcIsA: srcIsA, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort,
+                       timestamp: timestamp, frame: frame, clock: clock, handler: &handler)
         }
-        let f = flow!
-        let fromSrc = f.src == src && f.srcPort == srcPort
-        if fromSrc { f.packetsFromSrc += 1; f.bytesFromSrc += Int64(payloadBytes) } else { f.packetsFromDst += 1; f.bytesFromDst += Int64(payloadBytes) }
-        if timestamp > f.lastSeen { f.lastSeen = timestamp }
-        if frame > f.lastFrame { f.lastFrame = frame }
+        return update(slot: s, srcIsA: srcIsA, tcpFlags: tcpFlags, payloadBytes: payloadBytes, timestamp: timestamp,
+                      frame: frame, clock: clock)
+    }
+
+    @inline(__always)
+    private func update(slot s: Int, srcIsA: Bool, tcpFlags: TCPFlags?, payloadBytes: Int, timestamp: Timestamp,
+                                 frame: FrameRef, clock: Int64) -> FlowPacket<Context> {
+        // Mutated in place through the optional: no copy of the record, no retain of its context.
+        let fromSrc = records[s].srcIsA == srcIsA
+        let wasClosing = records[s].isClosing
+        if fromSrc { records[s].packetsFromSrc += 1; records[s].bytesFromSrc += Int64(payloadBytes) }
+        else { records[s].packetsFromDst += 1; records[s].bytesFromDst += Int64(payloadBytes) }
+        if timestamp > records[s].lastSeen { records[s].lastSeen = timestamp }
+        if frame > records[s].lastFrame { records[s].lastFrame = frame }
         if let flags = tcpFlags {
-            if flags.contains(.syn) { f.sawSYN = true }
-            if flags.contains(.rst) { f.sawRST = true }
-            if flags.contains(.fin) { if fromSrc { f.finFromSrc = true } else { f.finFromDst = true } }
+            if flags.contains(.syn) { records[s].sawSYN = true }
+            if flags.contains(.rst) { records[s].sawRST = true }
+            if flags.contains(.fin) { if fromSrc { records[s].finFromSrc = true } else { records[s].finFromDst = true } }
+            if !wasClosing, records[s].isClosing { enqueue(slot: s, kind: .tcpClosing, clock: clock) }
         }
-        let target: FlowQueueKind = f.queue == .datagram ? .datagram : (f.isClosing ? .tcpClosing : .tcpEstablished)
-        queues[f.queue.rawValue].remove(f)
-        f.queue = target
-        queues[target.rawValue].append(f)
-        return (f, fromSrc)
+        return FlowPacket(id: records[s].id, packets: records[s].packets, fromSrc: fromSrc, context: records[s].context)
     }
 
-    /// Finalises every live flow (end of input), in creation order.
-    public mutating func finish<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
-        for f in flows.values.sorted(by: { $0.id < $1.id }) { end(f, reason: .endOfInput, handler: &handler) }
+    private func create<H: FlowLifecycle>(key: FlowKey, tag: UInt32, srcIsA: Bool, src: IPAddress, srcPort: UInt16,
+                                                   dst: IPAddress, dstPort: UInt16, timestamp: Timestamp, frame: FrameRef,
+                                                   clock: Int64, handler: inout H) -> Int where H.Context == Context {
+        let flow = Flow(id: nextID, key: key, srcIsA: srcIsA, timestamp: timestamp, frame: frame,
+                        context: handler.makeContext(key: key, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort))
+        nextID += 1
+        let s: Int
+        if let free = freeSlots.popLast() {
+            s = free
+        } else {
+            s = occupied.count
+            if s == capacity { growRecords() }
+            occupied.append(false)
+            generations.append(0)
+        }
+        (records + s).initialize(to: flow)
+        occupied[s] = true
+        index.insert(tag: tag, slot: s)
+        enqueue(slot: s, kind: flow.timeoutKind, clock: clock)
+        counts.created += 1
+        counts.live = index.count
+        counts.peakLive = max(counts.peakLive, counts.live)
+        return s
     }
 
-    /// Finalises flows idle longer than their timeout at the table's clock.
-    public mutating func expire<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
+    private func growRecords() {
+        let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: capacity * 2)
+        for s in occupied.indices where occupied[s] { (bigger + s).moveInitialize(from: records + s, count: 1) }
+        records.deallocate()
+        records = bigger
+        capacity *= 2
+    }
+
+    private func enqueue(slot: Int, kind: FlowQueueKind, clock: Int64) {
+        timers[kind.rawValue].append(TimerEntry(queuedAt: clock, slot: Int32(slot), generation: generations[slot]))
+    }
+
+    /// Finalises every live flow (end of input), in creation order: timed out when the clock is
+    /// past the flow's timeout, else `endOfInput`.
+    public func finish<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
+        let clock = now?.nanoseconds ?? 0
+        let live = occupied.indices.filter { occupied[$0] }.sorted { records[$0].id < records[$1].id }
+        for s in live {
+            let f = records[s]
+            let idle = clock &- f.lastSeen.nanoseconds > timeouts.nanoseconds(f.timeoutKind)
+            end(slot: s, reason: idle ? (f.isClosing ? .closed : .idleTimeout) : .endOfInput, handler: &handler)
+        }
+    }
+
+    /// Finalises the flows found idle longer than their timeout at the table's clock (see the sweep).
+    public func expire<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
         guard let now else { return }
-        for raw in 0..<queues.count {   // not `allCases`: that builds an array on every packet
+        sweep(clock: now.nanoseconds, handler: &handler)
+    }
+
+    /// Pops timer entries queued longer ago than their queue's timeout: their flow has ended (stale
+    /// entry), moved to the closing queue, expired (ended here), or was active since (queued again).
+    private func sweep<H: FlowLifecycle>(clock: Int64, handler: inout H) where H.Context == Context {
+        for raw in 0..<timers.count {   // not `allCases`: that builds an array on every packet
             let kind = FlowQueueKind(rawValue: raw)!
             let limit = timeouts.nanoseconds(kind)
-            while let oldest = queues[kind.rawValue].oldest, now.nanoseconds &- oldest.lastSeen.nanoseconds > limit {
-                end(oldest, reason: kind == .tcpClosing ? .closed : .idleTimeout, handler: &handler)
+            while let head = timers[raw].first, clock &- head.queuedAt > limit {
+                timers[raw].removeFirst()
+                let s = Int(head.slot)
+                guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
+                if clock &- records[s].lastSeen.nanoseconds > limit {
+                    end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, handler: &handler)
+                } else {
+                    enqueue(slot: s, kind: kind, clock: clock)
+                }
             }
         }
     }
 
-    /// Makes room for one flow: a closing TCP flow first, else the least recently active one.
-    private mutating func evictOne<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
-        var victim = queues[FlowQueueKind.tcpClosing.rawValue].oldest
-        if victim == nil {
-            for kind in [FlowQueueKind.tcpEstablished, .datagram] {
-                guard let c = queues[kind.rawValue].oldest else { continue }
-                if let v = victim, (v.lastSeen, v.id) <= (c.lastSeen, c.id) { continue }
-                victim = c
+    /// Makes room for one flow: a closing TCP flow first, else the least recently queued one that
+    /// was not active since (an approximation of least recently active that needs no per-packet list).
+    private func evictOne<H: FlowLifecycle>(clock: Int64, handler: inout H) where H.Context == Context {
+        for kinds in [[FlowQueueKind.tcpClosing], [.tcpEstablished, .datagram]] {
+            while true {
+                // The queue whose head was queued first.
+                var pick: FlowQueueKind?
+                for k in kinds {
+                    guard let h = timers[k.rawValue].first else { continue }
+                    if let p = pick, timers[p.rawValue].first!.queuedAt <= h.queuedAt { continue }
+                    pick = k
+                }
+                guard let kind = pick else { break }
+                let head = timers[kind.rawValue].removeFirst()
+                let s = Int(head.slot)
+                guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
+                if records[s].lastSeen.nanoseconds > head.queuedAt, head.queuedAt < clock {
+                    enqueue(slot: s, kind: kind, clock: clock)   // active since queued: not the victim
+                    continue
+                }
+                end(slot: s, reason: .evicted, handler: &handler)
+                return
             }
         }
-        if let v = victim { end(v, reason: .evicted, handler: &handler) }
     }
 
-    private mutating func end<H: FlowLifecycle>(_ flow: Flow<Context>, reason: FlowEndReason, handler: inout H) where H.Context == Context {
-        queues[flow.queue.rawValue].remove(flow)
-        flows[flow.key] = nil
-        counts.live = flows.count
+    private func end<H: FlowLifecycle>(slot s: Int, reason: FlowEndReason, handler: inout H) where H.Context == Context {
+        let flow = (records + s).move()
+        occupied[s] = false
+        index.remove(tag: index.hash(flow.key), slot: s)
+        generations[s] &+= 1
+        freeSlots.append(s)
+        counts.live = index.count
         counts.ended[reason, default: 0] += 1
         handler.flowEnded(flow, reason: reason)
-    }
-}
-
-/// Flows of one timeout class, least recently active first (intrusive list: no allocation).
-struct FlowQueue<Context> {
-    unowned(unsafe) var oldest: Flow<Context>? = nil
-    unowned(unsafe) var newest: Flow<Context>? = nil
-
-    mutating func append(_ f: Flow<Context>) {
-        f.older = newest
-        f.newer = nil
-        if let n = newest { n.newer = f } else { oldest = f }
-        newest = f
-    }
-
-    mutating func remove(_ f: Flow<Context>) {
-        if let o = f.older { o.newer = f.newer } else { oldest = f.newer }
-        if let n = f.newer { n.older = f.older } else { newest = f.older }
-        f.older = nil
-        f.newer = nil
     }
 }
