@@ -71,7 +71,7 @@ public enum Pipeline {
             case (nil, _?): return false
             default: return a.offset < b.offset
             }
-        }.map(\.element.reader)
+        }.map(\.element)
 
         var filter: BPFFilterSet?
         if let expr = options.filter {
@@ -81,18 +81,23 @@ public enum Pipeline {
         var analyzer = FlowAnalyzer(options: options.analyzer)
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
-        let threads = ordered.allSatisfy(\.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
+        let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
         shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
         let workers = threads > 1 ? (0..<threads).map { _ in ShardWorker(options: shardOptions) } : []
         for w in workers { w.start() }
+        // The run's clock for flow timeouts: the latest timestamp so far, restarted when a file begins
+        // before it (overlapping captures, or one whose last timestamp is bogus: pcapng-example's 2262),
+        // so that such a file's flows are not all idle at once. Regressions count against `newest`.
         var latest: Timestamp?
+        var newest: Timestamp?
         var regressions = 0
         var inputs: [InputFile] = []
         var bytesDone: Int64 = 0
         var packetsDone = 0
         var nanos = false
-        for (index, reader) in ordered.enumerated() {
+        for (index, (reader, first)) in ordered.enumerated() {
+            if let f = first, let l = latest, f < l { latest = f }
             let result = reader.forEachRecord { record in
                 packetsDone += 1
                 bytesDone += Int64(record.capturedLength) + 16
@@ -101,13 +106,14 @@ public enum Pipeline {
                 if let f = filter, !f.matches(record) { return true }
                 let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
                 let frame = FrameRef(captureIndex: index, frame: record.frameNumber)
+                let clock = latest ?? record.timestamp
+                if Self.reachesFlowTable(packet) {
+                    if let n = newest, record.timestamp < n { regressions += 1 } else { newest = record.timestamp }
+                    if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
+                }
                 if workers.isEmpty {
-                    analyzer.process(record: frame, timestamp: record.timestamp, packet: packet)
+                    analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock)
                 } else {
-                    let clock = latest ?? record.timestamp   // the run's clock, as one flow table keeps it
-                    if Self.reachesFlowTable(packet) {
-                        if let n = latest, record.timestamp < n { regressions += 1 } else { latest = record.timestamp }
-                    }
                     workers[shardIndex(packet, workers: workers.count)].add(frame, record.timestamp, clock, packet)
                 }
                 return true
@@ -122,12 +128,9 @@ public enum Pipeline {
         }
         progress?(bytesDone, packetsDone)
         let output: AnalysisOutput
-        if workers.isEmpty {
-            output = analyzer.finish()
-        } else {
-            for w in workers { w.drain() }
-            output = FlowAnalyzer.finish(shards: workers.map(\.analyzer), clock: latest, timestampRegressions: regressions)
-        }
+        for w in workers { w.drain() }
+        output = FlowAnalyzer.finish(shards: workers.isEmpty ? [analyzer] : workers.map(\.analyzer), clock: latest,
+                                     timestampRegressions: regressions)
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
         for i in inputs { for (k, v) in i.anomalies { anomalies[k, default: 0] += v } }

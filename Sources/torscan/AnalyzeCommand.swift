@@ -84,7 +84,8 @@ struct Analyze: ParsableCommand {
     @OptionGroup var selection: SelectionOptions
 
     mutating func run() throws {
-        let options = try selection.options(perDay: perDay)
+        var options = try selection.options(perDay: perDay)
+        options.analyzer.keepsAllFlowRows = false   // the evidence reports need no flow rows
         let started = RunManifest.now()
         let custody = output.json || xlsx != nil || manifest != nil
         let run = try runPipeline(files: files, options: options, quiet: output.quiet, hashInputs: custody)

@@ -6,17 +6,73 @@ import WireBytes
 import PacketDecode
 import BitTorrentClassifier
 
-/// The per-direction TCP state, allocated for TCP flows only (a UDP flow needs none of it). Separate
-/// stored properties, so that a reassembler can deliver into the classifier of the same direction.
+/// A value kept out of line: per-flow parts that are large (hundreds of bytes) but needed by few
+/// flows or for a few packets only cost a pointer in the flows that do not need them.
+final class OutOfLine<Value> {
+    var value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The per-direction TCP state, allocated for TCP flows only (a UDP flow needs none of it). Each
+/// direction's stream classifier (about 530 bytes) is allocated at its first byte and released once
+/// it wants no more bytes, keeping only its final state: most flows of a busy link are decided
+/// `other` within their first segments, and a million live flows must fit in memory (issue 6).
 final class TCPDirections {
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
-    var streamFromSrc = TCPStreamClassifier()
-    var streamFromDst = TCPStreamClassifier()
+    private var streamFromSrc: OutOfLine<TCPStreamClassifier>?
+    private var streamFromDst: OutOfLine<TCPStreamClassifier>?
+    private var finalFromSrc: StreamState?, finalFromDst: StreamState?
+
     init(bufferLimit: Int) {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
         reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
     }
+
+    func wantsBytes(fromSrc: Bool) -> Bool {
+        if let c = fromSrc ? streamFromSrc : streamFromDst { return c.value.wantsBytes }
+        return (fromSrc ? finalFromSrc : finalFromDst) == nil
+    }
+
+    /// The direction's classifier state (final once released).
+    func state(fromSrc: Bool) -> StreamState {
+        (fromSrc ? streamFromSrc : streamFromDst)?.value.state ?? (fromSrc ? finalFromSrc : finalFromDst) ?? .undecided
+    }
+
+    func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, sink: inout S) {
+        guard let c = classifier(fromSrc: fromSrc) else { return }
+        c.value.consume(bytes, sink: &sink)
+        releaseIfDone(c, fromSrc: fromSrc)
+    }
+
+    func gap<S: ClassifierSink>(_ byteCount: Int, fromSrc: Bool, sink: inout S) {
+        guard let c = classifier(fromSrc: fromSrc) else { return }
+        c.value.gap(byteCount, sink: &sink)
+        releaseIfDone(c, fromSrc: fromSrc)
+    }
+
+    /// The live classifier, created at the direction's first byte; nil once released.
+    private func classifier(fromSrc: Bool) -> OutOfLine<TCPStreamClassifier>? {
+        if let c = fromSrc ? streamFromSrc : streamFromDst { return c }
+        guard (fromSrc ? finalFromSrc : finalFromDst) == nil else { return nil }
+        let c = OutOfLine(TCPStreamClassifier())
+        if fromSrc { streamFromSrc = c } else { streamFromDst = c }
+        return c
+    }
+
+    private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
+        guard !c.value.wantsBytes else { return }
+        if fromSrc { finalFromSrc = c.value.state; streamFromSrc = nil } else { finalFromDst = c.value.state; streamFromDst = nil }
+    }
+}
+
+/// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), out of line.
+struct TunnelState {
+    var detector: TunnelDetector?
+    var tunnel: TunnelInfo?
+    var failure: TunnelFailure?
+    var relayTarget: String?
+    var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil }
 }
 
 final class AnalyzerFlowState {
@@ -24,31 +80,80 @@ final class AnalyzerFlowState {
     let findings = FlowFindings()
     /// TCP flows only: a reassembler and a stream classifier per direction.
     let tcp: TCPDirections?
-    /// UDP flows only.
-    var datagrams: UDPFlowClassifier?
+    /// UDP flows only, until the classifier settles on `other` (then released: nothing more to learn).
+    private var udp: OutOfLine<UDPFlowClassifier>?
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
     var mse: MSEShapeDetector?
-    /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
-    /// that the flow is direct. `tunnel` is the open tunnel.
-    var tunnelDetector: TunnelDetector?
-    var tunnel: TunnelInfo?
-    /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
-    var tunnelFailure: TunnelFailure?
-    /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
-    var relayTarget: String?
+    private var tunnelParts: OutOfLine<TunnelState>?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
         self.isTCP = isTCP
         self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
+        probesTunnel = isTCP
         if isTCP {
             tcp = TCPDirections(bufferLimit: bufferLimit)
         } else {
             tcp = nil
-            datagrams = UDPFlowClassifier()
-            datagrams!.isIPv6 = isIPv6
+            var c = UDPFlowClassifier()
+            c.isIPv6 = isIPv6
+            udp = OutOfLine(c)
         }
-        if isTCP { tunnelDetector = TunnelDetector() }
+    }
+
+    /// Feeds a UDP flow's datagram (payload) to its classifier, released once it settles on `other`.
+    func consume<S: ClassifierSink>(datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
+        guard let c = udp else { return }
+        c.value.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
+        if c.value.label == .other { udp = nil }
+    }
+
+    /// The UDP classifier's label (`other` once released, and for TCP flows).
+    var datagramLabel: UDPFlowLabel { udp?.value.label ?? .other }
+
+    /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
+    /// that the flow is direct. `tunnel` is the open tunnel.
+    /// The detector is allocated at the flow's first payload byte (a SYN-only flow needs none).
+    var tunnelDetector: TunnelDetector? {
+        get { probesTunnel ? (tunnelParts?.value.detector ?? TunnelDetector()) : nil }
+        _modify {
+            if probesTunnel {
+                let p = parts()
+                if p.value.detector == nil { p.value.detector = TunnelDetector() }
+                yield &p.value.detector
+                if p.value.detector == nil { probesTunnel = false }
+                releaseTunnelPartsIfEmpty()
+            } else {
+                var none: TunnelDetector? = nil
+                yield &none
+            }
+        }
+    }
+    /// TCP flows until the proxy-handshake detector has decided.
+    private(set) var probesTunnel: Bool
+    var tunnel: TunnelInfo? {
+        get { tunnelParts?.value.tunnel }
+        _modify { yield &parts().value.tunnel; releaseTunnelPartsIfEmpty() }
+    }
+    /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
+    var tunnelFailure: TunnelFailure? {
+        get { tunnelParts?.value.failure }
+        _modify { yield &parts().value.failure; releaseTunnelPartsIfEmpty() }
+    }
+    /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
+    var relayTarget: String? {
+        get { tunnelParts?.value.relayTarget }
+        _modify { yield &parts().value.relayTarget; releaseTunnelPartsIfEmpty() }
+    }
+
+    private func parts() -> OutOfLine<TunnelState> {
+        if let p = tunnelParts { return p }
+        let p = OutOfLine(TunnelState())
+        tunnelParts = p
+        return p
+    }
+    private func releaseTunnelPartsIfEmpty() {
+        if tunnelParts?.value.isEmpty == true { tunnelParts = nil }
     }
 
     /// An event origin for one direction of this flow. Inside a tunnel too the sender is the address
@@ -108,6 +213,9 @@ final class AggregatorBox {
     var corroboration = MSECorroboration()
     /// SOCKS5 UDP relays opened by UDP ASSOCIATE, and the client each serves.
     var udpRelays: [RelayEndpoint: IPAddress] = [:]
+    /// Addresses that accepted a proxy handshake (tunnel server side): their flows' rows are kept for
+    /// linking proxy legs even when not every flow row is (AnalyzerOptions.keepsAllFlowRows).
+    var proxies: Set<IPAddress> = []
     /// SOCKS5 UDP fragments seen (not reassembled, RFC 1928 section 7 allows dropping them).
     var relayFragments = 0
     init(_ value: EvidenceAggregator) { self.value = value }

@@ -16,6 +16,10 @@ public struct AnalyzerOptions: Sendable {
     public var reassemblyBufferLimit: Int
     /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
     public var torrents = TorrentCatalog()
+    /// Keep a flow row for every flow (`torscan flows`, eval, extract). When false, rows of flows
+    /// that can matter to no report (label `other`, no tunnel, not touching a proxy's address) are
+    /// dropped as the flows end, so that memory does not grow with the capture (issue 6).
+    public var keepsAllFlowRows = true
     public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable<Void>.defaultMaxFlows,
                 reassemblyBufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         self.timeouts = timeouts; self.maxFlows = maxFlows; self.reassemblyBufferLimit = reassemblyBufferLimit
@@ -45,7 +49,7 @@ public struct FlowAnalyzer {
         table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
         if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
-        finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit)
+        finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit, keepsAllRows: options.keepsAllFlowRows)
     }
 
     public mutating func process(record frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket) {
@@ -73,10 +77,10 @@ public struct FlowAnalyzer {
             if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
                 guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
-                state.datagrams?.consume(packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
+                state.consume(datagram: packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
                 return
             }
-            state.datagrams?.consume(packet.payload, fromInitiator: fromSrc, sink: &sink)
+            state.consume(datagram: packet.payload, fromInitiator: fromSrc, sink: &sink)
             return
         }
         guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
@@ -120,6 +124,7 @@ public struct FlowAnalyzer {
 struct FlowFinalizer: FlowLifecycle {
     let aggregator: AggregatorBox
     let bufferLimit: Int
+    let keepsAllRows: Bool
     /// The address family of the packet being processed (for new flows' UDP tracker parsing).
     var isIPv6 = false
     var rows: [FlowRow] = []
@@ -172,12 +177,12 @@ struct FlowFinalizer: FlowLifecycle {
                 reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
                 reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
             }
-            for s in [dirs.streamFromSrc.state, dirs.streamFromDst.state] {
+            for s in [dirs.state(fromSrc: true), dirs.state(fromSrc: false)] {
                 if s == .peerWire { state.findings.kinds.insert(.peerWire) }
                 if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
             }
         } else {
-            switch state.datagrams?.label ?? .other {
+            switch state.datagramLabel {
             case .utp: state.findings.kinds.insert(.utp)
             case .dht: state.findings.kinds.insert(.dht)
             case .udpTracker: state.findings.kinds.insert(.trackerUDP)
@@ -199,6 +204,9 @@ struct FlowFinalizer: FlowLifecycle {
                             firstFrame: flow.firstFrame,
                             client: f.srcClient ?? f.dstClient)
         row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        let isCandidate = encryptedCandidates.last?.row == rows.count
+        guard keepsAllRows || isCandidate || row.label != "other" || row.tunnel != nil || !f.lookedUpInfoHashes.isEmpty
+                || aggregator.proxies.contains(row.srcIP) || aggregator.proxies.contains(row.dstIP) else { return }
         if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
         rows.append(row)
     }

@@ -27,10 +27,10 @@ import PacketDecode
 import BitTorrentClassifier
 
 extension FlowAnalyzer {
-    /// A shard's packet: `clock` is the run's clock before it (the latest timestamp of all shards'
-    /// packets), so that flows expire, and timestamps count as regressions, as in one table.
+    /// A packet with the run's clock before it (the latest timestamp so far, kept by the reader for
+    /// all shards), so that flows expire as in one table.
     public mutating func process(record frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket, clock: Timestamp) {
-        table.advanceClock(to: clock)
+        table.setClock(clock)
         process(record: frame, timestamp: timestamp, packet: packet)
     }
 
@@ -64,7 +64,7 @@ extension FlowAnalyzer {
     private mutating func endAllFlows() { table.finish(handler: &finalizer) }
 
     private mutating func expireAll(at clock: Timestamp) {
-        table.advanceClock(to: clock)
+        table.setClock(clock)
         table.expire(handler: &finalizer)
     }
 
@@ -83,6 +83,7 @@ extension FlowFinalizer {
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
         lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }
         aggregator.relayFragments += other.aggregator.relayFragments
+        aggregator.proxies.formUnion(other.aggregator.proxies)
         let c = other.aggregator.corroboration
         aggregator.corroboration.cleartextPeers.formUnion(c.cleartextPeers)
         aggregator.corroboration.dhtAnnounced.formUnion(c.dhtAnnounced)

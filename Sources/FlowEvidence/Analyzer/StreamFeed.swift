@@ -14,13 +14,13 @@ struct StreamFeed: StreamConsumer {
     var sink: EvidenceSink
 
     var wantsBytes: Bool {
-        if state.tunnelDetector != nil { return true }
+        if state.probesTunnel { return true }
         if case .undecided? = state.mse?.verdict { return true }
-        return fromSrc ? state.tcp!.streamFromSrc.wantsBytes : state.tcp!.streamFromDst.wantsBytes
+        return state.tcp!.wantsBytes(fromSrc: fromSrc)
     }
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
-        guard state.tunnelDetector != nil else { return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink) }
+        guard state.probesTunnel else { return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink) }
         let n = state.tunnelDetector!.consume(bytes, fromClient: fromSrc)
         switch state.tunnelDetector!.state {
         case .probing:
@@ -30,6 +30,7 @@ struct StreamFeed: StreamConsumer {
             return   // a proxy exchange that opened nothing: no payload follows
         case .open(let info):
             state.tunnel = info
+            sink.aggregator.proxies.insert(state.dst)
             SOCKS5UDPRelay.register(info, proxy: state.dst, client: state.src, in: sink.aggregator)
             // The key exchange of an encrypted connection starts at the first tunnelled byte.
             state.mse = MSEShapeDetector(sawConnectionStart: true)
@@ -42,14 +43,14 @@ struct StreamFeed: StreamConsumer {
     }
 
     mutating func gap(_ byteCount: Int) {
-        if state.tunnelDetector != nil { stopProbing() }
+        if state.probesTunnel { stopProbing() }
         if state.mse != nil { state.mse!.missing(byteCount, fromInitiator: fromSrc) }
-        if fromSrc { state.tcp!.streamFromSrc.gap(byteCount, sink: &sink) } else { state.tcp!.streamFromDst.gap(byteCount, sink: &sink) }
+        state.tcp!.gap(byteCount, fromSrc: fromSrc, sink: &sink)
     }
 
     /// The flow ended or lost bytes while the handshake was still being read: classify what was held.
     mutating func stopProbing() {
-        guard state.tunnelDetector != nil else { return }
+        guard state.probesTunnel else { return }
         state.tunnelDetector!.stopProbing()
         replayDeferred()
     }
@@ -72,6 +73,6 @@ struct StreamFeed: StreamConsumer {
     private static func classify(_ bytes: UnsafeRawBufferPointer, state: AnalyzerFlowState, fromSrc: Bool, sink: inout EvidenceSink) {
         guard bytes.count > 0 else { return }
         if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
-        if fromSrc { state.tcp!.streamFromSrc.consume(bytes, sink: &sink) } else { state.tcp!.streamFromDst.consume(bytes, sink: &sink) }
+        state.tcp!.consume(bytes, fromSrc: fromSrc, sink: &sink)
     }
 }

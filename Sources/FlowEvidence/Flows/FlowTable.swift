@@ -99,10 +99,10 @@ public final class FlowTable<Context> {
         occupied.indices.lazy.filter { self.occupied[$0] }.map { self.records[$0] }.first { $0.id == id }
     }
 
-    /// Moves the clock forward to `t`: tables that each hold some flows of one run keep the run's
-    /// clock (FlowAnalyzerShards). Idle flows are swept at the next `packet` or `expire`.
-    public func advanceClock(to t: Timestamp) {
-        if now.map({ t > $0 }) ?? true { now = t }
+    /// Sets the clock to the run's clock `t` (FlowAnalyzerShards; the pipeline restarts it when a
+    /// file begins before it). Idle flows are swept at the next `packet` or `expire`.
+    public func setClock(_ t: Timestamp) {
+        now = t
     }
 
     /// Accounts one packet and returns its flow (created if needed). A flow idle past its timeout
