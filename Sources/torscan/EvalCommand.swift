@@ -17,6 +17,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Exit 4 when infohash attribution is below this (0-1).") var minInfohash: Double?
     @Option(help: "Exit 4 when evidence-row precision is below this (0-1).") var minEvidencePrecision: Double?
     @Option(help: "Exit 4 when evidence-row recall is below this (0-1).") var minEvidenceRecall: Double?
+    @Option(help: "Exit 4 when recall of encrypted BitTorrent (bittorrent-encrypted) flows is below this (0-1).") var minEncryptedRecall: Double?
+    @Option(help: "Exit 4 when the share of non-BitTorrent flows given any BitTorrent label is above this (0-1).") var maxFalsePositiveRate: Double?
 
     mutating func run() throws {
         let result: EvalResult
@@ -36,6 +38,10 @@ struct Eval: ParsableCommand {
         check("infohash attribution", s.infoHashAttribution, minInfohash)
         check("evidence precision", s.evidencePrecision, minEvidencePrecision)
         check("evidence recall", s.evidenceRecall, minEvidenceRecall)
+        check("encrypted recall", s.encrypted.recall.rate, minEncryptedRecall)
+        if let m = maxFalsePositiveRate, s.falsePositiveRate > m {
+            failed.append(String(format: "false-positive rate %.4f > %.4f", s.falsePositiveRate, m))
+        }
         if !failed.isEmpty {
             FileHandle.standardError.write(Data("torscan eval: below threshold: \(failed.joined(separator: ", "))\n".utf8))
             throw ExitCode(ExitStatus.checkFailed.rawValue)

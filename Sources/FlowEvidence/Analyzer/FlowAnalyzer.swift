@@ -148,7 +148,7 @@ struct FlowFinalizer: FlowLifecycle {
     /// Flows shaped like an MSE key exchange (MSEShapeDetector), labelled at the end of the run.
     var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
 
-    /// MSEShapeDetector's suggested labelling: three steps matched, or two with the responder's
+    /// MSEShapeDetector's suggested labelling: three steps matched, or fewer with the responder's
     /// endpoint corroborated by cleartext BitTorrent elsewhere in the run (MSECorroboration).
     mutating func labelEncryptedFlows() {
         let corroboration = aggregator.corroboration
@@ -209,7 +209,7 @@ struct FlowFinalizer: FlowLifecycle {
         }
         let f = state.findings
         state.mse?.finish()
-        if case .likelyMSE(let evidence)? = state.mse?.verdict, f.label(isTCP: state.isTCP) == "other" {
+        if let evidence = state.mse?.labellingEvidence, f.label(isTCP: state.isTCP) == "other" {
             let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
                 ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
