@@ -6,7 +6,8 @@ Layout: namespace <P>br holds bridge br0; host i lives in namespace <P>h<i> with
 leave the lab (a connection to anything outside fails with "network unreachable")."""
 import hashlib, json, os, random, signal, subprocess, sys, time
 
-PREFIX = "tsc"                 # every namespace and link we create starts with this
+# every namespace and link we create starts with this; another prefix lets two runs share a machine
+PREFIX = os.environ.get("TORSCAN_LAB_PREFIX", "tsc")
 BR_NS = PREFIX + "br"
 V4 = "10.77.0.%d"
 V6 = "fd00:77::%d"

@@ -69,11 +69,11 @@ class Run:
                                                 "-P", str(TRACKER_PORT), "-w", os.path.join(self.work, "whitelist")], soft("opentracker"), cwd=self.work)
 
     def lt(self, name, host, port, torrents=(), leech=(), magnets=(), settings=None, connect=(), v6=False,
-           force_dht=False, timeout=55):
+           force_dht=False, timeout=55, linger=2):
         cfg = {"listen": ("[%s]:%d" % (V6 % host, port)) if v6 else "%s:%d" % (V4 % host, port),
                "torrents": [{"torrent": t["torrent_path"], "save": self.content} for t in torrents],
                "settings": settings or {}, "connect": list(connect), "force_dht": force_dht,
-               "timeout": timeout, "status": os.path.join(self.work, name + ".status.json")}
+               "timeout": timeout, "linger": linger, "status": os.path.join(self.work, name + ".status.json")}
         dl = os.path.join(self.work, name + "-dl")
         os.makedirs(dl, exist_ok=True)
         cfg["torrents"] += [{"torrent": t["torrent_path"], "save": dl} for t in leech]
@@ -99,15 +99,17 @@ class Run:
         return self.start(name, host, ["transmission-cli", "-g", cfgdir, "-w", dl, enc, "-M", "-p", str(port),
                                        t["torrent_path"]], soft("transmission"), env=env)
 
-    def aria2(self, name, host, ts, port=6881, seed=False, extra=()):
+    def aria2(self, name, host, ts, port=6881, seed=False, extra=(), seed_time=None, require_crypto=False):
         dl = self.content if seed else os.path.join(self.work, name + "-dl")
         os.makedirs(dl, exist_ok=True)
-        seed_time = "60" if seed else "0"
+        seed_time = seed_time or ("60" if seed else "0")
         if seed:
             extra = ["--check-integrity=true"] + list(extra)
+        crypto = (["--bt-min-crypto-level=arc4", "--bt-require-crypto=true"] if require_crypto
+                  else ["--bt-min-crypto-level=plain", "--bt-require-crypto=false"])
         cmd = ["aria2c", "--dir=" + dl, "--enable-dht=false", "--enable-dht6=false", "--bt-enable-lpd=false",
-               "--enable-peer-exchange=false", "--listen-port=%d" % port, "--seed-time=" + seed_time,
-               "--bt-min-crypto-level=plain", "--bt-require-crypto=false", "--summary-interval=0",
+               "--enable-peer-exchange=false", "--listen-port=%d" % port, "--seed-time=" + seed_time] + crypto + [
+               "--summary-interval=0",
                "--console-log-level=notice", "--disable-ipv6=true", "--file-allocation=none",
                "--bt-stop-timeout=50", "-Z"] + list(extra) + [t["torrent_path"] for t in ts]
         return self.start(name, host, cmd, soft("aria2"))
@@ -549,3 +551,186 @@ def utp_transmission(out, work):
                  ["bittorrent-utp", "whole pieces (verifiable)"])
     finally:
         r.lab.down()
+
+
+@scenario
+def encrypted_clients(out, work):
+    """Encrypted BitTorrent (MSE/PE, RC4 required) between four client implementations, each one
+    opening connections (MSE initiator, A) and accepting them (responder, B). Two small torrents:
+    A is seeded by transmission-cli and leeched by rtorrent, python3-libtorrent and aria2c (in that
+    order, so each later leecher dials the earlier ones); B is seeded by rtorrent and leeched by
+    python3-libtorrent, aria2c and a second transmission-cli (last, so it dials everyone)."""
+    r = Run("encrypted-clients", out, work, 5)
+    try:
+        ann = TR % (V4 % 1, TRACKER_PORT)
+        a = r.torrent("mike-a.bin", 32 * KIB, 16, ann)
+        b = r.torrent("mike-b.bin", 32 * KIB, 17, ann)
+        tr = Truth([a, b]); tracker_role(tr, 1)
+        tr.encrypt_all = True
+        both = {a["infohash"], b["infohash"]}
+        tr.host(V4 % 2, soft("transmission"), tcp=[51413, 51414], torrents=both)
+        tr.host(V4 % 3, soft("rtorrent"), tcp=[6890], torrents=both)
+        tr.host(V4 % 4, soft("libtorrent"), tcp=[6881], torrents=both)
+        tr.host(V4 % 5, soft("aria2"), tcp=[6881], torrents=both)
+        # rtorrent seeds B from its own download folder, where it also fetches A
+        rdl = os.path.join(r.work, "rtorrent-dl"); os.makedirs(rdl)
+        shutil.copy(b["path"], rdl)
+        session = os.path.join(r.work, "rtorrent-session"); os.makedirs(session)
+        rc = os.path.join(r.work, "rtorrent.rc")
+        with open(rc, "w") as f:
+            f.write("\n".join(["system.daemon.set = true", "dht.mode.set = disable", "protocol.pex.set = no",
+                               "trackers.use_udp.set = no", "network.port_range.set = 6890-6890",
+                               "network.port_random.set = no", "network.bind_address.set = " + V4 % 3,
+                               "protocol.encryption.set = allow_incoming,try_outgoing,require,require_RC4",
+                               "directory.default.set = " + rdl, "session.path.set = " + session, ""]))
+        forced = {"enable_outgoing_utp": False, "enable_incoming_utp": False,
+                  "out_enc_policy": 0, "in_enc_policy": 0, "allowed_enc_level": 2}   # pe_forced, RC4 only
+        r.start_capture()
+        r.tracker(1)
+        time.sleep(0.5)
+        r.transmission("tr-seed-a", 2, a, seed=True, enc="-er", port=51413)
+        time.sleep(3)
+        r.start("rtorrent", 3, ["rtorrent", "-n", "-o", "import=" + rc, a["torrent_path"], b["torrent_path"]],
+                soft("rtorrent"), env=dict(os.environ, HOME=r.work, TERM="dumb"))
+        time.sleep(4)
+        r.lt("libtorrent", 4, 6881, leech=[a, b], settings=forced, timeout=90, linger=60)
+        time.sleep(4)
+        r.aria2("aria2", 5, [a, b], seed_time="2", require_crypto=True)
+        time.sleep(4)
+        r.transmission("tr-leech-b", 2, b, seed=False, enc="-er", port=51414)
+        r.wait_downloaded("rtorrent", a, timeout=50)
+        for name in ("libtorrent", "aria2"):
+            r.wait_downloaded(name, a, timeout=50)
+            r.wait_downloaded(name, b, timeout=50)
+        r.wait_downloaded("tr-leech-b", b, timeout=50)
+        time.sleep(2)
+        r.finish(tr, "Encrypted BitTorrent only (MSE/PE with RC4 required by every client): transmission-cli seeds A "
+                     "on 10.77.0.2:51413 and a second transmission-cli leeches B from 10.77.0.2:51414; rtorrent "
+                     "(10.77.0.3:6890) leeches A and seeds B; python3-libtorrent (10.77.0.4:6881, pe_forced) and "
+                     "aria2c (10.77.0.5:6881, --bt-require-crypto --bt-min-crypto-level=arc4) leech both. Started "
+                     "in that order, each later client dials the earlier ones, so every client is MSE initiator "
+                     "and responder. The opentracker HTTP announces are cleartext.",
+                 ["bittorrent-encrypted", "bittorrent-tracker-http", "four MSE/PE implementations",
+                  "MSE initiator and responder per client"])
+    finally:
+        r.lab.down()
+
+
+QUIC_PY = os.environ.get("TORSCAN_QUIC_PYTHON", "python3")   # a python with aioquic (pip install aioquic)
+NEG_UDP_PORTS = [6881, 51413, 443, 4500, 1194, 3478, 27015, 5060, 9000, 6771]
+
+NEGATIVE_LOCAL_README = """# negative-local: non-BitTorrent traffic made on this machine
+
+Every flow in capture.pcap is `other` (truth.json lists them all): `torscan eval SampleCaptures/`
+scores this folder like any scenario, so a BitTorrent label on any of its flows is a false
+positive, with no need for ../shared. Made by `sudo Scripts/make-sample-captures negative-local`
+(Scripts/sample-captures/scenarios.py `negative_local`), in network namespaces on one bridge:
+server 10.77.0.1, client 10.77.0.2, captured with tcpdump on the bridge, full snap length.
+
+| traffic | server | client | flows |
+| --- | --- | --- | --- |
+%(rows)s
+
+Software: %(software)s.
+The random payloads come from seeded generators (Python `random`), so they are not BitTorrent by
+construction; UDP goes to BitTorrent's usual ports (6881, 51413, 6771) among others.
+"""
+
+
+@scenario
+def negative_local(out, work):
+    """Non-BitTorrent traffic for the false-positive side of issue 7: TLS, SSH, QUIC, DTLS, random UDP."""
+    if subprocess.run([QUIC_PY, "-c", "import aioquic"], capture_output=True).returncode:
+        raise RuntimeError("negative-local needs aioquic: pip install aioquic (or set TORSCAN_QUIC_PYTHON)")
+    r = Run("negative-local", out, work, 2)
+    try:
+        srv, cli = V4 % 1, V4 % 2
+        tr = Truth([])
+        w = r.work
+        make_content(os.path.join(r.content, "small.html"), 2 * KIB, 41)
+        make_content(os.path.join(r.content, "bulk.bin"), 8 * KIB, 42)
+        rnd = os.path.join(w, "random-8k.bin"); make_content(rnd, 8 * KIB, 43)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-days", "1", "-subj", "/CN=neg.test", "-keyout", os.path.join(w, "tls.key"),
+                        "-out", os.path.join(w, "tls.crt")], check=True, capture_output=True)
+        for k in ("ssh_host", "ssh_user"):
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", os.path.join(w, k)], check=True)
+        shutil.copy(os.path.join(w, "ssh_user.pub"), os.path.join(w, "authorized_keys"))
+        os.chmod(os.path.join(w, "authorized_keys"), 0o600)
+        os.makedirs("/run/sshd", exist_ok=True)
+        rows = [("tcp", srv, 4433, "TLS 1.3 and 1.2", "openssl s_server -WWW (ECDSA P-256 certificate)",
+                 "curl: 10 requests for a 2 KiB page (half with --tls-max 1.2), one 8 KiB download; 2 openssl s_client requests"),
+                ("tcp", srv, 2222, "SSH", "OpenSSH sshd (key login)",
+                 "ssh: a command, 8 KiB of random data each way, scp -O of an 8 KiB random file"),
+                ("udp", srv, 4443, "QUIC v1", "aioquic server (quic_peer.py)",
+                 "aioquic client: 8 connections, one stream each, random request and answer sizes"),
+                ("udp", srv, 4434, "DTLS 1.2", "openssl s_server -dtls1_2", "openssl s_client -dtls1_2: 2 sessions"),
+                ("udp", srv, 0, "random UDP", "bg_client.py udpserver (answers half the datagrams with random bytes)",
+                 "bg_client.py udpflows: 100 flows of 1..4 random datagrams (16..300 bytes) to ports %s; every "
+                 "fifth shaped like WireGuard (types 1 and 4, 148-byte initiation) with random bytes"
+                 % ", ".join(map(str, NEG_UDP_PORTS)))]
+        for proto, ip, port, what, server, client in rows:
+            if port:
+                tr.services.append((proto, ip, port, what))
+        tr.services.extend(("udp", srv, p, "random UDP") for p in NEG_UDP_PORTS)
+        r.start_capture()
+        r.start("tls", 1, ["openssl", "s_server", "-quiet", "-accept", "4433", "-WWW", "-cert", os.path.join(w, "tls.crt"),
+                           "-key", os.path.join(w, "tls.key")], "openssl s_server", cwd=r.content)
+        r.start("sshd", 1, ["/usr/sbin/sshd", "-D", "-e", "-p", "2222", "-h", os.path.join(w, "ssh_host"),
+                            "-o", "PidFile=none", "-o", "UsePAM=no", "-o", "StrictModes=no", "-o", "UseDNS=no",
+                            "-o", "AuthorizedKeysFile=" + os.path.join(w, "authorized_keys"), "-o", "ListenAddress=" + srv],
+                "OpenSSH sshd")
+        r.start("quic", 1, [QUIC_PY, os.path.join(HERE, "quic_peer.py"), "server", srv, "4443",
+                            os.path.join(w, "tls.crt"), os.path.join(w, "tls.key")], "aioquic server")
+        r.start("dtls", 1, ["openssl", "s_server", "-dtls1_2", "-quiet", "-accept", "4434", "-cert", os.path.join(w, "tls.crt"),
+                            "-key", os.path.join(w, "tls.key")], "openssl s_server -dtls1_2")
+        r.start("udp", 1, [PY, os.path.join(HERE, "bg_client.py"), "udpserver", srv, ",".join(map(str, NEG_UDP_PORTS)), "44"],
+                "python3 random UDP server")
+        time.sleep(2)
+        def run(cmd, what, timeout=30):
+            r.launched.append({"host": 2, "ip": cli, "software": what, "command": " ".join(cmd)})
+            res = r.lab.run(2, cmd, timeout=timeout, capture_output=True)
+            if res.returncode:
+                log("%s exited %d: %s" % (what, res.returncode, res.stderr[-300:]))
+        for i in range(10):
+            run(["curl", "-sk", "-o", "/dev/null"] + (["--tls-max", "1.2"] if i % 2 else []) +
+                ["https://%s:4433/small.html" % srv], "curl")
+        run(["curl", "-sk", "-o", "/dev/null", "https://%s:4433/bulk.bin" % srv], "curl")
+        for _ in range(2):
+            run(["sh", "-c", "printf 'GET /small.html HTTP/1.0\\r\\n\\r\\n' | openssl s_client -quiet -connect %s:4433" % srv],
+                "openssl s_client")
+        ssh = ["ssh", "-i", os.path.join(w, "ssh_user"), "-p", "2222", "-o", "StrictHostKeyChecking=no",
+               "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"]
+        run(ssh + ["root@" + srv, "uname -a"], "OpenSSH ssh")
+        run(["sh", "-c", " ".join(ssh + ["root@" + srv, "'cat > /dev/null'", "<", rnd])], "OpenSSH ssh")
+        run(ssh + ["root@" + srv, "head -c 8192 /dev/urandom"], "OpenSSH ssh")
+        run(["scp", "-O", "-i", os.path.join(w, "ssh_user"), "-P", "2222", "-o", "StrictHostKeyChecking=no",
+             "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", rnd, "root@%s:/dev/null" % srv], "OpenSSH scp")
+        run([QUIC_PY, os.path.join(HERE, "quic_peer.py"), "client", srv, "4443", "8", "45"], "aioquic client", timeout=60)
+        for i in range(2):
+            run(["sh", "-c", "(echo 'hello dtls %d'; sleep 0.5) | openssl s_client -dtls1_2 -quiet -connect %s:4434" % (i, srv)],
+                "openssl s_client -dtls1_2")
+        run([PY, os.path.join(HERE, "bg_client.py"), "udpflows", srv, ",".join(map(str, NEG_UDP_PORTS)), "100", "46"],
+            "python3 random UDP", timeout=60)
+        time.sleep(1)
+        r.finish(tr, "Non-BitTorrent traffic only, made on this machine: TLS 1.3/1.2 (openssl s_server, curl, s_client), "
+                     "SSH (OpenSSH: command, random data both ways, scp), QUIC v1 (aioquic), DTLS 1.2 (openssl) and "
+                     "100 random UDP exchanges (some to BitTorrent's usual ports, some WireGuard-shaped). Every flow "
+                     "must be labeled `other`.",
+                 ["other (false positives)", "TLS", "SSH", "QUIC", "DTLS", "random UDP"])
+        table = "\n".join("| %s (%s%s) | %s | %s | %d |" % (what, proto.upper(), " %d" % port if port else "", server, client,
+                          sum(1 for f in json.load(open(os.path.join(out, "truth.json")))["flows"]
+                              if f["client"] == what))
+                          for proto, ip, port, what, server, client in rows)
+        sw = "%s, OpenSSL %s, %s, aioquic %s, curl %s" % (
+            "OpenSSH " + pkg_version("openssh-server"), pkg_version("openssl"), "Python " + sys_version(),
+            subprocess.run([QUIC_PY, "-c", "import aioquic; print(aioquic.__version__)"], capture_output=True, text=True).stdout.strip(),
+            pkg_version("curl"))
+        with open(os.path.join(out, "README.md"), "w") as f:
+            f.write(NEGATIVE_LOCAL_README % {"rows": table, "software": sw})
+    finally:
+        r.lab.down()
+
+
+def sys_version():
+    return subprocess.run([PY, "-c", "import platform; print(platform.python_version())"], capture_output=True, text=True).stdout.strip()

@@ -218,6 +218,7 @@ class Truth:
         self.proxies = []     # {"ip","port","software"}
         self.services = []    # (proto, ip, port, label "other", description)
         self.encrypted = {}   # frozenset({ip1, ip2}) -> infohash known from the launch config
+        self.encrypt_all = False  # every client launched with encryption required: all peer wire is MSE/PE
         self.evidence = {}
         self.hidden = {}
         self.notes = []
@@ -407,6 +408,8 @@ class Truth:
             return None
         client = "%s / %s" % (ha["client"], hb["client"])
         ih = self.encrypted.get(frozenset([a[0], b[0]]))
+        if ih is None and self.encrypt_all:
+            return self.mse_required(a, b, client, moved, frame)
         if ih:
             # MSE/PE: the infohash is hidden on the wire; it is known from what was launched
             self.ev(a[0], ih, "handshake", "handshake", frame, hidden=True)
@@ -449,6 +452,21 @@ class Truth:
             row["mse"] = "plaintext-after-mse-handshake"
         return row
 
+    def mse_required(self, a, b, client, moved, frame):
+        """Both ends require MSE/PE (RC4): the flow is encrypted whatever it carried. The torrent is
+        hidden on the wire; it is known when the two ends were launched with exactly one in common."""
+        common = sorted(self.launched_torrents(a) & self.launched_torrents(b))
+        row = {"label": "bittorrent-encrypted", "infohashes": [], "infohashes_hidden": common if len(common) == 1 else [],
+               "client": client, "infohash_on_wire": False}
+        if len(common) == 1:
+            for ip in (a[0], b[0]):
+                self.ev(ip, common[0], "handshake", "handshake", frame, hidden=True)
+                if moved:
+                    self.ev(ip, common[0], "transfer", "piece", frame, hidden=True)
+        else:
+            row["note"] = "torrent not on the wire; the ends share %d torrents" % len(common)
+        return row
+
     def build(self, pcap, meta):
         flows = []
         for fl in read_flows(pcap):
@@ -457,6 +475,10 @@ class Truth:
                                       "packets", "payload_bytes_fwd", "payload_bytes_rev")}
             row.update(lab)
             row["has_payload"] = bool(fl["payload_bytes_fwd"] or fl["payload_bytes_rev"])
+            if row["label"] == "bittorrent-encrypted":
+                # which client opened the connection (sent the SYN, so MSE's A) and which accepted it (B)
+                row["initiator_client"] = self.client_of(fl["src_ip"])
+                row["responder_client"] = self.client_of(fl["dst_ip"])
             flows.append(row)
         proxies = {p["ip"] for p in self.proxies}
         def rows(book):

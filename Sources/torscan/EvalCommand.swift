@@ -19,6 +19,8 @@ struct Eval: ParsableCommand {
     @Option(help: "Exit 4 when evidence-row recall is below this (0-1).") var minEvidenceRecall: Double?
     @Option(help: "Exit 4 when proxy attribution precision (rows with via/attributed_to) is below this (0-1).") var minAttributionPrecision: Double?
     @Option(help: "Exit 4 when proxy attribution recall (truth rows with via/attributed_to) is below this (0-1).") var minAttributionRecall: Double?
+    @Option(help: "Exit 4 when recall of encrypted BitTorrent (bittorrent-encrypted) flows is below this (0-1).") var minEncryptedRecall: Double?
+    @Option(help: "Exit 4 when the share of non-BitTorrent flows given any BitTorrent label is above this (0-1).") var maxFalsePositiveRate: Double?
 
     mutating func run() throws {
         let result: EvalResult
@@ -40,6 +42,10 @@ struct Eval: ParsableCommand {
         check("evidence recall", s.evidenceRecall, minEvidenceRecall)
         check("attribution precision", s.attribution.precision, minAttributionPrecision)
         check("attribution recall", s.attribution.recall, minAttributionRecall)
+        check("encrypted recall", s.encrypted.recall.rate, minEncryptedRecall)
+        if let m = maxFalsePositiveRate, s.falsePositiveRate > m {
+            failed.append(String(format: "false-positive rate %.4f > %.4f", s.falsePositiveRate, m))
+        }
         if !failed.isEmpty {
             FileHandle.standardError.write(Data("torscan eval: below threshold: \(failed.joined(separator: ", "))\n".utf8))
             throw ExitCode(ExitStatus.checkFailed.rawValue)

@@ -25,8 +25,8 @@
 // when the flow ends or is evicted. Through a proxy (TunnelDetector `.open` at the start of the
 // connection), run a second detector on the tunnelled bytes with `sawConnectionStart: true` and
 // `fromInitiator` = from the proxy client: the key exchange then starts at the first tunnelled byte.
-// Suggested labelling: `bittorrent-encrypted` for `.likelyMSE` with stepsMatched 3, or 2 when
-// MSECorroboration finds the responder; an infohash only from corroborating cleartext evidence.
+// Suggested labelling (from `labellingEvidence`): `bittorrent-encrypted` with stepsMatched 3, or 1..2
+// when MSECorroboration finds the responder; an infohash only from corroborating cleartext evidence.
 
 import WireBytes
 
@@ -39,6 +39,8 @@ public struct MSEShapeDetector: Sendable {
     private var run = 0
     /// The first bytes of each run, kept for the randomness test.
     private var samples: [[UInt8]] = [[], [], []]
+    /// `finish()` found only the initiator's run, and it fits Ya + PadA.
+    private var unanswered = false
 
     public init(sawConnectionStart: Bool) {
         verdict = sawConnectionStart ? .undecided(stepsMatched: 0) : .notMSE(.noConnectionStart)
@@ -101,7 +103,7 @@ public struct MSEShapeDetector: Sendable {
         guard case .undecided = verdict else { return }
         switch run {
         case 0 where runBytes[0] > 0:
-            if closeRun(0) { verdict = .undecided(stepsMatched: 1) }
+            if closeRun(0) { verdict = .undecided(stepsMatched: 1); unanswered = true }
         case 1:
             if closeRun(1) { verdict = .likelyMSE(evidence(steps: 2)) }
         case 2:
@@ -109,6 +111,15 @@ public struct MSEShapeDetector: Sendable {
         default:
             break
         }
+    }
+
+    /// What a flow layer labels from, once `finish()` was called: `.likelyMSE`'s evidence; or, when only
+    /// the initiator spoke (Ya + PadA, 96...608 random bytes, then the connection closed unanswered: an
+    /// MSE attempt the responder refused, as aria2 makes to peers without MSE), one step with score 40.
+    /// Fewer than three steps must be corroborated (MSECorroboration) before any label.
+    public var labellingEvidence: MSEEvidence? {
+        if case .likelyMSE(let e) = verdict { return e }
+        return unanswered ? evidence(steps: 1) : nil
     }
 
     /// Checks a finished DH run; false (and a rejection) when it cannot be Y + Pad.
@@ -131,7 +142,7 @@ public struct MSEShapeDetector: Sendable {
         var reasons = ["initiator_dh_run_\(runBytes[0])", "responder_dh_run_\(runBytes[1])", "random_first_bytes"]
         if steps >= 3 { reasons.append("sync_run_ge_\(MSELimits.minSync)") }
         return MSEEvidence(stepsMatched: steps, initiatorDHBytes: runBytes[0], responderDHBytes: runBytes[1],
-                           score: steps >= 3 ? 80 : 60, reasons: reasons)
+                           score: [0, 40, 60, 80][min(steps, 3)], reasons: reasons)
     }
 }
 
@@ -143,11 +154,12 @@ public enum MSEVerdict: Hashable, Sendable {
 }
 
 public struct MSEEvidence: Hashable, Sendable {
-    /// 2: both DH runs fit (the flow ended there); 3: and A sent a synchronisation run of >= 56 bytes.
+    /// 1: only A's DH run, unanswered (`labellingEvidence` only); 2: both DH runs fit (the flow ended
+    /// there); 3: and A sent a synchronisation run of >= 56 bytes.
     public var stepsMatched: Int
     public var initiatorDHBytes: Int
     public var responderDHBytes: Int
-    /// 0...100, for ranking only: 60 for two steps, 80 for three. Not a probability.
+    /// 0...100, for ranking only: 40 for one step, 60 for two, 80 for three. Not a probability.
     public var score: Int
     /// Why, for reports: sorted by step.
     public var reasons: [String]

@@ -78,8 +78,9 @@ struct TunnelState {
 final class AnalyzerFlowState {
     let isTCP: Bool
     let findings = FlowFindings()
-    /// TCP flows only: a reassembler and a stream classifier per direction.
-    let tcp: TCPDirections?
+    /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
+    /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
+    var tcp: TCPDirections?
     /// UDP flows only, until the classifier settles on `other` (then released: nothing more to learn).
     private var udp: OutOfLine<UDPFlowClassifier>?
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.

@@ -70,6 +70,7 @@ public struct FlowAnalyzer {
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
         }
+        if state.isTCP && state.tcp == nil { return }   // settled: only the flow table's counts change
         let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
                                  viaUTP: !state.isTCP)
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
@@ -96,6 +97,7 @@ public struct FlowAnalyzer {
         let cut = max(0, packet.payloadLength - packet.payload.count)
         if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
+        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc) { finalizer.settleIfDone(state) }
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
@@ -147,7 +149,7 @@ struct FlowFinalizer: FlowLifecycle {
     /// Flows shaped like an MSE key exchange (MSEShapeDetector), labelled at the end of the run.
     var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
 
-    /// MSEShapeDetector's suggested labelling: three steps matched, or two with the responder's
+    /// MSEShapeDetector's suggested labelling: three steps matched, or fewer with the responder's
     /// endpoint corroborated by cleartext BitTorrent elsewhere in the run (MSECorroboration).
     mutating func labelEncryptedFlows() {
         let corroboration = aggregator.corroboration
@@ -162,8 +164,31 @@ struct FlowFinalizer: FlowLifecycle {
                           src: src, srcPort: srcPort, dst: dst, dstPort: dstPort)
     }
 
+    /// Releases a TCP flow's per-direction state once no consumer wants bytes (proxy probe done, MSE
+    /// shape decided, both stream classifiers done): later packets only update the flow's counts
+    /// (the common case of a busy link's non-BitTorrent flows, issue 6). What flowEnded would take
+    /// from the released state (protocol kinds, reassembly gaps) is taken now.
+    mutating func settleIfDone(_ state: AnalyzerFlowState) {
+        guard let dirs = state.tcp, !state.probesTunnel, !dirs.wantsBytes(fromSrc: true), !dirs.wantsBytes(fromSrc: false) else { return }
+        if case .undecided? = state.mse?.verdict { return }
+        takeFinalState(dirs, into: state)
+        state.tcp = nil
+    }
+
+    private mutating func takeFinalState(_ dirs: TCPDirections, into state: AnalyzerFlowState) {
+        for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
+            reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
+            reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
+        }
+        for s in [dirs.state(fromSrc: true), dirs.state(fromSrc: false)] {
+            if s == .peerWire { state.findings.kinds.insert(.peerWire) }
+            if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
+        }
+    }
+
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
         let state = flow.context
+        if state.isTCP, state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
         if let dirs = state.tcp {
             for fromSrc in [true, false] {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
@@ -173,16 +198,8 @@ struct FlowFinalizer: FlowLifecycle {
                 if fromSrc { dirs.reassemblerFromSrc.finish(consumer: &feed) } else { dirs.reassemblerFromDst.finish(consumer: &feed) }
                 if !fromSrc { feed.stopProbing() }   // a proxy handshake that never completed: classify what was held
             }
-            if state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
-            for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
-                reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
-                reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
-            }
-            for s in [dirs.state(fromSrc: true), dirs.state(fromSrc: false)] {
-                if s == .peerWire { state.findings.kinds.insert(.peerWire) }
-                if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
-            }
-        } else {
+            takeFinalState(dirs, into: state)
+        } else if !state.isTCP {
             switch state.datagramLabel {
             case .utp: state.findings.kinds.insert(.utp)
             case .dht: state.findings.kinds.insert(.dht)
@@ -193,7 +210,7 @@ struct FlowFinalizer: FlowLifecycle {
         }
         let f = state.findings
         state.mse?.finish()
-        if case .likelyMSE(let evidence)? = state.mse?.verdict, f.label(isTCP: state.isTCP) == "other" {
+        if let evidence = state.mse?.labellingEvidence, f.label(isTCP: state.isTCP) == "other" {
             let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
                 ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))

@@ -16,8 +16,21 @@ public struct EvalScore: Sendable {
     public var misses: [String] = []
     /// Evidence through proxies (AttributionScore.swift).
     public var attribution = AttributionScore()
+    /// Recall of encrypted BitTorrent flows, overall and per client (issue 7).
+    public var encrypted = EncryptedScore()
 
     public init() {}
+
+    /// Flows that are not BitTorrent (truth `other`, or not listed by the truth), and the share of
+    /// them torscan gave any BitTorrent label, or `bittorrent-encrypted` (issue 7). Empty: rate 0.
+    public var negativeFlows: Int { falsePositives + trueNegatives }
+    public var falsePositiveRate: Double { negativeFlows == 0 ? 0 : Double(falsePositives) / Double(negativeFlows) }
+    public var encryptedFalsePositives: Int {
+        confusion.filter { !Self.isBitTorrent($0.key) }.reduce(0) { $0 + ($1.value[EncryptedScore.label] ?? 0) }
+    }
+    public var encryptedFalsePositiveRate: Double {
+        negativeFlows == 0 ? 0 : Double(encryptedFalsePositives) / Double(negativeFlows)
+    }
 
     public var precision: Double { ratio(truePositives, truePositives + falsePositives) }
     public var recall: Double { ratio(truePositives, truePositives + falseNegatives) }
@@ -38,6 +51,7 @@ public struct EvalScore: Sendable {
         unmatchedTruthFlows += other.unmatchedTruthFlows
         misses += other.misses
         attribution.add(other.attribution)
+        encrypted.add(other.encrypted)
     }
 
     struct Endpoints: Hashable {
@@ -58,6 +72,7 @@ public struct EvalScore: Sendable {
         for t in truth.flows {
             let key = Endpoints(t.proto, t.a, t.aPort, t.b, t.bPort)
             seen.insert(key)
+            s.encrypted.count(t, predicted: predicted[key]?.label)
             guard let p = predicted[key] else {
                 s.unmatchedTruthFlows += 1
                 s.misses.append("\(truth.scenario): truth flow \(t.proto) \(t.a):\(t.aPort) <-> \(t.b):\(t.bPort) (\(t.label)) not in the capture")

@@ -19,6 +19,7 @@ public struct EvalResult: Sendable {
         for (n, x) in scenarios { s += line(n, x) }
         s += line("TOTAL", total)
         s += "\n" + total.attribution.line
+        s += encryptedText()
         s += "\nconfusion (truth -> torscan):\n"
         for t in total.confusion.keys.sorted() {
             s += "  \(t): " + total.confusion[t]!.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "\n"
@@ -26,6 +27,28 @@ public struct EvalResult: Sendable {
         if !total.misses.isEmpty {
             s += "\nmisses:\n" + total.misses.map { "  \($0)\n" }.joined()
         }
+        return s
+    }
+
+    /// Issue 7's figures: encrypted recall per client and role, false positives per source of negatives.
+    func encryptedText() -> String {
+        func t(_ x: Tally) -> String { "\(x.found)/\(x.flows)" }
+        func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+        let e = total.encrypted
+        var s = "\nencrypted BitTorrent (MSE/PE) recall: \(t(e.recall)) = \(pct(e.recall.rate))\n"
+        if !e.clients.isEmpty {
+            s += "  client".padding(toLength: 58, withPad: " ", startingAt: 0) + "flows    recall  initiator  responder\n"
+            for c in e.clients {
+                s += "  " + c.name.padding(toLength: 56, withPad: " ", startingAt: 0)
+                    + t(c.all).padding(toLength: 9, withPad: " ", startingAt: 0) + pct(c.all.rate).padding(toLength: 8, withPad: " ", startingAt: 0)
+                    + t(c.initiator).padding(toLength: 11, withPad: " ", startingAt: 0) + t(c.responder) + "\n"
+            }
+        }
+        func rate(_ n: Int, _ d: Int) -> String { String(format: "%d/%d = %.3f%%", n, d, d == 0 ? 0 : 100 * Double(n) / Double(d)) }
+        s += "false positives over non-BitTorrent flows: any BitTorrent label \(rate(total.falsePositives, total.negativeFlows)), "
+            + "bittorrent-encrypted \(rate(total.encryptedFalsePositives, total.negativeFlows))\n"
+        let parts = scenarios.filter { $0.score.negativeFlows > 0 }.map { "\($0.name) \($0.score.falsePositives)/\($0.score.negativeFlows)" }
+        if !parts.isEmpty { s += "  by source (BitTorrent-labelled/non-BitTorrent flows): " + parts.joined(separator: ", ") + "\n" }
         return s
     }
 
@@ -46,8 +69,20 @@ public struct EvalResult: Sendable {
                 ("confusion", .object(x.confusion.keys.sorted().map { t in
                     (t, .object(x.confusion[t]!.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))
                 })),
+                ("negative_flows", .int(x.negativeFlows)), ("false_positive_rate", .double(x.falsePositiveRate)),
+                ("encrypted_false_positives", .int(x.encryptedFalsePositives)),
+                ("encrypted_false_positive_rate", .double(x.encryptedFalsePositiveRate)),
+                ("encrypted", encrypted(x.encrypted)),
                 ("misses", .array(x.misses.map { .string($0) })),
             ])
+        }
+        func tally(_ t: Tally) -> JSONValue { .object([("flows", .int(t.flows)), ("found", .int(t.found)), ("recall", .double(t.rate))]) }
+        func encrypted(_ e: EncryptedScore) -> JSONValue {
+            .object([("flows", .int(e.recall.flows)), ("found", .int(e.recall.found)), ("recall", .double(e.recall.rate)),
+                     ("clients", .object(e.clients.map { c in
+                         (c.name, .object([("flows", .int(c.all.flows)), ("found", .int(c.all.found)), ("recall", .double(c.all.rate)),
+                                           ("initiator", tally(c.initiator)), ("responder", tally(c.responder))]))
+                     }))])
         }
         return .object([
             ("scenarios", .object(scenarios.map { ($0.name, obj($0.score)) })),

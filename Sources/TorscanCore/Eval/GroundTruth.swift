@@ -11,6 +11,12 @@ public struct GroundTruth: Sendable {
         public var b: IPAddress, bPort: UInt16
         public var label: String
         public var infoHashes: Set<InfoHash>
+        /// False when no payload crossed the flow (a refused SYN): nothing there to classify.
+        public var hasPayload: Bool = true
+        /// The client that opened the connection (MSE's A) and the one that accepted it (B), for
+        /// per-client recall; from `initiator_client`/`responder_client`, or the older "A / B" `client`.
+        public var initiatorClient: String? = nil
+        public var responderClient: String? = nil
     }
     public struct Evidence: Sendable, Hashable {
         public var ip: IPAddress
@@ -34,7 +40,8 @@ public struct GroundTruth: Sendable {
         }
     }
 
-    /// Reads truth.json: {"scenario", "flows": [{proto, src_ip, src_port, dst_ip, dst_port, label, infohashes}],
+    /// Reads truth.json: {"scenario", "flows": [{proto, src_ip, src_port, dst_ip, dst_port, label, infohashes,
+    /// has_payload?, initiator_client?, responder_client?}],
     /// "evidence": [{ip, infohash, confidence}]}.
     public static func load(path: String) throws -> GroundTruth {
         let data: Data
@@ -50,7 +57,12 @@ public struct GroundTruth: Sendable {
                 throw LoadError.malformed(path, "flow \(i) lacks proto, addresses, ports or label")
             }
             let hashes = hashList(f["infohashes"]).compactMap { InfoHash(hex: $0) }
-            flows.append(Flow(proto: proto.lowercased(), a: a, aPort: ap, b: b, bPort: bp, label: label, infoHashes: Set(hashes)))
+            var flow = Flow(proto: proto.lowercased(), a: a, aPort: ap, b: b, bPort: bp, label: label, infoHashes: Set(hashes))
+            flow.hasPayload = (f["has_payload"] as? Bool) ?? true
+            let pair = ((f["client"] as? String) ?? "").components(separatedBy: " / ")
+            flow.initiatorClient = (f["initiator_client"] as? String) ?? (pair.count == 2 ? pair[0] : nil)
+            flow.responderClient = (f["responder_client"] as? String) ?? (pair.count == 2 ? pair[1] : nil)
+            flows.append(flow)
         }
         var evidence: [Evidence] = []
         for (i, e) in ((root["evidence"] as? [[String: Any]]) ?? []).enumerated() {
