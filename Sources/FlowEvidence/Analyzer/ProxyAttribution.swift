@@ -26,8 +26,9 @@ import BitTorrentClassifier
 struct OpenTunnel {
     var info: TunnelInfo
     var via: ProxyEndpoint
-    /// `host:port` as the flow report's `tunnel_target` (made once, not per event).
+    /// `host:port` as the flow report's `tunnel_target` (made once, not per event), and its EventOrigin.targetID.
     var target: String
+    var targetID: Int32
     /// When the reply that opened the tunnel was delivered.
     var openedAt: Timestamp
     /// Handshake bytes client -> proxy and proxy -> client.
@@ -65,11 +66,12 @@ struct ProxyAttribution {
     /// Ended client legs, by row index: TCP tunnels, and UDP flows relayed by a SOCKS5 relay.
     var tunnels: [Int: OpenTunnel] = [:]
     var relays: [Int: ProxyEndpoint] = [:]
-    /// SOCKS5 UDP relays: the target (`host:port`) of the datagram being classified, each target's
-    /// text made once; the address targets each client's relay flow exchanged datagrams with, while
-    /// live (by client end and relay) and once ended (by row).
-    var currentRelayTarget: String?
-    var relayTargetNames: [RelayedTarget: String] = [:]
+    /// SOCKS5 UDP relays: the target of the datagram being classified (EventOrigin.targetID), each
+    /// target's text made once (one entry per distinct target, as flows are); the address targets
+    /// each client's relay flow exchanged datagrams with, while live (by client end and relay) and
+    /// once ended (by row).
+    var currentRelayTarget: Int32 = 0
+    var relayTargetNames: [RelayedTarget: Int32] = [:]
     var liveRelayTargets: [RelayLegKey: Set<ProxyEndpoint>] = [:]
     var relayTargets: [Int: Set<ProxyEndpoint>] = [:]
     /// A relay flow's address targets kept for linking (a DHT client behind a relay queries many
@@ -91,9 +93,10 @@ extension AggregatorBox {
         guard state.tunnel != nil || state.relayTarget != nil else { return origin }
         var o = origin
         if state.tunnel != nil, let t = attribution.open[origin.flowID] {
-            o.via = t.via; o.target = t.target
-        } else if let target = attribution.currentRelayTarget ?? state.relayTarget, let relay = relayEndpoint(state) {
-            o.via = relay; o.target = target
+            o.via = t.via; o.targetID = t.targetID
+        } else if let relay = relayEndpoint(state) {
+            o.via = relay
+            o.targetID = attribution.currentRelayTarget != 0 ? attribution.currentRelayTarget : state.relayTarget.map { value.proxyTargetID($0) } ?? 0
         }
         return o
     }
@@ -107,8 +110,9 @@ extension AggregatorBox {
 
     /// Called by StreamFeed when the proxy's reply opened a tunnel on flow `flowID`.
     func tunnelOpened(_ info: TunnelInfo, flowID: Int, state: AnalyzerFlowState, at time: Timestamp, handshake: (fromClient: Int, fromServer: Int)) {
+        let target = Self.target(info)
         attribution.open[flowID] = OpenTunnel(info: info, via: ProxyEndpoint(address: state.dst, port: state.dstPort),
-                                              target: Self.target(info), openedAt: time,
+                                              target: target, targetID: value.proxyTargetID(target), openedAt: time,
                                               handshakeUp: handshake.fromClient, handshakeDown: handshake.fromServer)
     }
 
@@ -122,12 +126,12 @@ extension AggregatorBox {
     /// target for the evidence it carries, and the relay flow's targets for linking.
     func relayed(_ h: SOCKS5UDPHeader, client: (IPAddress, UInt16), relay: (IPAddress, UInt16)) {
         let key = RelayedTarget(target: h.target, port: h.port)
-        if let name = attribution.relayTargetNames[key] {
-            attribution.currentRelayTarget = name
+        if let id = attribution.relayTargetNames[key] {
+            attribution.currentRelayTarget = id
         } else {
-            let name = "\(h.target):\(h.port)"
-            if attribution.relayTargetNames.count < ProxyAttribution.maxTargetsPerRelayFlow { attribution.relayTargetNames[key] = name }
-            attribution.currentRelayTarget = name
+            let id = value.proxyTargetID("\(h.target):\(h.port)")
+            attribution.relayTargetNames[key] = id
+            attribution.currentRelayTarget = id
         }
         guard let address = h.target.address else { return }
         let leg = RelayLegKey(client: client.0, clientPort: client.1, relay: ProxyEndpoint(address: relay.0, port: relay.1))

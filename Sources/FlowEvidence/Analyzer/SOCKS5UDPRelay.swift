@@ -29,7 +29,7 @@ enum SOCKS5UDPRelay {
         let toRelay = box.udpRelays[RelayEndpoint(address: packet.dst, port: packet.dstPort)] == packet.src
         let fromRelay = !toRelay && box.udpRelays[RelayEndpoint(address: packet.src, port: packet.srcPort)] == packet.dst
         guard toRelay || fromRelay else { return nil }
-        guard let h = SOCKS5UDPHeader.parse(packet.payload) else { box.attribution.currentRelayTarget = nil; return nil }
+        guard let h = SOCKS5UDPHeader.parse(packet.payload) else { box.attribution.currentRelayTarget = 0; return nil }
         if !h.isFragment { box.relayed(h, client: toRelay ? (packet.src, packet.srcPort) : (packet.dst, packet.dstPort),
                                        relay: toRelay ? (packet.dst, packet.dstPort) : (packet.src, packet.srcPort)) }
         return h

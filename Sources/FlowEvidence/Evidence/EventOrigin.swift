@@ -12,10 +12,12 @@ public struct EventOrigin: Sendable, Equatable {
     public var frame: FrameRef
     /// The bytes travelled inside uTP (BEP 29).
     public var viaUTP: Bool
-    /// The bytes travelled on a tunnel's client leg: the proxy, and the target the client asked for
-    /// (`host:port`). Set by ProxyAttribution.tag; part of the evidence key.
+    /// The bytes travelled on a tunnel's client leg: the proxy (part of the evidence key), and the
+    /// target the client asked for, as 1 + its index in EvidenceAggregator.proxyTargetNames (0: none).
+    /// Set by AggregatorBox.tag. An index, not a String, so that an origin stays a plain value
+    /// (copied per packet without reference counting).
     public var via: ProxyEndpoint?
-    public var target: String?
+    var targetID: Int32 = 0
 
     public init(flowID: Int, sender: IPAddress, receiver: IPAddress, timestamp: Timestamp, frame: FrameRef, viaUTP: Bool = false) {
         self.flowID = flowID; self.sender = sender; self.receiver = receiver

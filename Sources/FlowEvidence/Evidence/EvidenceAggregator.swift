@@ -36,6 +36,19 @@ public struct AggregatorCounts: Sendable, Equatable {
 }
 
 public struct EvidenceAggregator {
+    /// Tunnel targets (`host:port`) named by EventOrigin.targetID, each once.
+    private(set) var proxyTargetNames: [String] = []
+    private var proxyTargetIDs: [String: Int32] = [:]
+
+    /// The EventOrigin.targetID of a tunnel target.
+    mutating func proxyTargetID(_ name: String) -> Int32 {
+        if let id = proxyTargetIDs[name] { return id }
+        proxyTargetNames.append(name)
+        let id = Int32(truncatingIfNeeded: proxyTargetNames.count)
+        proxyTargetIDs[name] = id
+        return id
+    }
+
     /// Names the client from a peer id (BEP 20), when a client identifier is available.
     public var clientFromPeerID: ((PeerID) -> String?)?
     public internal(set) var counts = AggregatorCounts()
@@ -279,7 +292,7 @@ public struct EvidenceAggregator {
         let acc: EvidenceAccumulator
         if let a = table[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); table[key] = acc }
         acc.touch(origin.timestamp)
-        if let t = origin.target { acc.addTarget(t) }
+        if origin.targetID > 0 { acc.addTarget(proxyTargetNames[Int(origin.targetID) - 1]) }
         return acc
     }
 
