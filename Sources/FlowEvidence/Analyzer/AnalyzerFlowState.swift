@@ -29,10 +29,11 @@ final class TCPDirections {
         reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
     }
 
-    func wantsBytes(fromSrc: Bool) -> Bool {
-        if let c = fromSrc ? streamFromSrc : streamFromDst { return c.value.wantsBytes }
-        return (fromSrc ? finalFromSrc : finalFromDst) == nil
-    }
+    /// Whether the direction's classifier still wants bytes: stored, because it is asked for every
+    /// segment and reading it from the classifier touches one more object per packet.
+    private(set) var wantsFromSrc = true, wantsFromDst = true
+
+    @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { fromSrc ? wantsFromSrc : wantsFromDst }
 
     /// The direction's classifier state (final once released).
     func state(fromSrc: Bool) -> StreamState {
@@ -62,6 +63,7 @@ final class TCPDirections {
 
     private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
         guard !c.value.wantsBytes else { return }
+        if fromSrc { wantsFromSrc = false } else { wantsFromDst = false }
         if fromSrc { finalFromSrc = c.value.state; streamFromSrc = nil } else { finalFromDst = c.value.state; streamFromDst = nil }
     }
 }
@@ -84,7 +86,9 @@ final class AnalyzerFlowState {
     /// UDP flows only, until the classifier settles on `other` (then released: nothing more to learn).
     private var udp: OutOfLine<UDPFlowClassifier>?
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
-    var mse: MSEShapeDetector?
+    var mse: MSEShapeDetector? { didSet { mseUndecided = mse?.isUndecided ?? false } }
+    /// `mse` exists and still wants bytes (stored: asked for every segment).
+    private(set) var mseUndecided = false
     private var tunnelParts: OutOfLine<TunnelState>?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
