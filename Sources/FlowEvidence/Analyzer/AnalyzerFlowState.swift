@@ -79,7 +79,28 @@ struct TunnelState {
 
 final class AnalyzerFlowState {
     let isTCP: Bool
-    let findings = FlowFindings()
+    /// Created at the first finding (most flows have none).
+    var findings: FlowFindings {
+        if let f = foundSoFar { return f }
+        let f = FlowFindings()
+        foundSoFar = f
+        return f
+    }
+    private var foundSoFar: FlowFindings?
+
+    /// Settled with nothing found, nothing to label and no tunnel: the flow's row needs only what the
+    /// flow table keeps, so the analyzer swaps this state for a shared placeholder (`settled(isTCP:)`).
+    var isForgettable: Bool {
+        guard foundSoFar == nil, tunnelParts == nil, !probesTunnel, !mseUndecided else { return false }
+        if case .likelyMSE? = mse?.verdict { return false }
+        return isTCP ? tcp == nil : udp == nil
+    }
+
+    /// The shared state of forgotten flows: never mutated (settled flows skip the analyzer, and
+    /// FlowFinalizer.flowEnded checks for it first), so sharing it across worker threads is safe.
+    nonisolated(unsafe) static let settledTCP = AnalyzerFlowState(isTCP: true, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
+    nonisolated(unsafe) static let settledUDP = AnalyzerFlowState(isTCP: false, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
+    var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
     /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
     /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
     var tcp: TCPDirections?

@@ -84,6 +84,7 @@ public struct FlowAnalyzer {
                 return
             }
             state.consume(datagram: packet.payload, fromInitiator: fromSrc, sink: &sink)
+            if state.isForgettable { forget(flow, isTCP: false) }   // `state` is gone after this
             return
         }
         guard let tcpState = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
@@ -100,7 +101,17 @@ public struct FlowAnalyzer {
         let cut = max(0, packet.payloadLength - packet.payload.count)
         if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) { table.markSettled(flow) }
+        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
+            table.markSettled(flow)
+            if state.isForgettable { forget(flow, isTCP: true) }   // `state` is gone after this
+        }
+    }
+
+    /// A settled flow with nothing found gives its state back (a million live flows must fit in
+    /// memory, issue 6): its row, if one is kept, comes from the flow table's record alone.
+    private func forget(_ flow: FlowPacket, isTCP: Bool) {
+        table.markSettled(flow)
+        table.replaceContext(of: flow, with: isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP)
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
@@ -190,6 +201,13 @@ struct FlowFinalizer: FlowLifecycle {
 
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
         let state = flow.context
+        if state.isPlaceholder {
+            guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
+            rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+                                firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
+                                label: "other", infoHashes: [], firstFrame: flow.firstFrame))
+            return
+        }
         if state.isTCP, state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
         if let dirs = state.tcp {
             for fromSrc in [true, false] {

@@ -203,6 +203,9 @@ public final class FlowTable<Context> {
     /// The context of the flow a `packet` call just returned (valid until the next call).
     public func context(of p: FlowPacket) -> Context { records[p.slot].context }
 
+    /// Replaces the context of the flow a `packet` call just returned.
+    public func replaceContext(of p: FlowPacket, with context: Context) { records[p.slot].context = context }
+
     /// The caller needs no more packets of this flow: later `packet` calls say `settled`.
     public func markSettled(_ p: FlowPacket) { records[p.slot].settled = true }
 
