@@ -148,6 +148,9 @@ public final class CaptureReader {
             return
         }
         consumed = true
+        // Compressed input: inflate on a second thread while this one parses (ReadAhead).
+        let ahead = s.compression == .none ? nil : ReadAhead(s)
+        defer { ahead?.stop() }
         var start = 0, end = headCount, streamBase = 0, eof = false
         defer { head = buf; headCount = 0 }
         while true {
@@ -172,9 +175,10 @@ public final class CaptureReader {
                 buf.deallocate()
                 buf = bigger
             }
-            let n = s.read(into: buf.baseAddress! + end, count: buf.count - end)
+            let n = ahead?.read(into: buf.baseAddress! + end, count: buf.count - end) ?? s.read(into: buf.baseAddress! + end, count: buf.count - end)
             if n == 0 { eof = true } else { end += n }
         }
+        ahead?.stop()   // the producer is done with `s` before its failure and hash are read
         if let (anomaly, detail) = s.failure { state.damage(anomaly, at: streamBase + end, detail) }
         if computesSHA256 && !state.result.stoppedEarly { sha256 = hashStreamFile(s) }
     }

@@ -84,7 +84,10 @@ public enum Pipeline {
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
         shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
-        let workers = threads > 1 ? (0..<threads).map { _ in ShardWorker(options: shardOptions) } : []
+        // N threads: the reading thread owns shard 0 itself (so N threads keep N cores busy, not N + 1),
+        // workers own shards 1..<N.
+        if threads > 1 { analyzer = FlowAnalyzer(options: shardOptions) }
+        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(options: shardOptions) } : []
         for w in workers { w.start() }
         // The run's clock for flow timeouts: the latest timestamp so far, restarted when a file begins
         // before it (overlapping captures, or one whose last timestamp is bogus: pcapng-example's 2262),
@@ -111,10 +114,11 @@ public enum Pipeline {
                     if let n = newest, record.timestamp < n { regressions += 1 } else { newest = record.timestamp }
                     if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
                 }
-                if workers.isEmpty {
+                let shard = workers.isEmpty ? 0 : shardIndex(packet, workers: threads)
+                if shard == 0 {
                     analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock)
                 } else {
-                    workers[shardIndex(packet, workers: workers.count)].add(frame, record.timestamp, clock, packet)
+                    workers[shard - 1].add(frame, record.timestamp, clock, packet)
                 }
                 return true
             }
@@ -129,7 +133,7 @@ public enum Pipeline {
         progress?(bytesDone, packetsDone)
         let output: AnalysisOutput
         for w in workers { w.drain() }
-        output = FlowAnalyzer.finish(shards: workers.isEmpty ? [analyzer] : workers.map(\.analyzer), clock: latest,
+        output = FlowAnalyzer.finish(shards: [analyzer] + workers.map(\.analyzer), clock: latest,
                                      timestampRegressions: regressions)
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }

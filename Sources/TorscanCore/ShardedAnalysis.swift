@@ -1,6 +1,6 @@
 // `--threads N` (issue 6): the calling thread reads and decodes (IP fragment reassembly needs one
-// decoder that sees every frame in order), and hands packets in batches to N workers, each owning a
-// FlowAnalyzer. A symmetric flow hash sends both directions of a flow to the same worker, so every
+// decoder that sees every frame in order), analyses shard 0 itself and hands the packets of shards
+// 1..<N in batches to N - 1 workers, each owning a FlowAnalyzer. A symmetric flow hash sends both directions of a flow to the same worker, so every
 // flow is whole in one shard; FlowAnalyzer.finish(shards:) combines them (FlowAnalyzerShards.swift).
 //
 // Payload pointers: a mapped capture stays mapped for the whole run, so a batch holds pointers into

@@ -105,6 +105,7 @@ public struct TCPStreamClassifier {
 
     private mutating func feedHTTP<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
         guard var p = http else { return }
+        http = nil   // `p` is now the only owner of its buffer: appending does not copy it (COW)
         p.head.append(contentsOf: bytes.prefix(max(0, p.limit - p.head.count)))
         let full = p.head.count >= p.limit
         let result = p.head.withUnsafeBytes { head in
@@ -142,6 +143,7 @@ public struct TCPStreamClassifier {
 
     private mutating func feedRecognizer<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
         guard var r = recognizer else { return }
+        recognizer = nil   // `r` is now the only owner of its buffers: consuming does not copy them (COW)
         if state == .undecided, let k = Self.handshakeOffset(in: bytes) {
             // A handshake after a preamble: message stream encryption that negotiated plaintext
             // (bittorrent_tcp_miss.pcapng), or a proxy exchange. The 20-byte literal is specific enough.

@@ -18,7 +18,21 @@ public struct UDPFlowClassifier {
     /// Set by the flow layer for IPv6 flows (UDP tracker peer lists use 18-byte entries then).
     public var isIPv6 = false
     private var probed = 0
-    private var utp = UTPConnection()
+    /// Allocated at the first datagram that parses as a uTP header: the connection tracker is most of
+    /// this classifier's size, and most UDP flows never need it. Copy-on-write keeps value semantics.
+    private var utpState: UTPState?
+    private final class UTPState {
+        var connection: UTPConnection
+        init(_ c: UTPConnection = UTPConnection()) { connection = c }
+    }
+    private var utp: UTPConnection {
+        get { utpState?.connection ?? UTPConnection() }
+        _modify {
+            if utpState == nil { utpState = UTPState() }
+            else if !isKnownUniquelyReferenced(&utpState!) { utpState = UTPState(utpState!.connection) }
+            yield &utpState!.connection
+        }
+    }
     private var utpPossible = true
     private var pendingTransactions: [UInt32] = []
 

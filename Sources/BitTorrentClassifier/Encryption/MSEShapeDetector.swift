@@ -32,6 +32,11 @@ import WireBytes
 
 public struct MSEShapeDetector: Sendable {
     public private(set) var verdict: MSEVerdict
+    /// Still measuring (`verdict` is `.undecided`).
+    public var isUndecided: Bool {
+        if case .undecided = verdict { return true }
+        return false
+    }
 
     /// Bytes per run: [A's DH, B's DH, A's bytes after the exchange].
     private var runBytes = [0, 0, 0]

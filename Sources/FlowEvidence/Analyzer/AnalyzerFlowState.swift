@@ -29,10 +29,11 @@ final class TCPDirections {
         reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
     }
 
-    func wantsBytes(fromSrc: Bool) -> Bool {
-        if let c = fromSrc ? streamFromSrc : streamFromDst { return c.value.wantsBytes }
-        return (fromSrc ? finalFromSrc : finalFromDst) == nil
-    }
+    /// Whether the direction's classifier still wants bytes: stored, because it is asked for every
+    /// segment and reading it from the classifier touches one more object per packet.
+    private(set) var wantsFromSrc = true, wantsFromDst = true
+
+    @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { fromSrc ? wantsFromSrc : wantsFromDst }
 
     /// The direction's classifier state (final once released).
     func state(fromSrc: Bool) -> StreamState {
@@ -62,6 +63,7 @@ final class TCPDirections {
 
     private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
         guard !c.value.wantsBytes else { return }
+        if fromSrc { wantsFromSrc = false } else { wantsFromDst = false }
         if fromSrc { finalFromSrc = c.value.state; streamFromSrc = nil } else { finalFromDst = c.value.state; streamFromDst = nil }
     }
 }
@@ -77,14 +79,37 @@ struct TunnelState {
 
 final class AnalyzerFlowState {
     let isTCP: Bool
-    let findings = FlowFindings()
+    /// Created at the first finding (most flows have none).
+    var findings: FlowFindings {
+        if let f = foundSoFar { return f }
+        let f = FlowFindings()
+        foundSoFar = f
+        return f
+    }
+    private var foundSoFar: FlowFindings?
+
+    /// Settled with nothing found, nothing to label and no tunnel: the flow's row needs only what the
+    /// flow table keeps, so the analyzer swaps this state for a shared placeholder (`settled(isTCP:)`).
+    var isForgettable: Bool {
+        guard foundSoFar == nil, tunnelParts == nil, !probesTunnel, !mseUndecided else { return false }
+        if case .likelyMSE? = mse?.verdict { return false }
+        return isTCP ? tcp == nil : udp == nil
+    }
+
+    /// The shared state of forgotten flows: never mutated (settled flows skip the analyzer, and
+    /// FlowFinalizer.flowEnded checks for it first), so sharing it across worker threads is safe.
+    nonisolated(unsafe) static let settledTCP = AnalyzerFlowState(isTCP: true, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
+    nonisolated(unsafe) static let settledUDP = AnalyzerFlowState(isTCP: false, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
+    var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
     /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
     /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
     var tcp: TCPDirections?
     /// UDP flows only, until the classifier settles on `other` (then released: nothing more to learn).
     private var udp: OutOfLine<UDPFlowClassifier>?
     /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
-    var mse: MSEShapeDetector?
+    var mse: MSEShapeDetector? { didSet { mseUndecided = mse?.isUndecided ?? false } }
+    /// `mse` exists and still wants bytes (stored: asked for every segment).
+    private(set) var mseUndecided = false
     private var tunnelParts: OutOfLine<TunnelState>?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 

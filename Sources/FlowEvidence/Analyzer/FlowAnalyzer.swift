@@ -66,11 +66,13 @@ public struct FlowAnalyzer {
         let flow = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
-        let state = flow.context, fromSrc = flow.fromSrc
+        if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
+        // Unowned: the table holds the flow's state for this whole call (no retain per packet).
+        unowned(unsafe) let state = table.context(of: flow)
+        let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
         }
-        if state.isTCP && state.tcp == nil { return }   // settled: only the flow table's counts change
         let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
                                  viaUTP: !state.isTCP)
         var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
@@ -82,9 +84,11 @@ public struct FlowAnalyzer {
                 return
             }
             state.consume(datagram: packet.payload, fromInitiator: fromSrc, sink: &sink)
+            if state.isForgettable { forget(flow, isTCP: false) }   // `state` is gone after this
             return
         }
-        guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
+        guard let tcpState = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
+        unowned(unsafe) let dirs = tcpState
         if tcp.flags.ack {
             // The acknowledgment speaks about the other direction's bytes.
             let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
@@ -97,7 +101,17 @@ public struct FlowAnalyzer {
         let cut = max(0, packet.payloadLength - packet.payload.count)
         if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc) { finalizer.settleIfDone(state) }
+        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
+            table.markSettled(flow)
+            if state.isForgettable { forget(flow, isTCP: true) }   // `state` is gone after this
+        }
+    }
+
+    /// A settled flow with nothing found gives its state back (a million live flows must fit in
+    /// memory, issue 6): its row, if one is kept, comes from the flow table's record alone.
+    private func forget(_ flow: FlowPacket, isTCP: Bool) {
+        table.markSettled(flow)
+        table.replaceContext(of: flow, with: isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP)
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
@@ -168,11 +182,11 @@ struct FlowFinalizer: FlowLifecycle {
     /// shape decided, both stream classifiers done): later packets only update the flow's counts
     /// (the common case of a busy link's non-BitTorrent flows, issue 6). What flowEnded would take
     /// from the released state (protocol kinds, reassembly gaps) is taken now.
-    mutating func settleIfDone(_ state: AnalyzerFlowState) {
-        guard let dirs = state.tcp, !state.probesTunnel, !dirs.wantsBytes(fromSrc: true), !dirs.wantsBytes(fromSrc: false) else { return }
-        if case .undecided? = state.mse?.verdict { return }
+    mutating func settleIfDone(_ state: AnalyzerFlowState) -> Bool {
+        guard let dirs = state.tcp, !state.probesTunnel, !state.mseUndecided, !dirs.wantsBytes(fromSrc: true), !dirs.wantsBytes(fromSrc: false) else { return false }
         takeFinalState(dirs, into: state)
         state.tcp = nil
+        return true
     }
 
     private mutating func takeFinalState(_ dirs: TCPDirections, into state: AnalyzerFlowState) {
@@ -188,6 +202,13 @@ struct FlowFinalizer: FlowLifecycle {
 
     mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
         let state = flow.context
+        if state.isPlaceholder {
+            guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
+            rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+                                firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
+                                label: "other", infoHashes: [], firstFrame: flow.firstFrame))
+            return
+        }
         if state.isTCP, state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
         if let dirs = state.tcp {
             for fromSrc in [true, false] {

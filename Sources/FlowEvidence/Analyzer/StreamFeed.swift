@@ -14,9 +14,8 @@ struct StreamFeed: StreamConsumer {
     var sink: EvidenceSink
 
     var wantsBytes: Bool {
-        if state.probesTunnel { return true }
-        if case .undecided? = state.mse?.verdict { return true }
-        return state.tcp!.wantsBytes(fromSrc: fromSrc)
+        if state.probesTunnel || state.mseUndecided { return true }
+        return state.tcp?.wantsBytes(fromSrc: fromSrc) ?? false
     }
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {

@@ -36,6 +36,8 @@ public struct Flow<Context> {
     public internal(set) var bytesFromSrc: Int64 = 0, bytesFromDst: Int64 = 0
     public internal(set) var sawSYN = false
     public internal(set) var finFromSrc = false, finFromDst = false, sawRST = false
+    /// The caller's mark (FlowTable.markSettled).
+    public internal(set) var settled = false
     public var context: Context
 
     init(id: Int, key: FlowKey, srcIsA: Bool, timestamp: Timestamp, frame: FrameRef, context: Context) {
