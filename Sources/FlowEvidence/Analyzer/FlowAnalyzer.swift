@@ -204,6 +204,7 @@ struct FlowFinalizer: FlowLifecycle {
         let state = flow.context
         if state.isPlaceholder {
             guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
+            aggregator.legEnded(flow, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
             rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                                 firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                                 label: "other", infoHashes: [], firstFrame: flow.firstFrame))
