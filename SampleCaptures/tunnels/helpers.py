@@ -2,7 +2,9 @@
 """Loopback peers for make-captures.sh: a DHT node and a BitTorrent peer to reach through SOCKS5.
 serve            UDP 127.0.0.1:16881 answers DHT pings/get_peers; TCP 127.0.0.1:16882 answers a BEP 3 handshake.
 udp HOST PORT    SOCKS5 UDP ASSOCIATE at HOST:PORT, then DHT ping + get_peers through the relay (+ one FRAG=1 datagram).
-bt HOST PORT     SOCKS5 CONNECT at HOST:PORT to 127.0.0.1:16882, BEP 3 handshake both ways.
+bt HOST PORT [SRC [INFOHASH]]
+                 SOCKS5 CONNECT at HOST:PORT to 127.0.0.1:16882, BEP 3 handshake both ways (from address
+                 SRC, naming INFOHASH: the peer answers with the infohash it was sent).
 bind HOST PORT   SOCKS5 BIND at HOST:PORT; a peer connects to the bound address and the two exchange
                  BEP 3 handshakes through the proxy (an incoming BitTorrent connection via SOCKS5)."""
 import socket, struct, sys, threading, time
@@ -21,14 +23,15 @@ def serve():
     def tcp():
         while True:
             c, _ = t.accept()
-            if len(c.recv(68)) == 68:
-                c.sendall(HS(b"-TS0001-responder000") + b"\0\0\0\x01\x02")
+            hs = c.recv(68)
+            if len(hs) == 68:
+                c.sendall(hs[:28] + hs[28:48] + b"-TS0001-responder000" + b"\0\0\0\x01\x02")
             time.sleep(0.2); c.close()
     threading.Thread(target=udp, daemon=True).start()
     tcp()
 
-def socks5(host, port, cmd, addr, aport):
-    s = socket.create_connection((host, port))
+def socks5(host, port, cmd, addr, aport, src=None):
+    s = socket.create_connection((host, port), source_address=(src, 0) if src else None)
     s.sendall(b"\x05\x01\x00"); assert s.recv(2) == b"\x05\x00"
     s.sendall(b"\x05" + bytes([cmd]) + b"\x00\x01" + socket.inet_aton(addr) + struct.pack(">H", aport))
     r = s.recv(10); assert r[1] == 0, r
@@ -47,9 +50,10 @@ def udp(host, port):
         except socket.timeout: pass
     s.close()
 
-def bt(host, port):
-    s, _, _ = socks5(host, int(port), 1, "127.0.0.1", 16882)
-    s.sendall(HS(b"-TS0001-initiator000"))
+def bt(host, port, src=None, infohash=None):
+    s, _, _ = socks5(host, int(port), 1, "127.0.0.1", 16882, src)
+    hs = HS(b"-TS0001-initiator000")
+    s.sendall(hs[:28] + bytes.fromhex(infohash) + hs[48:] if infohash else hs)
     s.recv(200); s.close()
 
 def bind(host, port):

@@ -61,5 +61,7 @@ cap http-connect             "tcp port 18888 or tcp port 18080" curl -s -p -x ht
 cap http-connect-407         "tcp port 18888 or tcp port 18080" curl -s -p --proxy-anyauth -U bob:hunter2 -x http://127.0.0.1:18888 $U
 cap socks5-udp-associate-dht "tcp port 11082 or udp port 16881 or (udp and host 127.0.0.1 and not port 53)" python3 "$HERE/helpers.py" udp 127.0.0.1 11082
 cap socks5-bittorrent        "tcp port 11080 or tcp port 18080 or tcp port 16882" python3 "$HERE/helpers.py" bt 127.0.0.1 11080
+cap socks5-two-clients       "tcp port 11080 or tcp port 16882" bash -c "python3 '$HERE/helpers.py' bt 127.0.0.1 11080 127.0.0.2; sleep 0.3;
+  python3 '$HERE/helpers.py' bt 127.0.0.1 11080 127.0.0.3 5fd1e8f294232691194d0bedf890791172bc7750"
 cap socks5-bind-bittorrent   "tcp and host 127.0.0.1 and not port 18080 and not port 16882 and not port 18888" python3 "$HERE/helpers.py" bind 127.0.0.1 11082
 ls -l "$OUT"/*.pcap

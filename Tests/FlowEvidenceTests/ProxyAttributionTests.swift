@@ -196,3 +196,22 @@ extension ProxyAttributionTests {
         #expect(out.evidence.map { $0.attributedTo.map(\.description) } == [["127.0.0.1"], []])
     }
 }
+
+extension ProxyAttributionTests {
+    /// Two clients behind one proxy (socks5-two-clients.pcap: 127.0.0.2 then 127.0.0.3 through microsocks
+    /// 127.0.0.1:11080 to the same peer, each naming its own torrent; tshark: client legs at frames 1 and
+    /// 26, the proxy's legs at 9 and 34). Each proxy leg, and the proxy's row of each torrent, names
+    /// its own client only.
+    @Test func twoClientsBehindOneProxyAreKeptApart() throws {
+        let out = try analyze([Self.tunnels("socks5-two-clients.pcap")])
+        let byFrame = Dictionary(uniqueKeysWithValues: out.flows.map { ($0.firstFrame.frame, $0) })
+        #expect(byFrame[9]?.attributedTo?.description == "127.0.0.2" && byFrame[9]?.linkedFrame?.frame == 1)
+        #expect(byFrame[34]?.attributedTo?.description == "127.0.0.3" && byFrame[34]?.linkedFrame?.frame == 26)
+        let exits = out.evidence.filter { $0.via == nil }
+        #expect(exits.map { "\($0.ip) \($0.infoHash.hex.prefix(8)) \($0.attributedTo.map(\.description))" }
+                == ["127.0.0.1 5fd1e8f2 [\"127.0.0.3\"]", "127.0.0.1 dbfc0ce7 [\"127.0.0.2\"]"])
+        let clients = out.evidence.filter { $0.ip.description != "127.0.0.1" }
+        #expect(clients.map { "\($0.ip) \($0.infoHash.hex.prefix(8)) \($0.via?.description ?? "")" }
+                == ["127.0.0.2 dbfc0ce7 127.0.0.1:11080", "127.0.0.3 5fd1e8f2 127.0.0.1:11080"])
+    }
+}
