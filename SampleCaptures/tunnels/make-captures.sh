@@ -14,6 +14,7 @@ trap cleanup EXIT
 python3 -m http.server 18080 --bind :: >/dev/null 2>&1 & pids+=($!)
 microsocks -i 127.0.0.1 -p 11080 >/dev/null 2>&1 & pids+=($!)
 microsocks -i 127.0.0.1 -p 11081 -u alice -P s3cret >/dev/null 2>&1 & pids+=($!)
+microsocks -i 127.0.0.1 -p 11084 -b 127.0.0.5 >/dev/null 2>&1 & pids+=($!)   # exits from another address
 cat > danted.conf <<CONF
 logoutput: $W/danted.log
 internal: 127.0.0.1 port = 11082
@@ -63,5 +64,6 @@ cap socks5-udp-associate-dht "tcp port 11082 or udp port 16881 or (udp and host 
 cap socks5-bittorrent        "tcp port 11080 or tcp port 18080 or tcp port 16882" python3 "$HERE/helpers.py" bt 127.0.0.1 11080
 cap socks5-two-clients       "tcp port 11080 or tcp port 16882" bash -c "python3 '$HERE/helpers.py' bt 127.0.0.1 11080 127.0.0.2; sleep 0.3;
   python3 '$HERE/helpers.py' bt 127.0.0.1 11080 127.0.0.3 5fd1e8f294232691194d0bedf890791172bc7750"
+cap socks5-other-exit-address "tcp port 11084 or tcp port 16882" python3 "$HERE/helpers.py" bt 127.0.0.1 11084 127.0.0.2
 cap socks5-bind-bittorrent   "tcp and host 127.0.0.1 and not port 18080 and not port 16882 and not port 18888" python3 "$HERE/helpers.py" bind 127.0.0.1 11082
 ls -l "$OUT"/*.pcap

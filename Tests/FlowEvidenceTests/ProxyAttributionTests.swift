@@ -215,3 +215,16 @@ extension ProxyAttributionTests {
                 == ["127.0.0.2 dbfc0ce7 127.0.0.1:11080", "127.0.0.3 5fd1e8f2 127.0.0.1:11080"])
     }
 }
+
+extension ProxyAttributionTests {
+    /// A proxy whose connections leave from another address than the one its clients reach
+    /// (socks5-other-exit-address.pcap: microsocks -i 127.0.0.1 -b 127.0.0.5; client 127.0.0.2):
+    /// the exit address's row is attributed to the client; the target's own row is not.
+    @Test func exitAddressOtherThanTheProxyAddress() throws {
+        let out = try analyze([Self.tunnels("socks5-other-exit-address.pcap")])
+        let leg = try #require(out.flows.first { $0.srcIP.description == "127.0.0.5" })
+        #expect(leg.attributedTo?.description == "127.0.0.2" && leg.linkedFrame?.frame == 1)
+        let rows = out.evidence.map { "\($0.ip) \($0.via?.description ?? "-") \($0.attributedTo.map(\.description).joined(separator: ";"))" }
+        #expect(rows == ["127.0.0.1 - ", "127.0.0.1 127.0.0.1:11084 ", "127.0.0.2 127.0.0.1:11084 ", "127.0.0.5 - 127.0.0.2"])
+    }
+}
