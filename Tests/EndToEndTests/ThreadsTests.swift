@@ -64,3 +64,18 @@ import TorscanTestSupport
         #expect(r.status != 0)
     }
 }
+
+/// The run clock restarts at a file that begins before it: SampleCaptures/public holds
+/// pcapng-example.pcapng.zst (2015) whose last record is clamped to 2262, read before bittorrent.pcap
+/// (2016). Flows of the later files must not all look idle (one flow per packet).
+@Suite struct RunClockTests {
+    @Test func aBogusLastTimestampDoesNotSplitTheFlowsOfLaterFiles() throws {
+        let r = try Torscan.run(["flows", "SampleCaptures/public", "--csv", "--threads", "1"])
+        #expect(r.status == 0 || r.status == 3, "\(r.stderr)")
+        let rows = r.stdout.split(separator: "\r\n").dropFirst().filter { $0.contains("/bittorrent.pcap,") }
+        let packets = rows.map { Int($0.split(separator: ",")[7]) ?? 0 }
+        #expect(!rows.isEmpty)
+        #expect(packets.contains { $0 > 50 }, "bittorrent.pcap's flows were split: \(rows.count) rows, at most \(packets.max() ?? 0) packets")
+        #expect(rows.count < packets.reduce(0, +) / 4)
+    }
+}

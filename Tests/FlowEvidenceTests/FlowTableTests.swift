@@ -145,3 +145,56 @@ struct Recorder: FlowLifecycle {
         #expect(flow.lastFrame == FrameRef(captureIndex: 1, frame: 1))
     }
 }
+
+/// The timer queues are swept lazily; these pin down what users see regardless of sweep timing.
+@Suite struct FlowTableTimingTests {
+    let a = IPAddress("10.0.0.9")!, b = IPAddress("10.0.0.1")!, c = IPAddress("192.168.1.5")!
+
+    func send(_ t: FlowTable<Int>, _ r: inout Recorder, _ from: IPAddress, _ fp: UInt16, _ to: IPAddress, _ tp: UInt16,
+              at s: Int64, proto: UInt8 = IPProtocolNumber.udp) -> FlowPacket {
+        t.packet(src: from, srcPort: fp, dst: to, dstPort: tp, ipProtocol: proto, tcpFlags: proto == IPProtocolNumber.tcp ? [.ack] : nil,
+                 payloadBytes: 10, timestamp: Timestamp(seconds: s, nanos: 0), frame: FrameRef(captureIndex: 0, frame: Int(s)), handler: &r)
+    }
+
+    /// A flow active after it was queued is queued again by the sweep, not ended; it ends once it
+    /// has really been idle past its timeout, and at the latest one timeout later.
+    @Test func anActiveFlowSurvivesTheSweepAndEndsWhenReallyIdle() {
+        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
+        var r = Recorder()
+        _ = send(t, &r, a, 1, b, 2, at: 0)          // queued at 0
+        _ = send(t, &r, a, 1, b, 2, at: 90)         // active, still queued at 0
+        _ = send(t, &r, c, 1, b, 2, at: 150)        // sweep: the first flow is requeued at 150, not ended
+        #expect(r.ended.isEmpty)
+        _ = send(t, &r, c, 1, b, 2, at: 249)
+        #expect(r.ended.isEmpty)                    // idle 159 s since 90, but queued at 150: swept later
+        _ = send(t, &r, c, 1, b, 2, at: 251)
+        #expect(r.ended.map(\.id) == [0] && r.ended[0].reason == .idleTimeout)
+    }
+
+    /// A packet of a flow idle past its timeout starts a new flow even when the sweep has not ended
+    /// the old one yet: splitting depends on the flow's own idleness and the clock only.
+    @Test func aPacketAfterTheTimeoutSplitsTheFlowWhateverTheSweep() {
+        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
+        var r = Recorder()
+        _ = send(t, &r, a, 1, b, 2, at: 0)
+        _ = send(t, &r, a, 1, b, 2, at: 90)
+        _ = send(t, &r, c, 1, b, 2, at: 150)        // requeued at 150
+        let p = send(t, &r, a, 1, b, 2, at: 191)    // 101 s after its last packet
+        #expect(p.id == 2 && p.packets == 1)
+        #expect(r.ended.map(\.id) == [0] && r.ended[0].reason == .idleTimeout && r.ended[0].packets == 2)
+    }
+
+    /// At the end of input a flow past its timeout counts as timed out, one still within it as live.
+    @Test func finishNamesTheReasonFromTheClock() {
+        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
+        var r = Recorder()
+        _ = send(t, &r, a, 1, b, 2, at: 0)
+        _ = send(t, &r, a, 1, b, 2, at: 10)
+        _ = send(t, &r, c, 1, b, 2, at: 105)        // the sweep requeues flow 0 (idle 95 s) at 105
+        _ = send(t, &r, c, 1, b, 2, at: 111)        // flow 0 is idle 101 s now, but queued at 105: not swept
+        #expect(r.ended.isEmpty)
+        t.finish(handler: &r)
+        let reasons = Dictionary(uniqueKeysWithValues: r.ended.map { ($0.id, $0.reason) })
+        #expect(reasons[0] == .idleTimeout && reasons[1] == .endOfInput)
+    }
+}

@@ -69,7 +69,7 @@ final class TCPDirections {
 }
 
 /// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), out of line.
-struct TunnelState {
+struct TunnelParts {
     var detector: TunnelDetector?
     var tunnel: TunnelInfo?
     var failure: TunnelFailure?
@@ -110,7 +110,7 @@ final class AnalyzerFlowState {
     var mse: MSEShapeDetector? { didSet { mseUndecided = mse?.isUndecided ?? false } }
     /// `mse` exists and still wants bytes (stored: asked for every segment).
     private(set) var mseUndecided = false
-    private var tunnelParts: OutOfLine<TunnelState>?
+    private var tunnelParts: OutOfLine<TunnelParts>?
     let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
     init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
@@ -172,9 +172,9 @@ final class AnalyzerFlowState {
         _modify { yield &parts().value.relayTarget; releaseTunnelPartsIfEmpty() }
     }
 
-    private func parts() -> OutOfLine<TunnelState> {
+    private func parts() -> OutOfLine<TunnelParts> {
         if let p = tunnelParts { return p }
-        let p = OutOfLine(TunnelState())
+        let p = OutOfLine(TunnelParts())
         tunnelParts = p
         return p
     }
