@@ -9,11 +9,11 @@
 // ("switch to tunnel mode" only after the tunnel is established). RFC 1928 §7: a relay forwards DATA
 // unchanged to DST.ADDR:DST.PORT.
 //
-// Wiring: for each tunnel that opened, the flow layer remembers the request's and the reply's
-// timestamps and the tunnelled byte counts; at the end of the file it asks `match` for every TCP
-// flow opened by the proxy's address, keeps the best score (ties: the earliest leg), and adds the
-// client to the evidence of the proxy's exit address (`attributed_to`). For UDP ASSOCIATE it
-// compares each decapsulated datagram with the relay's datagrams (`matchDatagram`).
+// Wiring (FlowEvidence/Analyzer/ProxyLegLinking.swift): at the end of the run, for each client leg
+// whose tunnel opened, the candidates are the flows to the requested port (BIND: to the bound port)
+// opened in the window; the best score wins, each proxy leg serves one client leg, and the client is
+// added to the evidence of the proxy's exit address (`attributed_to`). UDP ASSOCIATE is linked by the
+// relay's flows to the datagrams' targets; `matchDatagram` compares single datagrams (tests).
 
 import WireBytes
 
@@ -50,8 +50,8 @@ public struct ProxyClientLeg: Hashable, Sendable {
 public struct ProxyLegMatch: Hashable, Sendable {
     /// 0...100 for ranking candidates, not a probability.
     public var score: Int
-    /// Sorted: `byte_counts_equal`, `opened_between_request_and_reply`, `target_address`,
-    /// `target_is_domain_name`, `target_port`.
+    /// Sorted: `bound_port` (BIND), `byte_counts_equal`, `opened_between_request_and_reply`,
+    /// `target_address`, `target_is_domain_name`, `target_port`.
     public var reasons: [String]
 }
 
