@@ -83,6 +83,10 @@ public struct FlowRow: Sendable, Equatable {
     public var client: String?
     /// With `tunnel`: the target the client asked the proxy for, `host:port` (IPv6 in RFC 5952 form, unbracketed).
     public var tunnelTarget: String?
+    /// With label `bittorrent-encrypted`: what the label (and an infohash, if any) rests on, `;`-separated:
+    /// `mse_shape_N_steps` (MSEShapeDetector), the MSECorroboration sources of the responder's endpoint,
+    /// and `infohash_of_responder_endpoint` when the infohash comes from that endpoint's one torrent.
+    public var encryptedBy: String?
     /// On a proxy's own connection to a target that was linked to a client leg (ProxyAttribution):
     /// the client's address.
     public var attributedTo: IPAddress?

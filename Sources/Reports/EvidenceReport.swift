@@ -92,6 +92,7 @@ public enum FlowReport {
     public static let csvColumns = [
         "proto", "src_ip", "src_port", "dst_ip", "dst_port", "first_seen", "last_seen", "packets", "bytes",
         "label", "infohashes", "tunnel", "first_frame", "capture", "client", "tunnel_target", "attributed_to", "linked_frame",
+        "encrypted_by",
     ]
 
     public static func csv(_ rows: [FlowRow], captures: [String], fractionDigits: Int = 6) -> String {
@@ -105,6 +106,7 @@ public enum FlowReport {
                 CSVField.defuse(EvidenceReport.capturePath(r.firstFrame, captures)), CSVField.defuse(r.client ?? ""),
                 CSVField.defuse(r.tunnelTarget ?? ""),
                 r.attributedTo?.description ?? "", r.linkedFrame.map { String($0.frame) } ?? "",
+                r.encryptedBy ?? "",
             ])
         }
         return out
@@ -127,6 +129,7 @@ public enum FlowReport {
             ("capture", .string(EvidenceReport.capturePath(r.firstFrame, captures))),
             ("first_frame", .int(r.firstFrame.frame)),
             ("client", .optional(r.client)),
+            ("encrypted_by", .optional(r.encryptedBy)),
         ])
     }
 }

@@ -25,7 +25,14 @@ import TorscanTestSupport
         for f in t["flows"] as? [[String: Any]] ?? [] {
             let key = "\(f["proto"] ?? "") \(f["src_ip"] ?? "") \(f["src_port"] ?? "") \(f["dst_ip"] ?? "") \(f["dst_port"] ?? "")"
             guard let o = ours[key] else { flowProblems.append("missing flow \(key)"); continue }
-            let want = "\(f["label"] ?? "") \((f["infohashes"] as? [String] ?? []).joined(separator: ";")) \(f["tunnel"] as? String ?? "")"
+            var wantHashes = f["infohashes"] as? [String] ?? []
+            // An encrypted flow names the torrent it carried (infohashes_hidden) only when its responder's
+            // endpoint is tied to that one torrent (FlowFinalizer.labelEncryptedFlows); it never names another.
+            let hidden = f["infohashes_hidden"] as? [String] ?? []
+            if f["label"] as? String == "bittorrent-encrypted", !o.infoHashes.isEmpty, o.infoHashes.map(\.hex) == hidden.sorted() {
+                wantHashes = hidden.sorted()
+            }
+            let want = "\(f["label"] ?? "") \(wantHashes.joined(separator: ";")) \(f["tunnel"] as? String ?? "")"
             let got = "\(o.label) \(o.infoHashes.map(\.hex).joined(separator: ";")) \(o.tunnel ?? "")"
             if want != got { flowProblems.append("\(key): want \(want), got \(got)") }
         }

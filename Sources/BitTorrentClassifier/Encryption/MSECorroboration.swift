@@ -32,8 +32,26 @@ public struct MSECorroboration: Sendable {
     public var dhtAnnounced: Set<PeerEndpoint> = []
     public var trackerAnnounced: Set<PeerEndpoint> = []
     public var listedPeers: Set<PeerEndpoint> = []
+    /// The torrents each listening endpoint was tied to by a cleartext handshake on it or by an
+    /// announce of its port (not by peer lists, which say nothing of what the peer was asked for).
+    public var torrents: [PeerEndpoint: Set<InfoHash>] = [:]
 
     public init() {}
+
+    /// The torrent an encrypted flow to `responder` most likely carried: the one torrent its endpoint
+    /// is tied to, nil when none or several (the bytes themselves name none).
+    public func infoHash(responder: PeerEndpoint) -> InfoHash? {
+        guard let set = torrents[responder], set.count == 1 else { return nil }
+        return set.first
+    }
+
+    public mutating func formUnion(_ other: MSECorroboration) {
+        cleartextPeers.formUnion(other.cleartextPeers)
+        dhtAnnounced.formUnion(other.dhtAnnounced)
+        trackerAnnounced.formUnion(other.trackerAnnounced)
+        listedPeers.formUnion(other.listedPeers)
+        torrents.merge(other.torrents) { $0.union($1) }
+    }
 
     /// How the flow's responder endpoint is corroborated, sorted by name (empty: not corroborated).
     /// `responder` is the side that accepted the TCP connection (the SYN-ACK sender).

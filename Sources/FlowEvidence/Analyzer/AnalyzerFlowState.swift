@@ -212,18 +212,32 @@ struct EvidenceSink: ClassifierSink {
     /// Listening endpoints known from cleartext BitTorrent, for MSECorroboration (its wiring notes).
     private func collectCorroboration(_ event: ClassifierEvent) {
         switch event {
-        case .handshake:
+        case .handshake(let h):
             // The accepting side of a cleartext peer connection listens on its port.
-            aggregator.corroboration.cleartextPeers.insert(PeerEndpoint(address: state.dst.bytes, port: state.dstPort))
+            let listener = PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+            aggregator.corroboration.cleartextPeers.insert(listener)
+            aggregator.corroboration.torrents[listener, default: []].insert(h.infoHash)
         case .extendedHandshake(let eh):
             if let p = eh.listenPort { aggregator.corroboration.cleartextPeers.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
         case .dht(let m) where m.kind == .query && m.method == "announce_peer":
             let port = m.impliedPort ? (senderIsSrc ? state.srcPort : state.dstPort) : m.port
-            if let port { aggregator.corroboration.dhtAnnounced.insert(PeerEndpoint(address: origin.sender.bytes, port: port)) }
+            if let port {
+                let listener = PeerEndpoint(address: origin.sender.bytes, port: port)
+                aggregator.corroboration.dhtAnnounced.insert(listener)
+                if let h = m.infoHash { aggregator.corroboration.torrents[listener, default: []].insert(h) }
+            }
         case .httpTrackerRequest(let r) where r.kind == .announce:
-            if let p = r.port { aggregator.corroboration.trackerAnnounced.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
+            if let p = r.port {
+                let listener = PeerEndpoint(address: origin.sender.bytes, port: p)
+                aggregator.corroboration.trackerAnnounced.insert(listener)
+                aggregator.corroboration.torrents[listener, default: []].formUnion(r.infoHashes)
+            }
         case .udpTracker(let m) where m.action == .announceRequest:
-            if let p = m.port { aggregator.corroboration.trackerAnnounced.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
+            if let p = m.port {
+                let listener = PeerEndpoint(address: origin.sender.bytes, port: p)
+                aggregator.corroboration.trackerAnnounced.insert(listener)
+                aggregator.corroboration.torrents[listener, default: []].formUnion(m.infoHashes)
+            }
         case .pex(let added, _):
             aggregator.corroboration.listedPeers.formUnion(added)
         default:

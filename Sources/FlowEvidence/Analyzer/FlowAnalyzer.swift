@@ -164,11 +164,21 @@ struct FlowFinalizer: FlowLifecycle {
     var encryptedCandidates: [(row: Int, steps: Int, responder: PeerEndpoint)] = []
 
     /// MSEShapeDetector's suggested labelling: three steps matched, or fewer with the responder's
-    /// endpoint corroborated by cleartext BitTorrent elsewhere in the run (MSECorroboration).
+    /// endpoint corroborated by cleartext BitTorrent elsewhere in the run (MSECorroboration). The row
+    /// says on what (`encrypted_by`), and names a torrent only when the responder's endpoint is tied
+    /// to exactly one (issue 7: "an infohash only when corroborated, and the report says how").
     mutating func labelEncryptedFlows() {
         let corroboration = aggregator.corroboration
-        for c in encryptedCandidates where c.steps >= 3 || !corroboration.corroborate(responder: c.responder).isEmpty {
+        for c in encryptedCandidates {
+            let sources = corroboration.corroborate(responder: c.responder)
+            guard c.steps >= 3 || !sources.isEmpty else { continue }
             rows[c.row].label = "bittorrent-encrypted"
+            var basis = ["mse_shape_\(c.steps)_steps"] + sources.map(\.rawValue)
+            if let h = corroboration.infoHash(responder: c.responder), rows[c.row].infoHashes.isEmpty {
+                rows[c.row].infoHashes = [h]
+                basis.append("infohash_of_responder_endpoint")
+            }
+            rows[c.row].encryptedBy = basis.joined(separator: ";")
         }
         encryptedCandidates = []
     }

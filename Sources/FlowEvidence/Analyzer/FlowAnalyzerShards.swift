@@ -85,11 +85,7 @@ extension FlowFinalizer {
         aggregator.relayFragments += other.aggregator.relayFragments
         aggregator.attribution.absorb(other.aggregator.attribution, rowOffset: rowOffset, flowIDOffset: flowIDOffset)
         aggregator.proxies.formUnion(other.aggregator.proxies)
-        let c = other.aggregator.corroboration
-        aggregator.corroboration.cleartextPeers.formUnion(c.cleartextPeers)
-        aggregator.corroboration.dhtAnnounced.formUnion(c.dhtAnnounced)
-        aggregator.corroboration.trackerAnnounced.formUnion(c.trackerAnnounced)
-        aggregator.corroboration.listedPeers.formUnion(c.listedPeers)
+        aggregator.corroboration.formUnion(other.aggregator.corroboration)
         aggregator.value.absorb(other.aggregator.value, flowIDOffset: flowIDOffset)
     }
 }
