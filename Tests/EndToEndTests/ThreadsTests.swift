@@ -79,3 +79,25 @@ import TorscanTestSupport
         #expect(rows.count < packets.reduce(0, +) / 4)
     }
 }
+
+/// The public BitTorrent captures read together (overlapping times, timestamp regressions: the case
+/// that made thread counts disagree before flows ended by their own idleness), and each file alone.
+@Suite struct CorpusThreadsTests {
+    static let corpus = TestPaths.publicCorpus
+
+    @Test(.enabled(if: corpus != nil, "needs ../shared/corpus/public"))
+    func publicCapturesGiveTheSameReportsWhateverTheThreadCount() throws {
+        let dir = Self.corpus!.appendingPathComponent("bittorrent")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted().map { dir.appendingPathComponent($0).path }
+        #expect(files.count >= 20)
+        for inputs in [files] + files.map({ [$0] }) {
+            for args in [["--csv"], ["flows", "--csv"]] {
+                let command = args.first == "flows" ? ["flows"] + inputs + ["--csv"] : inputs + args
+                let one = try Torscan.run(command + ["--threads", "1"])
+                let two = try Torscan.run(command + ["--threads", "2"])
+                #expect(one.stdout == two.stdout, "\(inputs.count == 1 ? inputs[0] : "all") \(args)")
+            }
+        }
+    }
+}
