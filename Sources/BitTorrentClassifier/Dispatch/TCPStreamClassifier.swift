@@ -40,6 +40,21 @@ public struct TCPStreamClassifier {
 
     public var wantsBytes: Bool { state != .other && !gaveUp }
 
+    /// The mid-stream recogniser started at the stream's first byte, with no gap since.
+    private var recognizingFromFirstByte = false
+
+    /// For a stream seen from its first byte (the caller saw the SYN) that did not open with a
+    /// handshake or HTTP: a cleartext peer connection opens with the handshake (BEP 3), so looking for
+    /// peer-wire messages further on is pointless, and the stream is `.other`. The caller asks only once
+    /// the MSE shape test has ruled out an encrypted preamble (after which a plaintext handshake or
+    /// messages may follow: bittorrent_tcp_miss.pcapng). Saves scanning up to `maxUndecidedBytes` of
+    /// every such flow, and the classifier's memory (issue 6).
+    public mutating func endProbingFromFirstByte() {
+        guard state == .undecided, recognizingFromFirstByte, recognizer != nil else { return }
+        recognizer = nil
+        state = .other
+    }
+
     /// The peer wire handshake of this direction, if seen.
     public var handshake: PeerWireHandshake? { wire.handshake }
 
@@ -52,6 +67,7 @@ public struct TCPStreamClassifier {
             } else if bytes[0] != 0x13 {
                 wire = PeerWireStream(expectHandshake: false)
                 recognizer = PeerWireMidstreamRecognizer()
+                recognizingFromFirstByte = true
             }
         }
         if http != nil {
@@ -91,6 +107,7 @@ public struct TCPStreamClassifier {
 
     public mutating func gap(_ byteCount: Int) {
         guard wantsBytes, byteCount > 0 else { return }
+        recognizingFromFirstByte = false
         if http != nil { http = nil; state = .other; return }  // an answer (or a request, without a sink) with a hole
         if recognizer != nil {
             recognizer = PeerWireMidstreamRecognizer(afterGap: state == .peerWire)  // the tentative run is broken

@@ -46,6 +46,13 @@ final class TCPDirections {
         releaseIfDone(c, fromSrc: fromSrc)
     }
 
+    /// TCPStreamClassifier.endProbingFromFirstByte for one direction.
+    func endProbingFromFirstByte(fromSrc: Bool) {
+        guard let c = fromSrc ? streamFromSrc : streamFromDst else { return }
+        c.value.endProbingFromFirstByte()
+        releaseIfDone(c, fromSrc: fromSrc)
+    }
+
     func gap<S: ClassifierSink>(_ byteCount: Int, fromSrc: Bool, sink: inout S) {
         guard let c = classifier(fromSrc: fromSrc) else { return }
         c.value.gap(byteCount, sink: &sink)

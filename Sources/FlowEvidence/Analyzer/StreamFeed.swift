@@ -75,5 +75,10 @@ struct StreamFeed: StreamConsumer {
         guard bytes.count > 0 else { return }
         if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
         state.tcp!.consume(bytes, fromSrc: fromSrc, sink: &sink)
+        // Seen from its first byte (MSE is measured from the SYN) and not an MSE key exchange: a
+        // direction that did not open with a handshake is not a peer connection.
+        if state.mse != nil, !state.mseUndecided, !state.mse!.isLikelyMSE {
+            state.tcp!.endProbingFromFirstByte(fromSrc: fromSrc)
+        }
     }
 }
