@@ -3,9 +3,9 @@
 // WireBytes <- CaptureFile, PacketDecode, BitTorrentClassifier <- FlowEvidence <- Reports <- TorscanCore <- torscan
 import PackageDescription
 
-// The per-packet modules mutate per-flow state held in classes; in release builds the dynamic
-// exclusivity checks on those accesses cost about 4% of a run (perf, issue 6). Debug builds, which
-// run the tests, keep the checks.
+// The per-packet modules (reading, decoding, the pipeline's loop, flows, classifier) mutate state held
+// in classes and captured variables; in release builds the dynamic exclusivity checks on those
+// accesses cost about 4% of a run (perf, issue 6). Debug builds, which run the tests, keep the checks.
 let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -32,9 +32,10 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
         .target(name: "WireBytes"),
-        .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")],
+                swiftSettings: hotPathSettings),
         .target(name: "PcapFilter", dependencies: ["CPcap", "CaptureFile", "WireBytes"]),
-        .target(name: "PacketDecode", dependencies: ["WireBytes"]),
+        .target(name: "PacketDecode", dependencies: ["WireBytes"], swiftSettings: hotPathSettings),
         .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile", "BitTorrentClassifier"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"], swiftSettings: hotPathSettings),
@@ -45,7 +46,8 @@ let package = Package(
         .plugin(name: "GitCommitPlugin", capability: .buildTool()),
         .target(name: "Reports", dependencies: ["FlowEvidence", "CaptureFile", "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto")],
                 plugins: ["GitCommitPlugin"]),
-        .target(name: "TorscanCore", dependencies: ["WireBytes", "CaptureFile", .product(name: "Crypto", package: "swift-crypto"), "PcapFilter", "PacketDecode", "BitTorrentClassifier", "FlowEvidence", "Reports"]),
+        .target(name: "TorscanCore", dependencies: ["WireBytes", "CaptureFile", .product(name: "Crypto", package: "swift-crypto"), "PcapFilter", "PacketDecode", "BitTorrentClassifier", "FlowEvidence", "Reports"],
+                swiftSettings: hotPathSettings),
         .executableTarget(name: "torscan", dependencies: ["TorscanCore", "Reports", "FlowEvidence", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),

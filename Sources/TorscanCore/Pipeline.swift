@@ -114,7 +114,7 @@ public enum Pipeline {
                     if let n = newest, record.timestamp < n { regressions += 1 } else { newest = record.timestamp }
                     if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
                 }
-                let shard = workers.isEmpty ? 0 : shardIndex(packet, workers: threads)
+                let shard = workers.isEmpty ? 0 : Self.owner(ofVirtualShard: shardIndex(packet, workers: 2 * threads - 1))
                 if shard == 0 {
                     analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock)
                 } else {
@@ -147,6 +147,10 @@ public enum Pipeline {
         return AnalysisRun(inputs: inputs, evidence: rows.filter(options.selects), flows: output.flows,
                            counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
     }
+
+    /// The reading thread also reads and decodes every packet and hands the others theirs, so it
+    /// analyses fewer flows: of 2N - 1 virtual shards it owns shard 0 and worker k owns 2k - 1 and 2k.
+    static func owner(ofVirtualShard v: Int) -> Int { (v + 1) / 2 }
 
     /// Whether FlowAnalyzer.process passes the packet to its flow table (its guards), for the clock.
     static func reachesFlowTable(_ p: DecodedPacket) -> Bool {
