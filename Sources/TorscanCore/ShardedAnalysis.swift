@@ -13,21 +13,22 @@ import PacketDecode
 import FlowEvidence
 
 /// Packets for one worker, in capture order. Reused: the reader refills batches the worker returns.
+/// One array of entries (not one per field): the reader appends once per packet.
 final class PacketBatch: @unchecked Sendable {
     static let capacity = 4096
-    var frames: [FrameRef] = []
-    var timestamps: [Timestamp] = []
-    /// The run's clock before each packet (FlowAnalyzer.process(record:timestamp:packet:clock:)).
-    var clocks: [Timestamp] = []
-    var packets: [DecodedPacket] = []
+    struct Entry {
+        var frame: FrameRef
+        var timestamp: Timestamp
+        /// The run's clock before the packet (FlowAnalyzer.process(record:timestamp:packet:clock:)).
+        var clock: Timestamp
+        var packet: DecodedPacket
+    }
+    var entries: [Entry] = []
     /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
     var copies: [UnsafeMutableRawBufferPointer] = []
 
-    init() {
-        frames.reserveCapacity(Self.capacity); timestamps.reserveCapacity(Self.capacity)
-        clocks.reserveCapacity(Self.capacity); packets.reserveCapacity(Self.capacity)
-    }
-    var isFull: Bool { packets.count >= Self.capacity }
+    init() { entries.reserveCapacity(Self.capacity) }
+    var isFull: Bool { entries.count >= Self.capacity }
 
     func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket) {
         var p = packet
@@ -37,14 +38,13 @@ final class PacketBatch: @unchecked Sendable {
             copies.append(copy)
             p.payload = UnsafeRawBufferPointer(copy)
         }
-        frames.append(frame); timestamps.append(t); clocks.append(clock); packets.append(p)
+        entries.append(Entry(frame: frame, timestamp: t, clock: clock, packet: p))
     }
 
     func reset() {
         for c in copies { c.deallocate() }
         copies.removeAll(keepingCapacity: true)
-        frames.removeAll(keepingCapacity: true); timestamps.removeAll(keepingCapacity: true)
-        clocks.removeAll(keepingCapacity: true); packets.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
     }
 }
 
@@ -99,8 +99,8 @@ final class ShardWorker: @unchecked Sendable {
     func start() {
         let t = Thread { [self] in
             while let b = queue.next() {
-                for i in 0..<b.packets.count {
-                    analyzer.process(record: b.frames[i], timestamp: b.timestamps[i], packet: b.packets[i], clock: b.clocks[i])
+                for e in b.entries {
+                    analyzer.process(record: e.frame, timestamp: e.timestamp, packet: e.packet, clock: e.clock)
                 }
                 queue.recycle(b)
             }
