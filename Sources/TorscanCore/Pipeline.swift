@@ -84,8 +84,8 @@ public enum Pipeline {
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
         shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
-        // N threads: the reading thread owns shard 0 itself (so N threads keep N cores busy, not N + 1),
-        // workers own shards 1..<N.
+        // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
+        // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`).
         if threads > 1 { analyzer = FlowAnalyzer(options: shardOptions) }
         let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(options: shardOptions) } : []
         for w in workers { w.start() }

@@ -102,8 +102,7 @@ public struct FlowAnalyzer {
         if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
-            table.markSettled(flow)
-            if state.isForgettable { forget(flow, isTCP: true) }   // `state` is gone after this
+            if state.isForgettable { forget(flow, isTCP: true) } else { table.markSettled(flow) }   // `state` may be gone after this
         }
     }
 

@@ -38,8 +38,9 @@ struct FlowIndex {
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }
 
-    /// The slot stored for `key`; `isKey` says whether a slot's record holds that key.
-    @inline(__always) func find(_ key: FlowKey, tag: UInt32, isKey: (Int) -> Bool) -> Int? {
+    /// The slot whose key hashed to `tag` and for which `isKey` (does that slot's record hold the key
+    /// looked for?) is true.
+    @inline(__always) func find(tag: UInt32, isKey: (Int) -> Bool) -> Int? {
         var i = Int(tag) & mask
         while true {
             let b = buckets[i]
