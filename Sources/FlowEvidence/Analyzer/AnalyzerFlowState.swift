@@ -84,8 +84,10 @@ struct TunnelParts {
     var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil }
 }
 
+/// A flow's analyzer state: a million live flows must fit in memory (issue 6), so it holds only
+/// references to parts allocated when needed, the UDP classifier (16 bytes), and flags. The flow's
+/// endpoints are not repeated here: the flow record has them, and sinks carry them.
 final class AnalyzerFlowState {
-    let isTCP: Bool
     /// Created at the first finding (most flows have none).
     var findings: FlowFindings {
         if let f = foundSoFar { return f }
@@ -94,55 +96,107 @@ final class AnalyzerFlowState {
         return f
     }
     private var foundSoFar: FlowFindings?
+    /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
+    /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
+    var tcp: TCPDirections?
+    /// The MSE shape detector while it measures (allocated at the first byte it is fed) or after it
+    /// found the shape; nil before the first byte and once it ruled the shape out.
+    private var mseDetector: OutOfLine<MSEShapeDetector>?
+    private var tunnelParts: OutOfLine<TunnelParts>?
+    /// UDP flows only (the label of a TCP flow's is never read).
+    private var udp = UDPFlowClassifier()
+    let isTCP: Bool
+    /// TCP flows until the proxy-handshake detector has decided.
+    private(set) var probesTunnel: Bool
+    /// An MSE detector was started (`startMSE`): the SYN, or the tunnel's first byte, was seen.
+    private var hasMSE = false
+    /// The MSE detector exists and still wants bytes (stored: asked for every segment).
+    private(set) var mseUndecided = false
+
+    init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int) {
+        self.isTCP = isTCP
+        probesTunnel = isTCP
+        if isTCP {
+            tcp = TCPDirections(bufferLimit: bufferLimit)
+        } else {
+            udp.isIPv6 = isIPv6
+        }
+    }
 
     /// Settled with nothing found, nothing to label and no tunnel: the flow's row needs only what the
     /// flow table keeps, so the analyzer swaps this state for a shared placeholder (`settled(isTCP:)`).
     var isForgettable: Bool {
         guard foundSoFar == nil, tunnelParts == nil, !probesTunnel, !mseUndecided else { return false }
-        if case .likelyMSE? = mse?.verdict { return false }
-        return isTCP ? tcp == nil : udp == nil
+        if mseDetector?.value.isLikelyMSE == true { return false }
+        return isTCP ? tcp == nil : udp.label == .other
     }
 
     /// The shared state of forgotten flows: never mutated (settled flows skip the analyzer, and
     /// FlowFinalizer.flowEnded checks for it first), so sharing it across worker threads is safe.
-    nonisolated(unsafe) static let settledTCP = AnalyzerFlowState(isTCP: true, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
-    nonisolated(unsafe) static let settledUDP = AnalyzerFlowState(isTCP: false, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
+    nonisolated(unsafe) static let settledTCP = AnalyzerFlowState(isTCP: true, isIPv6: false, bufferLimit: 1)
+    nonisolated(unsafe) static let settledUDP = AnalyzerFlowState(isTCP: false, isIPv6: false, bufferLimit: 1)
     var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
-    /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
-    /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
-    var tcp: TCPDirections?
-    /// UDP flows only, until the classifier settles on `other` (then released: nothing more to learn).
-    private var udp: OutOfLine<UDPFlowClassifier>?
-    /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
-    var mse: MSEShapeDetector? { didSet { mseUndecided = mse?.isUndecided ?? false } }
-    /// `mse` exists and still wants bytes (stored: asked for every segment).
-    private(set) var mseUndecided = false
-    private var tunnelParts: OutOfLine<TunnelParts>?
-    let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
 
-    init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
-        self.isTCP = isTCP
-        self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
-        probesTunnel = isTCP
-        if isTCP {
-            tcp = TCPDirections(bufferLimit: bufferLimit)
-        } else {
-            tcp = nil
-            var c = UDPFlowClassifier()
-            c.isIPv6 = isIPv6
-            udp = OutOfLine(c)
-        }
-    }
+    // MARK: UDP
 
-    /// Feeds a UDP flow's datagram (payload) to its classifier, released once it settles on `other`.
+    /// Feeds a UDP flow's datagram (payload) to its classifier.
     func consume<S: ClassifierSink>(datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
-        guard let c = udp else { return }
-        c.value.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
-        if c.value.label == .other { udp = nil }
+        udp.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
     }
 
-    /// The UDP classifier's label (`other` once released, and for TCP flows).
-    var datagramLabel: UDPFlowLabel { udp?.value.label ?? .other }
+    /// The UDP classifier's label (`other` for TCP flows).
+    var datagramLabel: UDPFlowLabel { isTCP ? .other : udp.label }
+
+    // MARK: MSE (encrypted BitTorrent by the shape of its key exchange; TCP flows whose SYN was seen)
+
+    /// Starts measuring the key exchange from the next byte (a fresh MSEShapeDetector).
+    func startMSE() {
+        hasMSE = true
+        mseUndecided = true
+        mseDetector = nil
+    }
+
+    func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
+        guard mseUndecided, bytes.count > 0 else { return }
+        let d = measuringMSE()
+        d.value.consume(bytes, fromInitiator: fromInitiator)
+        mseUpdated(d)
+    }
+
+    func mseMissing(_ byteCount: Int, fromInitiator: Bool) {
+        guard mseUndecided, byteCount > 0 else { return }
+        let d = measuringMSE()
+        d.value.missing(byteCount, fromInitiator: fromInitiator)
+        mseUpdated(d)
+    }
+
+    /// The flow ended: the detector judges its open run (MSEShapeDetector.finish).
+    func mseFinish() {
+        // A detector fed nothing has nothing to judge.
+        guard mseUndecided, let d = mseDetector else { return }
+        d.value.finish()
+        mseUpdated(d)
+    }
+
+    /// MSEShapeDetector.labellingEvidence (after `mseFinish`).
+    var mseLabellingEvidence: MSEEvidence? { mseDetector?.value.labellingEvidence }
+
+    /// The detector was started and ruled the MSE shape out.
+    var mseRuledOut: Bool { hasMSE && !mseUndecided && mseDetector == nil }
+
+    private func measuringMSE() -> OutOfLine<MSEShapeDetector> {
+        if let d = mseDetector { return d }
+        let d = OutOfLine(MSEShapeDetector(sawConnectionStart: true))
+        mseDetector = d
+        return d
+    }
+
+    private func mseUpdated(_ d: OutOfLine<MSEShapeDetector>) {
+        mseUndecided = d.value.isUndecided
+        if case .notMSE = d.value.verdict { mseDetector = nil }   // nothing more to learn from it
+    }
+
+    // MARK: Tunnels
 
     /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
     /// that the flow is direct. `tunnel` is the open tunnel.
@@ -162,8 +216,6 @@ final class AnalyzerFlowState {
             }
         }
     }
-    /// TCP flows until the proxy-handshake detector has decided.
-    private(set) var probesTunnel: Bool
     var tunnel: TunnelInfo? {
         get { tunnelParts?.value.tunnel }
         _modify { yield &parts().value.tunnel; releaseTunnelPartsIfEmpty() }
@@ -188,15 +240,17 @@ final class AnalyzerFlowState {
     private func releaseTunnelPartsIfEmpty() {
         if tunnelParts?.value.isEmpty == true { tunnelParts = nil }
     }
+}
 
-    /// An event origin for one direction of this flow. Inside a tunnel too the sender is the address
-    /// that sent the bytes on this leg (DESIGN.md: "the address that sent the evidence"): the proxy
-    /// for what the target said; the target itself is in the flow row, and its own leg, when
-    /// captured, is evidence of its own. Rows then stay re-derivable from their flows (`extract`).
-    func origin(fromSrc: Bool, flowID: Int, timestamp: Timestamp, frame: FrameRef) -> EventOrigin {
-        fromSrc
-            ? EventOrigin(flowID: flowID, sender: src, receiver: dst, timestamp: timestamp, frame: frame)
-            : EventOrigin(flowID: flowID, sender: dst, receiver: src, timestamp: timestamp, frame: frame)
+/// A flow's endpoints (`src` sent its first packet), for what needs them while the flow is processed.
+struct FlowEnds {
+    let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
+
+    init(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
+        self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
+    }
+    init<C>(_ flow: Flow<C>) {
+        self.init(src: flow.src, srcPort: flow.srcPort, dst: flow.dst, dstPort: flow.dstPort)
     }
 }
 
@@ -208,11 +262,32 @@ final class AnalyzerFlowState {
 struct EvidenceSink: ClassifierSink {
     unowned(unsafe) let aggregator: AggregatorBox
     unowned(unsafe) let state: AnalyzerFlowState
+    /// Its sender and receiver are the flow's endpoints (src and dst, or dst and src: `senderIsSrc`).
     let origin: EventOrigin
     let senderIsSrc: Bool
+    /// The flow's ports (its addresses are the origin's).
+    let srcPort: UInt16, dstPort: UInt16
+
+    var src: IPAddress { senderIsSrc ? origin.sender : origin.receiver }
+    var dst: IPAddress { senderIsSrc ? origin.receiver : origin.sender }
+    var ends: FlowEnds { FlowEnds(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort) }
+
+    /// A sink for one direction of a flow: `origin`'s sender is the flow's `src` when `senderIsSrc`.
+    init(aggregator: AggregatorBox, state: AnalyzerFlowState, origin: EventOrigin, senderIsSrc: Bool, srcPort: UInt16, dstPort: UInt16) {
+        self.aggregator = aggregator; self.state = state; self.origin = origin; self.senderIsSrc = senderIsSrc
+        self.srcPort = srcPort; self.dstPort = dstPort
+    }
+
+    /// A sink for the other direction of the same flow, or for the same one at another time and frame.
+    func forDirection(fromSrc: Bool, timestamp: Timestamp, frame: FrameRef) -> EvidenceSink {
+        let origin = fromSrc
+            ? EventOrigin(flowID: origin.flowID, sender: src, receiver: dst, timestamp: timestamp, frame: frame)
+            : EventOrigin(flowID: origin.flowID, sender: dst, receiver: src, timestamp: timestamp, frame: frame)
+        return EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc, srcPort: srcPort, dstPort: dstPort)
+    }
 
     mutating func receive(_ event: ClassifierEvent) {
-        aggregator.value.record(event, origin: aggregator.tag(origin, state: state), flow: state.findings, senderIsSrc: senderIsSrc)
+        aggregator.value.record(event, origin: aggregator.tag(origin, state: state, ends: ends), flow: state.findings, senderIsSrc: senderIsSrc)
         collectCorroboration(event)
     }
 
@@ -221,13 +296,13 @@ struct EvidenceSink: ClassifierSink {
         switch event {
         case .handshake(let h):
             // The accepting side of a cleartext peer connection listens on its port.
-            let listener = PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+            let listener = PeerEndpoint(address: dst.bytes, port: dstPort)
             aggregator.corroboration.cleartextPeers.insert(listener)
             aggregator.corroboration.torrents[listener, default: []].insert(h.infoHash)
         case .extendedHandshake(let eh):
             if let p = eh.listenPort { aggregator.corroboration.cleartextPeers.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
         case .dht(let m) where m.kind == .query && m.method == "announce_peer":
-            let port = m.impliedPort ? (senderIsSrc ? state.srcPort : state.dstPort) : m.port
+            let port = m.impliedPort ? (senderIsSrc ? srcPort : dstPort) : m.port
             if let port {
                 let listener = PeerEndpoint(address: origin.sender.bytes, port: port)
                 aggregator.corroboration.dhtAnnounced.insert(listener)

@@ -71,11 +71,12 @@ public struct FlowAnalyzer {
         unowned(unsafe) let state = table.context(of: flow)
         let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
-            state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
+            state.startMSE()   // the key exchange can be measured from here
         }
         let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
                                  viaUTP: !state.isTCP)
-        var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
+        var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc,
+                                srcPort: fromSrc ? packet.srcPort : packet.dstPort, dstPort: fromSrc ? packet.dstPort : packet.srcPort)
         guard let tcp else {
             if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
@@ -91,9 +92,7 @@ public struct FlowAnalyzer {
         unowned(unsafe) let dirs = tcpState
         if tcp.flags.ack {
             // The acknowledgment speaks about the other direction's bytes.
-            let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
-            var feed = StreamFeed(state: state, fromSrc: !fromSrc,
-                                  sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc))
+            var feed = StreamFeed(state: state, fromSrc: !fromSrc, sink: sink.forDirection(fromSrc: !fromSrc, timestamp: timestamp, frame: frame))
             if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
             else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
         }
@@ -183,8 +182,7 @@ struct FlowFinalizer: FlowLifecycle {
     }
 
     mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> AnalyzerFlowState {
-        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit,
-                          src: src, srcPort: srcPort, dst: dst, dstPort: dstPort)
+        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit)
     }
 
     /// Releases a TCP flow's per-direction state once no consumer wants bytes (proxy probe done, MSE
@@ -225,7 +223,8 @@ struct FlowFinalizer: FlowLifecycle {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
                                          timestamp: flow.lastSeen, frame: flow.lastFrame)
                 var feed = StreamFeed(state: state, fromSrc: fromSrc,
-                                      sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
+                                      sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc,
+                                                         srcPort: flow.srcPort, dstPort: flow.dstPort))
                 if fromSrc { dirs.reassemblerFromSrc.finish(consumer: &feed) } else { dirs.reassemblerFromDst.finish(consumer: &feed) }
                 if !fromSrc { feed.stopProbing() }   // a proxy handshake that never completed: classify what was held
             }
@@ -240,10 +239,10 @@ struct FlowFinalizer: FlowLifecycle {
             }
         }
         let f = state.findings
-        state.mse?.finish()
-        if let evidence = state.mse?.labellingEvidence, f.label(isTCP: state.isTCP) == "other" {
+        state.mseFinish()
+        if let evidence = state.mseLabellingEvidence, f.label(isTCP: state.isTCP) == "other" {
             let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
-                ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+                ?? PeerEndpoint(address: flow.dst.bytes, port: flow.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
         }
         var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,

@@ -16,17 +16,20 @@ public enum FlowEndReason: String, Sendable, CaseIterable {
     case endOfInput = "end_of_input"
 }
 
+/// A flow's booleans in one byte.
+struct FlowFlags: OptionSet {
+    let rawValue: UInt8
+    static let srcIsA = FlowFlags(rawValue: 1), sawSYN = FlowFlags(rawValue: 2), finFromSrc = FlowFlags(rawValue: 4)
+    static let finFromDst = FlowFlags(rawValue: 8), sawRST = FlowFlags(rawValue: 16), settled = FlowFlags(rawValue: 32)
+}
+
 public struct Flow<Context> {
+    // Stored properties in an order without padding (a million live records, issue 6): the key's
+    // 45 bytes, then the flags byte, then 8-byte fields.
+    public let key: FlowKey
+    private var flags: FlowFlags
     /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
     public let id: Int
-    public let key: FlowKey
-    /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
-    let srcIsA: Bool
-    public var src: IPAddress { srcIsA ? key.a : key.b }
-    public var srcPort: UInt16 { srcIsA ? key.aPort : key.bPort }
-    public var dst: IPAddress { srcIsA ? key.b : key.a }
-    public var dstPort: UInt16 { srcIsA ? key.bPort : key.aPort }
-    public var ipProtocol: UInt8 { key.proto }
     public let firstSeen: Timestamp
     public internal(set) var lastSeen: Timestamp
     public let firstFrame: FrameRef
@@ -34,14 +37,29 @@ public struct Flow<Context> {
     public internal(set) var packetsFromSrc = 0, packetsFromDst = 0
     /// Transport payload bytes per direction, as the IP/UDP length fields announce them (snap-length cuts included).
     public internal(set) var bytesFromSrc: Int64 = 0, bytesFromDst: Int64 = 0
-    public internal(set) var sawSYN = false
-    public internal(set) var finFromSrc = false, finFromDst = false, sawRST = false
-    /// The caller's mark (FlowTable.markSettled).
-    public internal(set) var settled = false
     public var context: Context
 
+    @inline(__always) private func flag(_ f: FlowFlags) -> Bool { flags.contains(f) }
+    @inline(__always) private mutating func setFlag(_ f: FlowFlags, _ on: Bool) {
+        if on { flags.insert(f) } else { flags.remove(f) }
+    }
+
+    /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
+    var srcIsA: Bool { flag(.srcIsA) }
+    public var src: IPAddress { srcIsA ? key.a : key.b }
+    public var srcPort: UInt16 { srcIsA ? key.aPort : key.bPort }
+    public var dst: IPAddress { srcIsA ? key.b : key.a }
+    public var dstPort: UInt16 { srcIsA ? key.bPort : key.aPort }
+    public var ipProtocol: UInt8 { key.proto }
+    public internal(set) var sawSYN: Bool { get { flag(.sawSYN) } set { setFlag(.sawSYN, newValue) } }
+    public internal(set) var finFromSrc: Bool { get { flag(.finFromSrc) } set { setFlag(.finFromSrc, newValue) } }
+    public internal(set) var finFromDst: Bool { get { flag(.finFromDst) } set { setFlag(.finFromDst, newValue) } }
+    public internal(set) var sawRST: Bool { get { flag(.sawRST) } set { setFlag(.sawRST, newValue) } }
+    /// The caller's mark (FlowTable.markSettled).
+    public internal(set) var settled: Bool { get { flag(.settled) } set { setFlag(.settled, newValue) } }
+
     init(id: Int, key: FlowKey, srcIsA: Bool, timestamp: Timestamp, frame: FrameRef, context: Context) {
-        self.id = id; self.key = key; self.srcIsA = srcIsA
+        self.id = id; self.key = key; self.flags = srcIsA ? .srcIsA : []
         self.firstSeen = timestamp; self.lastSeen = timestamp; self.firstFrame = frame; self.lastFrame = frame
         self.context = context
     }

@@ -29,25 +29,59 @@ public struct TCPReassembler {
         public init() {}
     }
 
-    public private(set) var counters = Counters()
+    public var counters: Counters {
+        var c = Counters()
+        c.deliveredBytes = delivered; c.retransmittedBytes = retransmitted
+        c.gaps = gaps; c.gapBytes = gapBytes
+        c.bufferedSegments = held?.bufferedSegments ?? 0
+        return c
+    }
     /// The buffer size, rounded up to a power of two (ring positions are `seq mod size`, so they stay
     /// valid across the 2^32 wrap).
-    public let bufferLimit: Int
+    public var bufferLimit: Int { Int(bufferSize) }
 
-    private var started = false
-    private var sawSYN = false
+    // Two per live TCP flow, a million flows in memory (issue 6): 56 bytes, the out-of-order buffer
+    // and its bookkeeping out of line.
+    private var delivered: Int64 = 0, retransmitted: Int64 = 0, gapBytes: Int64 = 0
+    private var gaps = 0
+    /// Allocated at the first segment that arrives ahead of a hole.
+    private var held: HeldBytes?
     /// The sequence number of the next byte the consumer expects.
     private var next: UInt32 = 0
-    /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if any.
-    private var highestAck: UInt32? = nil
-    private var ring: [UInt8] = []
-    /// Buffered byte ranges `[start, end)` ahead of `next`: sorted, disjoint, not touching.
-    private var ranges: [(start: UInt32, end: UInt32)] = []
+    /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if `sawAck`.
+    private var ackedUpTo: UInt32 = 0
+    private let bufferSize: UInt32
+    private var started = false
+    private var sawSYN = false
+    private var sawAck = false
+    private var highestAck: UInt32? { sawAck ? ackedUpTo : nil }
+
+    /// Bytes held ahead of a hole: a class, so that a reassembler without any stays small;
+    /// copied on write (`heldForWriting`), so that the reassembler keeps value semantics.
+    private final class HeldBytes {
+        var ring: [UInt8] = []
+        /// Buffered byte ranges `[start, end)` ahead of `next`: sorted, disjoint, not touching.
+        var ranges: [(start: UInt32, end: UInt32)] = []
+        /// Segments copied into the ring.
+        var bufferedSegments = 0
+        init() {}
+        init(copying o: HeldBytes) { ring = o.ring; ranges = o.ranges; bufferedSegments = o.bufferedSegments }
+    }
+    private mutating func heldForWriting() -> HeldBytes {
+        if held == nil { held = HeldBytes() }
+        else if !isKnownUniquelyReferenced(&held!) { held = HeldBytes(copying: held!) }
+        return held!
+    }
+    private var ranges: [(start: UInt32, end: UInt32)] {
+        get { held?.ranges ?? [] }
+        _modify { yield &heldForWriting().ranges }
+    }
+    private var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
 
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         var size = 1
         while size < max(bufferLimit, 1), size < 1 << 30 { size <<= 1 }
-        self.bufferLimit = size
+        self.bufferSize = UInt32(size)
     }
 
     /// The next sequence number the consumer expects, once the stream has started.
@@ -65,7 +99,7 @@ public struct TCPReassembler {
         var dataSeq = seq
         if flags.contains(.syn) {
             dataSeq = seq &+ 1   // the SYN occupies one sequence number
-            if !started || (!sawSYN && counters.deliveredBytes == 0 && ranges.isEmpty) {
+            if !started || (!sawSYN && delivered == 0 && !hasRanges) {
                 next = dataSeq; started = true; sawSYN = true
             }
         }
@@ -77,7 +111,7 @@ public struct TCPReassembler {
             // Track the sequence only, so that a later reader of `nextSequence` stays right.
             let end = SequenceNumber.advance(dataSeq, by: count)
             if SequenceNumber.distance(from: next, to: end) > 0 { next = end }
-            ranges.removeAll(keepingCapacity: true)
+            if hasRanges { ranges.removeAll(keepingCapacity: true) }
             return
         }
 
@@ -107,13 +141,13 @@ public struct TCPReassembler {
             }
         }
         if offset + count <= 0 {
-            counters.retransmittedBytes += Int64(count)
+            retransmitted += Int64(count)
             return
         }
         // In order, possibly starting with bytes already delivered.
-        counters.retransmittedBytes += Int64(-offset)
+        retransmitted += Int64(-offset)
         let fresh = payload.slice(-offset, count + offset)
-        counters.deliveredBytes += Int64(fresh.count)
+        delivered += Int64(fresh.count)
         next = SequenceNumber.advance(next, by: fresh.count)
         consumer.deliver(fresh)
         if cutBytes > 0, cutBytes <= 1 << 30 {
@@ -130,17 +164,20 @@ public struct TCPReassembler {
         let ahead = SequenceNumber.distance(from: next, to: ack)
         // Ignore acknowledgments behind us, or absurdly far ahead (a broken or foreign header).
         guard ahead > 0, ahead <= 1 << 30 else { return }
-        if let h = highestAck, SequenceNumber.distance(from: h, to: ack) <= 0 {} else { highestAck = ack }
+        if let h = highestAck, SequenceNumber.distance(from: h, to: ack) <= 0 {} else { ackedUpTo = ack; sawAck = true }
         if consumer.wantsBytes { skipHoles(upTo: ack, consumer: &consumer) }
     }
 
     /// End of the flow: delivers what is buffered, reporting the holes between.
     public mutating func finish<C: StreamConsumer>(consumer: inout C) {
-        while !ranges.isEmpty, consumer.wantsBytes {
+        while hasRanges, consumer.wantsBytes {
             _ = skipToFirstRange(consumer: &consumer)
         }
-        ranges.removeAll(keepingCapacity: false)
-        ring = []
+        if held != nil {   // keeps its segment count
+            let h = heldForWriting()
+            h.ranges = []
+            h.ring = []
+        }
     }
 
     // MARK: - Buffer
@@ -171,14 +208,14 @@ public struct TCPReassembler {
     }
 
     private mutating func reportGap<C: StreamConsumer>(_ n: Int, consumer: inout C) {
-        counters.gaps += 1
-        counters.gapBytes += Int64(n)
+        gaps += 1
+        gapBytes += Int64(n)
         consumer.gap(n)
     }
 
     /// Delivers buffered ranges that now start at or before `next`.
     private mutating func drain<C: StreamConsumer>(consumer: inout C) {
-        while let first = ranges.first, SequenceNumber.distance(from: next, to: first.start) <= 0 {
+        while let first = held?.ranges.first, SequenceNumber.distance(from: next, to: first.start) <= 0 {
             ranges.removeFirst()
             let n = SequenceNumber.distance(from: next, to: first.end)
             guard n > 0 else { continue }
@@ -188,11 +225,11 @@ public struct TCPReassembler {
     }
 
     private mutating func deliverFromRing<C: StreamConsumer>(from seq: UInt32, count: Int, consumer: inout C) {
-        counters.deliveredBytes += Int64(count)
+        delivered += Int64(count)
         let mask = UInt32(bufferLimit - 1)
         let start = Int(seq & mask)
         let firstPart = min(count, bufferLimit - start)
-        ring.withUnsafeBytes { buf in
+        held!.ring.withUnsafeBytes { buf in
             consumer.deliver(buf.slice(start, firstPart))
             if firstPart < count, consumer.wantsBytes { consumer.deliver(buf.slice(0, count - firstPart)) }
         }
@@ -200,12 +237,13 @@ public struct TCPReassembler {
 
     /// Copies a segment that lies ahead of `next` (and within the buffer) into the ring.
     private mutating func store(_ payload: UnsafeRawBufferPointer, at seq: UInt32) {
-        if ring.isEmpty { ring = [UInt8](repeating: 0, count: bufferLimit) }
-        counters.bufferedSegments += 1
+        let h = heldForWriting()
+        if h.ring.isEmpty { h.ring = [UInt8](repeating: 0, count: bufferLimit) }
+        h.bufferedSegments += 1
         let mask = UInt32(bufferLimit - 1)
         let start = Int(seq & mask)
         let firstPart = min(payload.count, bufferLimit - start)
-        ring.withUnsafeMutableBytes { buf in
+        h.ring.withUnsafeMutableBytes { buf in
             buf.baseAddress!.advanced(by: start).copyMemory(from: payload.baseAddress!, byteCount: firstPart)
             if firstPart < payload.count {
                 buf.baseAddress!.copyMemory(from: payload.baseAddress!.advanced(by: firstPart), byteCount: payload.count - firstPart)
@@ -215,16 +253,16 @@ public struct TCPReassembler {
         var s = SequenceNumber.distance(from: next, to: seq)
         var e = s + payload.count
         var i = 0
-        while i < ranges.count, SequenceNumber.distance(from: next, to: ranges[i].end) < s { i += 1 }
+        while i < h.ranges.count, SequenceNumber.distance(from: next, to: h.ranges[i].end) < s { i += 1 }
         var j = i
-        while j < ranges.count, SequenceNumber.distance(from: next, to: ranges[j].start) <= e {
-            let rs = SequenceNumber.distance(from: next, to: ranges[j].start)
-            let re = SequenceNumber.distance(from: next, to: ranges[j].end)
-            counters.retransmittedBytes += Int64(max(0, min(e, re) - max(s, rs)))
+        while j < h.ranges.count, SequenceNumber.distance(from: next, to: h.ranges[j].start) <= e {
+            let rs = SequenceNumber.distance(from: next, to: h.ranges[j].start)
+            let re = SequenceNumber.distance(from: next, to: h.ranges[j].end)
+            retransmitted += Int64(max(0, min(e, re) - max(s, rs)))
             s = min(s, rs); e = max(e, re)
             j += 1
         }
         let merged = (start: SequenceNumber.advance(next, by: s), end: SequenceNumber.advance(next, by: e))
-        ranges.replaceSubrange(i..<j, with: CollectionOfOne(merged))
+        h.ranges.replaceSubrange(i..<j, with: CollectionOfOne(merged))
     }
 }
