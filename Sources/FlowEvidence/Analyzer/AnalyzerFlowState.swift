@@ -1,7 +1,13 @@
 // Per-flow state of the analyzer: one reassembler and one stream classifier per TCP direction, or one
-// datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created.
-// A class with separate stored properties, so that a reassembler can deliver into the classifier of
-// the same flow without overlapping access.
+// datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created:
+// one object per flow (TCPFlowState or UDPFlowState), whose rarely needed parts are allocated when
+// needed. A class with separate stored properties, so that a reassembler can deliver into the
+// classifier of the same flow without overlapping access.
+//
+// Memory (issue 6: a million live flows): a UDP flow's state is 52 bytes (a 64-byte heap block), a TCP
+// flow's 180 (192) while undecided; parts allocated on demand: findings, proxy-handshake parts, the
+// MSE detector while it measures, each direction's stream classifier while it decides, out-of-order
+// buffers.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
@@ -13,11 +19,14 @@ final class OutOfLine<Value> {
     init(_ value: Value) { self.value = value }
 }
 
-/// The per-direction TCP state, allocated for TCP flows only (a UDP flow needs none of it). Each
-/// direction's stream classifier (about 530 bytes) is allocated at its first byte and released once
-/// it wants no more bytes, keeping only its final state: most flows of a busy link are decided
-/// `other` within their first segments, and a million live flows must fit in memory (issue 6).
-final class TCPDirections {
+/// A TCP flow's state: the per-direction parts (`AnalyzerFlowState.tcp`, until released) and the MSE
+/// detector. Each direction's stream classifier (about 530 bytes) is allocated at its first byte and
+/// released once it wants no more bytes, keeping only its final state: most flows of a busy link are
+/// decided `other` within their first segments.
+final class TCPFlowState: AnalyzerFlowState {
+    /// The MSE shape detector while it measures (allocated at the first byte it is fed) or after it
+    /// found the shape; nil before the first byte and once it ruled the shape out.
+    fileprivate var mseDetector: OutOfLine<MSEShapeDetector>?
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
     private var streamFromSrc: OutOfLine<TCPStreamClassifier>?
@@ -27,6 +36,13 @@ final class TCPDirections {
     init(bufferLimit: Int) {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
         reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+        super.init(isTCP: true)
+    }
+
+    /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP); the MSE detector stays.
+    fileprivate func releaseDirections() {
+        streamFromSrc = nil; streamFromDst = nil
+        reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
     }
 
     /// Whether the direction's classifier still wants bytes: stored, because it is asked for every
@@ -75,6 +91,16 @@ final class TCPDirections {
     }
 }
 
+/// A UDP flow's state: its classifier, inline.
+final class UDPFlowState: AnalyzerFlowState {
+    fileprivate var udp = UDPFlowClassifier()
+
+    init(isIPv6: Bool) {
+        udp.isIPv6 = isIPv6
+        super.init(isTCP: false)
+    }
+}
+
 /// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), out of line.
 struct TunnelParts {
     var detector: TunnelDetector?
@@ -84,86 +110,92 @@ struct TunnelParts {
     var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil }
 }
 
-/// A flow's analyzer state: a million live flows must fit in memory (issue 6), so it holds only
-/// references to parts allocated when needed, the UDP classifier (16 bytes), and flags. The flow's
-/// endpoints are not repeated here: the flow record has them, and sinks carry them.
-final class AnalyzerFlowState {
+/// What every flow's analyzer state has; a flow's state is a TCPFlowState or a UDPFlowState
+/// (`FlowFinalizer.makeContext`). The flow's endpoints are not repeated here: the flow record has
+/// them, and sinks carry them.
+class AnalyzerFlowState {
     /// Created at the first finding (most flows have none).
-    var findings: FlowFindings {
+    final var findings: FlowFindings {
         if let f = foundSoFar { return f }
         let f = FlowFindings()
         foundSoFar = f
         return f
     }
-    private var foundSoFar: FlowFindings?
-    /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
-    /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
-    var tcp: TCPDirections?
-    /// The MSE shape detector while it measures (allocated at the first byte it is fed) or after it
-    /// found the shape; nil before the first byte and once it ruled the shape out.
-    private var mseDetector: OutOfLine<MSEShapeDetector>?
-    private var tunnelParts: OutOfLine<TunnelParts>?
-    /// UDP flows only (the label of a TCP flow's is never read).
-    private var udp = UDPFlowClassifier()
-    let isTCP: Bool
+    private final var foundSoFar: FlowFindings?
+    private final var tunnelParts: OutOfLine<TunnelParts>?
+    final let isTCP: Bool
     /// TCP flows until the proxy-handshake detector has decided.
-    private(set) var probesTunnel: Bool
+    final private(set) var probesTunnel: Bool
     /// An MSE detector was started (`startMSE`): the SYN, or the tunnel's first byte, was seen.
-    private var hasMSE = false
+    private final var hasMSE = false
     /// The MSE detector exists and still wants bytes (stored: asked for every segment).
-    private(set) var mseUndecided = false
+    final private(set) var mseUndecided = false
+    /// `releaseTCP` was called.
+    private final var tcpReleased = false
 
-    init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int) {
+    fileprivate init(isTCP: Bool) {
         self.isTCP = isTCP
         probesTunnel = isTCP
-        if isTCP {
-            tcp = TCPDirections(bufferLimit: bufferLimit)
-        } else {
-            udp.isIPv6 = isIPv6
-        }
+    }
+
+    /// The state of a TCP flow (`isTCP`).
+    @inline(__always) private final var tcpState: TCPFlowState { unsafeDowncast(self, to: TCPFlowState.self) }
+    /// The state of a UDP flow (`!isTCP`).
+    @inline(__always) private final var udpState: UDPFlowState { unsafeDowncast(self, to: UDPFlowState.self) }
+
+    /// TCP flows only: a reassembler and a stream classifier per direction; nil once the flow is
+    /// settled (`releaseTCP`): nothing on it can be learned any more.
+    final var tcp: TCPFlowState? { isTCP && !tcpReleased ? tcpState : nil }
+
+    /// Releases the per-direction TCP parts (FlowFinalizer.settleIfDone).
+    final func releaseTCP() {
+        guard let t = tcp else { return }
+        tcpReleased = true
+        t.releaseDirections()
     }
 
     /// Settled with nothing found, nothing to label and no tunnel: the flow's row needs only what the
     /// flow table keeps, so the analyzer swaps this state for a shared placeholder (`settled(isTCP:)`).
-    var isForgettable: Bool {
+    final var isForgettable: Bool {
         guard foundSoFar == nil, tunnelParts == nil, !probesTunnel, !mseUndecided else { return false }
-        if mseDetector?.value.isLikelyMSE == true { return false }
-        return isTCP ? tcp == nil : udp.label == .other
+        return isTCP ? tcpReleased && tcpState.mseDetector?.value.isLikelyMSE != true : udpState.udp.label == .other
     }
 
     /// The shared state of forgotten flows: never mutated (settled flows skip the analyzer, and
     /// FlowFinalizer.flowEnded checks for it first), so sharing it across worker threads is safe.
-    nonisolated(unsafe) static let settledTCP = AnalyzerFlowState(isTCP: true, isIPv6: false, bufferLimit: 1)
-    nonisolated(unsafe) static let settledUDP = AnalyzerFlowState(isTCP: false, isIPv6: false, bufferLimit: 1)
-    var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
+    nonisolated(unsafe) static let settledTCP: AnalyzerFlowState = TCPFlowState(bufferLimit: 1)
+    nonisolated(unsafe) static let settledUDP: AnalyzerFlowState = UDPFlowState(isIPv6: false)
+    final var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
 
     // MARK: UDP
 
     /// Feeds a UDP flow's datagram (payload) to its classifier.
-    func consume<S: ClassifierSink>(datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
-        udp.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
+    final func consume<S: ClassifierSink>(datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
+        guard !isTCP else { return }
+        udpState.udp.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
     }
 
     /// The UDP classifier's label (`other` for TCP flows).
-    var datagramLabel: UDPFlowLabel { isTCP ? .other : udp.label }
+    final var datagramLabel: UDPFlowLabel { isTCP ? .other : udpState.udp.label }
 
     // MARK: MSE (encrypted BitTorrent by the shape of its key exchange; TCP flows whose SYN was seen)
 
-    /// Starts measuring the key exchange from the next byte (a fresh MSEShapeDetector).
-    func startMSE() {
+    /// Starts measuring the key exchange from the next byte (a fresh MSEShapeDetector). TCP flows only.
+    final func startMSE() {
+        guard isTCP else { return }
         hasMSE = true
         mseUndecided = true
-        mseDetector = nil
+        tcpState.mseDetector = nil
     }
 
-    func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
+    final func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
         guard mseUndecided, bytes.count > 0 else { return }
         let d = measuringMSE()
         d.value.consume(bytes, fromInitiator: fromInitiator)
         mseUpdated(d)
     }
 
-    func mseMissing(_ byteCount: Int, fromInitiator: Bool) {
+    final func mseMissing(_ byteCount: Int, fromInitiator: Bool) {
         guard mseUndecided, byteCount > 0 else { return }
         let d = measuringMSE()
         d.value.missing(byteCount, fromInitiator: fromInitiator)
@@ -171,29 +203,30 @@ final class AnalyzerFlowState {
     }
 
     /// The flow ended: the detector judges its open run (MSEShapeDetector.finish).
-    func mseFinish() {
+    final func mseFinish() {
         // A detector fed nothing has nothing to judge.
-        guard mseUndecided, let d = mseDetector else { return }
+        guard mseUndecided, let d = tcpState.mseDetector else { return }
         d.value.finish()
         mseUpdated(d)
     }
 
     /// MSEShapeDetector.labellingEvidence (after `mseFinish`).
-    var mseLabellingEvidence: MSEEvidence? { mseDetector?.value.labellingEvidence }
+    final var mseLabellingEvidence: MSEEvidence? { hasMSE ? tcpState.mseDetector?.value.labellingEvidence : nil }
 
     /// The detector was started and ruled the MSE shape out.
-    var mseRuledOut: Bool { hasMSE && !mseUndecided && mseDetector == nil }
+    final var mseRuledOut: Bool { hasMSE && !mseUndecided && tcpState.mseDetector == nil }
 
-    private func measuringMSE() -> OutOfLine<MSEShapeDetector> {
-        if let d = mseDetector { return d }
+    /// The detector being fed (`mseUndecided`, so a TCP flow).
+    private final func measuringMSE() -> OutOfLine<MSEShapeDetector> {
+        if let d = tcpState.mseDetector { return d }
         let d = OutOfLine(MSEShapeDetector(sawConnectionStart: true))
-        mseDetector = d
+        tcpState.mseDetector = d
         return d
     }
 
-    private func mseUpdated(_ d: OutOfLine<MSEShapeDetector>) {
+    private final func mseUpdated(_ d: OutOfLine<MSEShapeDetector>) {
         mseUndecided = d.value.isUndecided
-        if case .notMSE = d.value.verdict { mseDetector = nil }   // nothing more to learn from it
+        if case .notMSE = d.value.verdict { tcpState.mseDetector = nil }   // nothing more to learn from it
     }
 
     // MARK: Tunnels
@@ -201,7 +234,7 @@ final class AnalyzerFlowState {
     /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
     /// that the flow is direct. `tunnel` is the open tunnel.
     /// The detector is allocated at the flow's first payload byte (a SYN-only flow needs none).
-    var tunnelDetector: TunnelDetector? {
+    final var tunnelDetector: TunnelDetector? {
         get { probesTunnel ? (tunnelParts?.value.detector ?? TunnelDetector()) : nil }
         _modify {
             if probesTunnel {
@@ -216,28 +249,28 @@ final class AnalyzerFlowState {
             }
         }
     }
-    var tunnel: TunnelInfo? {
+    final var tunnel: TunnelInfo? {
         get { tunnelParts?.value.tunnel }
         _modify { yield &parts().value.tunnel; releaseTunnelPartsIfEmpty() }
     }
     /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
-    var tunnelFailure: TunnelFailure? {
+    final var tunnelFailure: TunnelFailure? {
         get { tunnelParts?.value.failure }
         _modify { yield &parts().value.failure; releaseTunnelPartsIfEmpty() }
     }
     /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
-    var relayTarget: String? {
+    final var relayTarget: String? {
         get { tunnelParts?.value.relayTarget }
         _modify { yield &parts().value.relayTarget; releaseTunnelPartsIfEmpty() }
     }
 
-    private func parts() -> OutOfLine<TunnelParts> {
+    private final func parts() -> OutOfLine<TunnelParts> {
         if let p = tunnelParts { return p }
         let p = OutOfLine(TunnelParts())
         tunnelParts = p
         return p
     }
-    private func releaseTunnelPartsIfEmpty() {
+    private final func releaseTunnelPartsIfEmpty() {
         if tunnelParts?.value.isEmpty == true { tunnelParts = nil }
     }
 }

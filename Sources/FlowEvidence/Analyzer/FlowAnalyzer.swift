@@ -182,7 +182,7 @@ struct FlowFinalizer: FlowLifecycle {
     }
 
     mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> AnalyzerFlowState {
-        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit)
+        key.proto == IPProtocolNumber.tcp ? TCPFlowState(bufferLimit: bufferLimit) : UDPFlowState(isIPv6: isIPv6)
     }
 
     /// Releases a TCP flow's per-direction state once no consumer wants bytes (proxy probe done, MSE
@@ -192,11 +192,11 @@ struct FlowFinalizer: FlowLifecycle {
     mutating func settleIfDone(_ state: AnalyzerFlowState) -> Bool {
         guard let dirs = state.tcp, !state.probesTunnel, !state.mseUndecided, !dirs.wantsBytes(fromSrc: true), !dirs.wantsBytes(fromSrc: false) else { return false }
         takeFinalState(dirs, into: state)
-        state.tcp = nil
+        state.releaseTCP()
         return true
     }
 
-    private mutating func takeFinalState(_ dirs: TCPDirections, into state: AnalyzerFlowState) {
+    private mutating func takeFinalState(_ dirs: TCPFlowState, into state: AnalyzerFlowState) {
         for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
             reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
             reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
