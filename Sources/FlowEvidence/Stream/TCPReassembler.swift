@@ -32,25 +32,28 @@ public struct TCPReassembler {
     public var counters: Counters {
         var c = Counters()
         c.deliveredBytes = delivered; c.retransmittedBytes = retransmitted
-        c.gaps = gaps; c.gapBytes = gapBytes
+        c.gaps = Int(gaps); c.gapBytes = gapBytes
         c.bufferedSegments = held?.bufferedSegments ?? 0
         return c
     }
     /// The buffer size, rounded up to a power of two (ring positions are `seq mod size`, so they stay
     /// valid across the 2^32 wrap).
-    public var bufferLimit: Int { Int(bufferSize) }
+    public var bufferLimit: Int { 1 << Int(bufferShift) }
 
-    // Two per live TCP flow, a million flows in memory (issue 6): 56 bytes, the out-of-order buffer
+    // Two per live TCP flow, a million flows in memory (issue 6): 48 bytes, the out-of-order buffer
     // and its bookkeeping out of line.
     private var delivered: Int64 = 0, retransmitted: Int64 = 0, gapBytes: Int64 = 0
-    private var gaps = 0
     /// Allocated at the first segment that arrives ahead of a hole.
     private var held: HeldBytes?
     /// The sequence number of the next byte the consumer expects.
     private var next: UInt32 = 0
     /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if `sawAck`.
     private var ackedUpTo: UInt32 = 0
-    private let bufferSize: UInt32
+    /// Holes given up on. Saturates at UInt32.max: each gap follows a segment of the direction, so
+    /// reaching it takes billions of segments of one connection, every other one lost.
+    private var gaps: UInt32 = 0
+    /// log2 of the buffer size.
+    private let bufferShift: UInt8
     private var started = false
     private var sawSYN = false
     private var sawAck = false
@@ -79,9 +82,9 @@ public struct TCPReassembler {
     private var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
 
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
-        var size = 1
-        while size < max(bufferLimit, 1), size < 1 << 30 { size <<= 1 }
-        self.bufferSize = UInt32(size)
+        var shift: UInt8 = 0
+        while 1 << Int(shift) < max(bufferLimit, 1), shift < 30 { shift += 1 }
+        self.bufferShift = shift
     }
 
     /// The next sequence number the consumer expects, once the stream has started.
@@ -208,7 +211,7 @@ public struct TCPReassembler {
     }
 
     private mutating func reportGap<C: StreamConsumer>(_ n: Int, consumer: inout C) {
-        gaps += 1
+        if gaps < UInt32.max { gaps += 1 }
         gapBytes += Int64(n)
         consumer.gap(n)
     }
