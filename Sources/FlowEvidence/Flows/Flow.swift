@@ -21,12 +21,15 @@ struct FlowFlags: OptionSet {
     let rawValue: UInt8
     static let srcIsA = FlowFlags(rawValue: 1), sawSYN = FlowFlags(rawValue: 2), finFromSrc = FlowFlags(rawValue: 4)
     static let finFromDst = FlowFlags(rawValue: 8), sawRST = FlowFlags(rawValue: 16), settled = FlowFlags(rawValue: 32)
+    static let aIsV6 = FlowFlags(rawValue: 64), bIsV6 = FlowFlags(rawValue: 128)
 }
 
 public struct Flow<Context> {
-    // Stored properties in an order without padding (a million live records, issue 6): the key's
-    // 45 bytes, then the flags byte, then 8-byte fields; frame references packed in 8 bytes each.
-    public let key: FlowKey
+    // 120 bytes, a million live records (issue 6): the key's fields without its padding (its
+    // addresses' families are flags), the flags in one byte, frame references packed in 8 bytes each.
+    private let aHi: UInt64, aLo: UInt64, bHi: UInt64, bLo: UInt64
+    private let aPort: UInt16, bPort: UInt16
+    private let proto: UInt8
     private var flags: FlowFlags
     /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
     public let id: Int
@@ -44,13 +47,22 @@ public struct Flow<Context> {
         if on { flags.insert(f) } else { flags.remove(f) }
     }
 
+    public var key: FlowKey {
+        FlowKey(a: Self.address(aHi, aLo, v6: flag(.aIsV6)), aPort: aPort, b: Self.address(bHi, bLo, v6: flag(.bIsV6)), bPort: bPort, proto: proto)
+    }
+    @inline(__always) private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
+        var a = IPAddress(v4: 0)
+        a.hi = hi; a.lo = lo; a.isV6 = v6
+        return a
+    }
+
     /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
     var srcIsA: Bool { flag(.srcIsA) }
-    public var src: IPAddress { srcIsA ? key.a : key.b }
-    public var srcPort: UInt16 { srcIsA ? key.aPort : key.bPort }
-    public var dst: IPAddress { srcIsA ? key.b : key.a }
-    public var dstPort: UInt16 { srcIsA ? key.bPort : key.aPort }
-    public var ipProtocol: UInt8 { key.proto }
+    public var src: IPAddress { srcIsA ? Self.address(aHi, aLo, v6: flag(.aIsV6)) : Self.address(bHi, bLo, v6: flag(.bIsV6)) }
+    public var srcPort: UInt16 { srcIsA ? aPort : bPort }
+    public var dst: IPAddress { srcIsA ? Self.address(bHi, bLo, v6: flag(.bIsV6)) : Self.address(aHi, aLo, v6: flag(.aIsV6)) }
+    public var dstPort: UInt16 { srcIsA ? bPort : aPort }
+    public var ipProtocol: UInt8 { proto }
     public var firstFrame: FrameRef { Self.unpack(firstFramePacked) }
     public internal(set) var lastFrame: FrameRef {
         get { Self.unpack(lastFramePacked) }
@@ -64,7 +76,12 @@ public struct Flow<Context> {
     public internal(set) var settled: Bool { get { flag(.settled) } set { setFlag(.settled, newValue) } }
 
     init(id: Int, key: FlowKey, srcIsA: Bool, timestamp: Timestamp, frame: FrameRef, context: Context) {
-        self.id = id; self.key = key; self.flags = srcIsA ? .srcIsA : []
+        self.id = id
+        aHi = key.a.hi; aLo = key.a.lo; bHi = key.b.hi; bLo = key.b.lo; aPort = key.aPort; bPort = key.bPort; proto = key.proto
+        var flags: FlowFlags = srcIsA ? .srcIsA : []
+        if key.a.isV6 { flags.insert(.aIsV6) }
+        if key.b.isV6 { flags.insert(.bIsV6) }
+        self.flags = flags
         self.firstSeen = timestamp; self.lastSeen = timestamp
         self.firstFramePacked = Self.pack(frame); self.lastFramePacked = firstFramePacked
         self.context = context
@@ -91,6 +108,6 @@ public struct Flow<Context> {
     public var isClosing: Bool { sawRST || finFromSrc || finFromDst }
     /// The idle-timeout class the flow is in now.
     var timeoutKind: FlowQueueKind {
-        key.proto != IPProtocolNumber.tcp ? .datagram : (isClosing ? .tcpClosing : .tcpEstablished)
+        proto != IPProtocolNumber.tcp ? .datagram : (isClosing ? .tcpClosing : .tcpEstablished)
     }
 }
