@@ -5,9 +5,9 @@
 // classifier of the same flow without overlapping access.
 //
 // Memory (issue 6: a million live flows): a UDP flow's state is 52 bytes (a 64-byte heap block), a TCP
-// flow's 180 (192) while undecided; parts allocated on demand: findings, proxy-handshake parts, the
-// MSE detector while it measures, each direction's stream classifier while it decides, out-of-order
-// buffers.
+// flow's 152 (160) until it settles; parts allocated on demand: findings, the connection's opening
+// (proxy handshake, MSE detector) while it is read, each direction's stream classifier while it
+// decides, out-of-order buffers.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
@@ -19,19 +19,18 @@ final class OutOfLine<Value> {
     init(_ value: Value) { self.value = value }
 }
 
-/// A TCP flow's state: the per-direction parts (`AnalyzerFlowState.tcp`, until released) and the MSE
-/// detector. Each direction's stream classifier (about 530 bytes) is allocated at its first byte and
-/// released once it wants no more bytes, keeping only its final state: most flows of a busy link are
-/// decided `other` within their first segments.
+/// A TCP flow's per-direction parts (`AnalyzerFlowState.tcp`, until released). Each direction's
+/// stream classifier (about 530 bytes) is allocated at its first byte and released once it wants no
+/// more bytes, keeping only its final state: most flows of a busy link are decided `other` within
+/// their first segments.
 final class TCPFlowState: AnalyzerFlowState {
-    /// The MSE shape detector while it measures (allocated at the first byte it is fed) or after it
-    /// found the shape; nil before the first byte and once it ruled the shape out.
-    fileprivate var mseDetector: OutOfLine<MSEShapeDetector>?
+    /// A direction's classifier state once released (it wanted no more bytes); nil before.
+    /// Declared first: one byte each, they fill the base class's last bytes.
+    private var finalFromSrc: StreamState?, finalFromDst: StreamState?
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
     private var streamFromSrc: OutOfLine<TCPStreamClassifier>?
     private var streamFromDst: OutOfLine<TCPStreamClassifier>?
-    private var finalFromSrc: StreamState?, finalFromDst: StreamState?
 
     init(bufferLimit: Int) {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
@@ -39,17 +38,15 @@ final class TCPFlowState: AnalyzerFlowState {
         super.init(isTCP: true)
     }
 
-    /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP); the MSE detector stays.
+    /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP).
     fileprivate func releaseDirections() {
         streamFromSrc = nil; streamFromDst = nil
         reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
     }
 
-    /// Whether the direction's classifier still wants bytes: stored, because it is asked for every
-    /// segment and reading it from the classifier touches one more object per packet.
-    private(set) var wantsFromSrc = true, wantsFromDst = true
-
-    @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { fromSrc ? wantsFromSrc : wantsFromDst }
+    /// Whether the direction's classifier still wants bytes (not released): asked for every segment,
+    /// answered without touching the classifier (one more object per packet).
+    @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { (fromSrc ? finalFromSrc : finalFromDst) == nil }
 
     /// The direction's classifier state (final once released).
     func state(fromSrc: Bool) -> StreamState {
@@ -86,7 +83,6 @@ final class TCPFlowState: AnalyzerFlowState {
 
     private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
         guard !c.value.wantsBytes else { return }
-        if fromSrc { wantsFromSrc = false } else { wantsFromDst = false }
         if fromSrc { finalFromSrc = c.value.state; streamFromSrc = nil } else { finalFromDst = c.value.state; streamFromDst = nil }
     }
 }
@@ -101,13 +97,17 @@ final class UDPFlowState: AnalyzerFlowState {
     }
 }
 
-/// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), out of line.
+/// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), and the MSE shape
+/// detector: the parts of a connection's opening, out of line (one pointer in every flow's state).
 struct TunnelParts {
+    /// The MSE shape detector while it measures (from the first byte it is fed) or after it found the
+    /// shape; nil before the first byte and once it ruled the shape out.
+    var mse: MSEShapeDetector?
     var detector: TunnelDetector?
     var tunnel: TunnelInfo?
     var failure: TunnelFailure?
     var relayTarget: String?
-    var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil }
+    var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil && mse == nil }
 }
 
 /// What every flow's analyzer state has; a flow's state is a TCPFlowState or a UDPFlowState
@@ -158,7 +158,8 @@ class AnalyzerFlowState {
     /// flow table keeps, so the analyzer swaps this state for a shared placeholder (`settled(isTCP:)`).
     final var isForgettable: Bool {
         guard foundSoFar == nil, tunnelParts == nil, !probesTunnel, !mseUndecided else { return false }
-        return isTCP ? tcpReleased && tcpState.mseDetector?.value.isLikelyMSE != true : udpState.udp.label == .other
+        // (A likely-MSE detector keeps `tunnelParts`.)
+        return isTCP ? tcpReleased : udpState.udp.label == .other
     }
 
     /// The shared state of forgotten flows: never mutated (settled flows skip the analyzer, and
@@ -185,48 +186,50 @@ class AnalyzerFlowState {
         guard isTCP else { return }
         hasMSE = true
         mseUndecided = true
-        tcpState.mseDetector = nil
+        if tunnelParts?.value.mse != nil { tunnelParts!.value.mse = nil; releaseTunnelPartsIfEmpty() }
     }
 
     final func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
         guard mseUndecided, bytes.count > 0 else { return }
-        let d = measuringMSE()
-        d.value.consume(bytes, fromInitiator: fromInitiator)
-        mseUpdated(d)
+        let p = measuringMSE()
+        p.value.mse!.consume(bytes, fromInitiator: fromInitiator)
+        mseUpdated(p)
     }
 
     final func mseMissing(_ byteCount: Int, fromInitiator: Bool) {
         guard mseUndecided, byteCount > 0 else { return }
-        let d = measuringMSE()
-        d.value.missing(byteCount, fromInitiator: fromInitiator)
-        mseUpdated(d)
+        let p = measuringMSE()
+        p.value.mse!.missing(byteCount, fromInitiator: fromInitiator)
+        mseUpdated(p)
     }
 
     /// The flow ended: the detector judges its open run (MSEShapeDetector.finish).
     final func mseFinish() {
         // A detector fed nothing has nothing to judge.
-        guard mseUndecided, let d = tcpState.mseDetector else { return }
-        d.value.finish()
-        mseUpdated(d)
+        guard mseUndecided, let p = tunnelParts, p.value.mse != nil else { return }
+        p.value.mse!.finish()
+        mseUpdated(p)
     }
 
     /// MSEShapeDetector.labellingEvidence (after `mseFinish`).
-    final var mseLabellingEvidence: MSEEvidence? { hasMSE ? tcpState.mseDetector?.value.labellingEvidence : nil }
+    final var mseLabellingEvidence: MSEEvidence? { tunnelParts?.value.mse?.labellingEvidence }
 
     /// The detector was started and ruled the MSE shape out.
-    final var mseRuledOut: Bool { hasMSE && !mseUndecided && tcpState.mseDetector == nil }
+    final var mseRuledOut: Bool { hasMSE && !mseUndecided && tunnelParts?.value.mse == nil }
 
-    /// The detector being fed (`mseUndecided`, so a TCP flow).
-    private final func measuringMSE() -> OutOfLine<MSEShapeDetector> {
-        if let d = tcpState.mseDetector { return d }
-        let d = OutOfLine(MSEShapeDetector(sawConnectionStart: true))
-        tcpState.mseDetector = d
-        return d
+    /// The parts holding the detector being fed.
+    private final func measuringMSE() -> OutOfLine<TunnelParts> {
+        let p = parts()
+        if p.value.mse == nil { p.value.mse = MSEShapeDetector(sawConnectionStart: true) }
+        return p
     }
 
-    private final func mseUpdated(_ d: OutOfLine<MSEShapeDetector>) {
-        mseUndecided = d.value.isUndecided
-        if case .notMSE = d.value.verdict { tcpState.mseDetector = nil }   // nothing more to learn from it
+    private final func mseUpdated(_ p: OutOfLine<TunnelParts>) {
+        mseUndecided = p.value.mse!.isUndecided
+        if case .notMSE = p.value.mse!.verdict {   // nothing more to learn from it
+            p.value.mse = nil
+            releaseTunnelPartsIfEmpty()
+        }
     }
 
     // MARK: Tunnels
