@@ -32,7 +32,7 @@ public struct TCPReassembler {
     public var counters: Counters {
         var c = Counters()
         c.deliveredBytes = delivered; c.retransmittedBytes = retransmitted
-        c.gaps = Int(gaps); c.gapBytes = gapBytes
+        c.gaps = held?.gaps ?? 0; c.gapBytes = held?.gapBytes ?? 0
         c.bufferedSegments = held?.bufferedSegments ?? 0
         return c
     }
@@ -40,18 +40,15 @@ public struct TCPReassembler {
     /// valid across the 2^32 wrap).
     public var bufferLimit: Int { 1 << Int(bufferShift) }
 
-    // Two per live TCP flow, a million flows in memory (issue 6): 48 bytes, the out-of-order buffer
-    // and its bookkeeping out of line.
-    private var delivered: Int64 = 0, retransmitted: Int64 = 0, gapBytes: Int64 = 0
-    /// Allocated at the first segment that arrives ahead of a hole.
+    // Two per live TCP flow, a million flows in memory (issue 6): 40 bytes, what only a lossy or
+    // reordered stream needs (the out-of-order buffer, gap counts) out of line.
+    private var delivered: Int64 = 0, retransmitted: Int64 = 0
+    /// Allocated at the first segment that arrives ahead of a hole, or the first gap.
     private var held: HeldBytes?
     /// The sequence number of the next byte the consumer expects.
     private var next: UInt32 = 0
     /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if `sawAck`.
     private var ackedUpTo: UInt32 = 0
-    /// Holes given up on. Saturates at UInt32.max: each gap follows a segment of the direction, so
-    /// reaching it takes billions of segments of one connection, every other one lost.
-    private var gaps: UInt32 = 0
     /// log2 of the buffer size.
     private let bufferShift: UInt8
     private var started = false
@@ -59,16 +56,22 @@ public struct TCPReassembler {
     private var sawAck = false
     private var highestAck: UInt32? { sawAck ? ackedUpTo : nil }
 
-    /// Bytes held ahead of a hole: a class, so that a reassembler without any stays small;
-    /// copied on write (`heldForWriting`), so that the reassembler keeps value semantics.
+    /// Bytes held ahead of a hole, and the holes given up on: a class, so that a reassembler of a
+    /// stream without loss stays small; copied on write (`heldForWriting`), so that the reassembler
+    /// keeps value semantics.
     private final class HeldBytes {
         var ring: [UInt8] = []
         /// Buffered byte ranges `[start, end)` ahead of `next`: sorted, disjoint, not touching.
         var ranges: [(start: UInt32, end: UInt32)] = []
         /// Segments copied into the ring.
         var bufferedSegments = 0
+        /// Holes given up on, and their total size.
+        var gaps = 0
+        var gapBytes: Int64 = 0
         init() {}
-        init(copying o: HeldBytes) { ring = o.ring; ranges = o.ranges; bufferedSegments = o.bufferedSegments }
+        init(copying o: HeldBytes) {
+            ring = o.ring; ranges = o.ranges; bufferedSegments = o.bufferedSegments; gaps = o.gaps; gapBytes = o.gapBytes
+        }
     }
     private mutating func heldForWriting() -> HeldBytes {
         if held == nil { held = HeldBytes() }
@@ -211,8 +214,9 @@ public struct TCPReassembler {
     }
 
     private mutating func reportGap<C: StreamConsumer>(_ n: Int, consumer: inout C) {
-        if gaps < UInt32.max { gaps += 1 }
-        gapBytes += Int64(n)
+        let h = heldForWriting()
+        h.gaps += 1
+        h.gapBytes += Int64(n)
         consumer.gap(n)
     }
 
