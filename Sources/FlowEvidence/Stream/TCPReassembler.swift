@@ -31,29 +31,42 @@ public struct TCPReassembler {
 
     public var counters: Counters {
         var c = Counters()
-        c.deliveredBytes = delivered; c.retransmittedBytes = retransmitted
+        c.deliveredBytes = delivered; c.retransmittedBytes = held?.retransmitted ?? 0
         c.gaps = held?.gaps ?? 0; c.gapBytes = held?.gapBytes ?? 0
         c.bufferedSegments = held?.bufferedSegments ?? 0
         return c
     }
     /// The buffer size, rounded up to a power of two (ring positions are `seq mod size`, so they stay
     /// valid across the 2^32 wrap).
-    public var bufferLimit: Int { 1 << Int(bufferShift) }
+    public var bufferLimit: Int { 1 << Int(bits & Self.shiftMask) }
 
-    // Two per live TCP flow, a million flows in memory (issue 6): 40 bytes, what only a lossy or
-    // reordered stream needs (the out-of-order buffer, gap counts) out of line.
-    private var delivered: Int64 = 0, retransmitted: Int64 = 0
-    /// Allocated at the first segment that arrives ahead of a hole, or the first gap.
+    // Two per live TCP flow, a million flows in memory (issue 6): 25 bytes, what only a lossy,
+    // reordered or retransmitting stream needs (the out-of-order buffer, counts of gaps and of
+    // retransmitted bytes) out of line.
+    private var delivered: Int64 = 0
+    /// Allocated at the first segment that arrives ahead of a hole, the first gap, or the first
+    /// retransmitted byte.
     private var held: HeldBytes?
     /// The sequence number of the next byte the consumer expects.
     private var next: UInt32 = 0
     /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if `sawAck`.
     private var ackedUpTo: UInt32 = 0
     /// log2 of the buffer size.
-    private let bufferShift: UInt8
-    private var started = false
-    private var sawSYN = false
-    private var sawAck = false
+    /// log2 of the buffer size (low 5 bits) and three flags.
+    private var bits: UInt8
+    private static let shiftMask: UInt8 = 0x1F, startedBit: UInt8 = 0x20, sawSYNBit: UInt8 = 0x40, sawAckBit: UInt8 = 0x80
+    private var started: Bool {
+        get { bits & Self.startedBit != 0 }
+        set { if newValue { bits |= Self.startedBit } else { bits &= ~Self.startedBit } }
+    }
+    private var sawSYN: Bool {
+        get { bits & Self.sawSYNBit != 0 }
+        set { if newValue { bits |= Self.sawSYNBit } else { bits &= ~Self.sawSYNBit } }
+    }
+    private var sawAck: Bool {
+        get { bits & Self.sawAckBit != 0 }
+        set { if newValue { bits |= Self.sawAckBit } else { bits &= ~Self.sawAckBit } }
+    }
     private var highestAck: UInt32? { sawAck ? ackedUpTo : nil }
 
     /// Bytes held ahead of a hole, and the holes given up on: a class, so that a reassembler of a
@@ -68,9 +81,12 @@ public struct TCPReassembler {
         /// Holes given up on, and their total size.
         var gaps = 0
         var gapBytes: Int64 = 0
+        /// Bytes that arrived again after they had been delivered or buffered.
+        var retransmitted: Int64 = 0
         init() {}
         init(copying o: HeldBytes) {
             ring = o.ring; ranges = o.ranges; bufferedSegments = o.bufferedSegments; gaps = o.gaps; gapBytes = o.gapBytes
+            retransmitted = o.retransmitted
         }
     }
     private mutating func heldForWriting() -> HeldBytes {
@@ -87,7 +103,7 @@ public struct TCPReassembler {
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         var shift: UInt8 = 0
         while 1 << Int(shift) < max(bufferLimit, 1), shift < 30 { shift += 1 }
-        self.bufferShift = shift
+        self.bits = shift
     }
 
     /// The next sequence number the consumer expects, once the stream has started.
@@ -147,11 +163,11 @@ public struct TCPReassembler {
             }
         }
         if offset + count <= 0 {
-            retransmitted += Int64(count)
+            countRetransmitted(count)
             return
         }
         // In order, possibly starting with bytes already delivered.
-        retransmitted += Int64(-offset)
+        countRetransmitted(-offset)
         let fresh = payload.slice(-offset, count + offset)
         delivered += Int64(fresh.count)
         next = SequenceNumber.advance(next, by: fresh.count)
@@ -213,6 +229,10 @@ public struct TCPReassembler {
         return true
     }
 
+    private mutating func countRetransmitted(_ n: Int) {
+        if n > 0 { heldForWriting().retransmitted += Int64(n) }
+    }
+
     private mutating func reportGap<C: StreamConsumer>(_ n: Int, consumer: inout C) {
         let h = heldForWriting()
         h.gaps += 1
@@ -265,7 +285,7 @@ public struct TCPReassembler {
         while j < h.ranges.count, SequenceNumber.distance(from: next, to: h.ranges[j].start) <= e {
             let rs = SequenceNumber.distance(from: next, to: h.ranges[j].start)
             let re = SequenceNumber.distance(from: next, to: h.ranges[j].end)
-            retransmitted += Int64(max(0, min(e, re) - max(s, rs)))
+            h.retransmitted += Int64(max(0, min(e, re) - max(s, rs)))
             s = min(s, rs); e = max(e, re)
             j += 1
         }
