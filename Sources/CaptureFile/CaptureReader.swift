@@ -130,16 +130,14 @@ public final class CaptureReader {
         if let m = mapping {
             // Release what lies well behind the reading position: resident memory stays flat.
             let base = m.bytes.baseAddress!
-            var released = 0
+            var window = ResidentWindow(m)
             _ = parser.parse(m.bytes, base: 0, atEOF: true, state: &state) { record in
-                if let p = record.data.baseAddress, p - base - released >= 2 * MappedFile.residentLag {
-                    released = p - base - MappedFile.residentLag
-                    m.releasePages(before: released)
-                }
+                if let p = record.data.baseAddress { window.reading(at: p - base) }
                 return body(record)
             }
             if computesSHA256 && sha256 == nil && !state.result.stoppedEarly {
-                sha256 = Self.hash(m.bytes) { done in if done >= 2 * MappedFile.residentLag { m.releasePages(before: done - MappedFile.residentLag) } }
+                var hashWindow = ResidentWindow(m)
+                sha256 = Self.hash(m.bytes) { done in hashWindow.reading(at: done) }
             }
             return
         }

@@ -18,22 +18,41 @@ public final class MappedFile {
         bytes = UnsafeRawBufferPointer(start: p, count: size)
     }
 
-    /// Pages kept resident behind the reading position: records handed to other threads (the
-    /// pipeline's workers lag the reader by a few batches) are read from memory, not faulted back.
-    public static let residentLag = 64 << 20
-
     /// Drops the pages before `offset` from the process's resident set (madvise MADV_DONTNEED), so
     /// that resident memory does not grow with the capture's size (issue 6). A private mapping
     /// that is never written holds only page-cache pages: touched again, they are read back from
     /// the file, so views into the released range stay valid.
     public func releasePages(before offset: Int) {
         guard let base = bytes.baseAddress else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let end = min(offset, bytes.count) / page * page
+        let end = min(offset, bytes.count) / Self.pageSize * Self.pageSize
         if end > 0 { _ = madvise(UnsafeMutableRawPointer(mutating: base), end, MADV_DONTNEED) }
     }
 
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}
+
+/// Releases the pages well behind a sequential reading position (`releasePages`), so that resident
+/// memory stays flat whatever the capture's size.
+struct ResidentWindow {
+    /// Pages kept resident behind the reading position: records handed to other threads (the
+    /// pipeline's workers lag the reader by at most a few batches, a few MB) are read from memory,
+    /// not faulted back (a worker lagging further only re-reads pages from the page cache). Released
+    /// in steps of this size: at most twice this much of the capture is resident.
+    static let lag = 16 << 20
+
+    let file: MappedFile
+    private var released = 0
+
+    init(_ file: MappedFile) { self.file = file }
+
+    @inline(__always) mutating func reading(at offset: Int) {
+        if offset - released >= 2 * Self.lag {
+            released = offset - Self.lag
+            file.releasePages(before: released)
+        }
     }
 }
