@@ -46,6 +46,22 @@ public struct UDPFlowClassifier {
 
     public init() {}
 
+    /// The classifier in 32 bits while it has nothing but its probe count: undecided, no uTP
+    /// connection tracked, no tracker transaction remembered; nil otherwise. A flow layer can keep
+    /// this instead of the classifier for the many UDP flows that are still being probed (DNS, QUIC,
+    /// ...): a million live flows must fit in memory (issue 6). `init(compactState:)` restores it.
+    public var compactState: UInt32? {
+        guard label == .undecided, extra == nil else { return nil }
+        return UInt32(probed) | (isIPv6 ? 1 << 8 : 0) | (utpPossible ? 1 << 9 : 0)
+    }
+
+    /// The classifier whose `compactState` this was.
+    public init(compactState c: UInt32) {
+        probed = UInt8(truncatingIfNeeded: c)
+        isIPv6 = c & 1 << 8 != 0
+        utpPossible = c & 1 << 9 != 0
+    }
+
     public mutating func consume<S: ClassifierSink>(_ datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
         switch label {
         case .utp:

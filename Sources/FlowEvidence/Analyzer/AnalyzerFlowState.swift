@@ -95,6 +95,27 @@ final class UDPFlowState: AnalyzerFlowState {
         udp.isIPv6 = isIPv6
         super.init(isTCP: false)
     }
+
+    /// Makes this state the one of a flow kept as `FlowContext.probingUDP` (FlowFinalizer's reusable
+    /// scratch state): nothing found, no tunnel parts, the classifier restored.
+    func load(probingUDP c: UInt32) {
+        clear()
+        udp = UDPFlowClassifier(compactState: c)
+    }
+
+    /// What `FlowContext.probingUDP` keeps of this state, when that is all it has (nothing found, no
+    /// tunnel parts, the classifier's `compactState`); nil otherwise.
+    var probingUDP: UInt32? { hasOnlyClassifier ? udp.compactState : nil }
+}
+
+/// A flow's analyzer context in the flow table: its state, or for a UDP flow whose classifier is still
+/// probing with nothing found (most UDP flows: DNS, QUIC, ...) the classifier's few bits instead of an
+/// object: 8 bytes either way. Such a flow's packets are processed in a reusable state
+/// (`FlowFinalizer.scratch`), which the flow keeps once it holds more than those bits.
+enum FlowContext {
+    case state(AnalyzerFlowState)
+    /// UDPFlowClassifier.compactState.
+    case probingUDP(UInt32)
 }
 
 /// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), and the MSE shape
@@ -137,6 +158,15 @@ class AnalyzerFlowState {
         self.isTCP = isTCP
         probesTunnel = isTCP
     }
+
+    /// Back to a new UDP flow's state, but for the classifier (UDPFlowState.load).
+    fileprivate final func clear() {
+        foundSoFar = nil; tunnelParts = nil
+        probesTunnel = false; hasMSE = false; mseUndecided = false; tcpReleased = false
+    }
+
+    /// Nothing found, no tunnel parts (UDPFlowState.probingUDP).
+    fileprivate final var hasOnlyClassifier: Bool { foundSoFar == nil && tunnelParts == nil }
 
     /// The state of a TCP flow (`isTCP`).
     @inline(__always) private final var tcpState: TCPFlowState { unsafeDowncast(self, to: TCPFlowState.self) }

@@ -40,7 +40,7 @@ public struct AnalysisOutput: Sendable {
 
 public struct FlowAnalyzer {
     public let options: AnalyzerOptions
-    var table: FlowTable<AnalyzerFlowState>   // internal: FlowAnalyzerShards merges shards
+    var table: FlowTable<FlowContext>   // internal: FlowAnalyzerShards merges shards
     var finalizer: FlowFinalizer
     var skipped: [String: Int] = [:]
 
@@ -67,8 +67,10 @@ public struct FlowAnalyzer {
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
-        // Unowned: the table holds the flow's state for this whole call (no retain per packet).
-        unowned(unsafe) let state = table.context(of: flow)
+        // Unowned: the table (or the finalizer, for its scratch state) holds the flow's state for this
+        // whole call (no retain per packet).
+        let context = table.context(of: flow)
+        unowned(unsafe) let state = finalizer.state(of: context)
         let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.startMSE()   // the key exchange can be measured from here
@@ -80,12 +82,16 @@ public struct FlowAnalyzer {
         guard let tcp else {
             if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
-                guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
-                state.consume(datagram: packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
+                if h.isFragment {
+                    finalizer.aggregator.relayFragments += 1
+                } else {
+                    state.consume(datagram: packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
+                }
+                keepUDPState(flow, context: context)   // (it has a relay target)
                 return
             }
             state.consume(datagram: packet.payload, fromInitiator: fromSrc, sink: &sink)
-            if state.isForgettable { forget(flow, isTCP: false) }   // `state` is gone after this
+            if state.isForgettable { forget(flow, isTCP: false) } else { keepUDPState(flow, context: context) }   // `state` is gone after this
             return
         }
         guard let tcpState = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
@@ -109,7 +115,20 @@ public struct FlowAnalyzer {
     /// memory, issue 6): its row, if one is kept, comes from the flow table's record alone.
     private func forget(_ flow: FlowPacket, isTCP: Bool) {
         table.markSettled(flow)
-        table.replaceContext(of: flow, with: isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP)
+        table.replaceContext(of: flow, with: .state(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+    }
+
+    /// After a datagram of a flow kept as `probingUDP` (processed in the finalizer's scratch state):
+    /// its bits again, or, once it has more (a finding, a uTP connection, a relay target), the
+    /// scratch state itself, and a new scratch state for the next flow (one allocation per such flow).
+    private mutating func keepUDPState(_ flow: FlowPacket, context: FlowContext) {
+        guard case .probingUDP = context else { return }
+        if let bits = finalizer.scratch.probingUDP {
+            table.replaceContext(of: flow, with: .probingUDP(bits))
+        } else {
+            table.replaceContext(of: flow, with: .state(finalizer.scratch))
+            finalizer.scratch = UDPFlowState(isIPv6: false)
+        }
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
@@ -145,6 +164,17 @@ struct FlowFinalizer: FlowLifecycle {
     var rows: [FlowRow] = []
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
+    var scratch = UDPFlowState(isIPv6: false)
+
+    /// The flow's state: its own, or the scratch state loaded with its bits.
+    @inline(__always) func state(of context: FlowContext) -> AnalyzerFlowState {
+        switch context {
+        case .state(let s): return s
+        case .probingUDP(let bits): scratch.load(probingUDP: bits); return scratch
+        }
+    }
+
     /// Flow rows with infohashes only looked up in the DHT: named once the whole run is known.
     var lookups: [(row: Int, infoHashes: [InfoHash])] = []
 
@@ -181,8 +211,11 @@ struct FlowFinalizer: FlowLifecycle {
         encryptedCandidates = []
     }
 
-    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> AnalyzerFlowState {
-        key.proto == IPProtocolNumber.tcp ? TCPFlowState(bufferLimit: bufferLimit) : UDPFlowState(isIPv6: isIPv6)
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> FlowContext {
+        guard key.proto != IPProtocolNumber.tcp else { return .state(TCPFlowState(bufferLimit: bufferLimit)) }
+        var c = UDPFlowClassifier()
+        c.isIPv6 = isIPv6
+        return .probingUDP(c.compactState!)   // a new classifier is undecided, with nothing tracked
     }
 
     /// Releases a TCP flow's per-direction state once no consumer wants bytes (proxy probe done, MSE
@@ -207,11 +240,11 @@ struct FlowFinalizer: FlowLifecycle {
         }
     }
 
-    mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
-        let state = flow.context
+    mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
+        let state = state(of: flow.context)
         if state.isPlaceholder {
             guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
-            aggregator.legEnded(flow, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
+            aggregator.legEnded(flow, state: state, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
             rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                                 firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                                 label: "other", infoHashes: [], firstFrame: flow.firstFrame))
@@ -256,7 +289,7 @@ struct FlowFinalizer: FlowLifecycle {
         guard keepsAllRows || isCandidate || row.label != "other" || row.tunnel != nil || !f.lookedUpInfoHashes.isEmpty
                 || aggregator.proxies.contains(row.srcIP) || aggregator.proxies.contains(row.dstIP) else { return }
         if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
-        aggregator.legEnded(flow, row: rows.count)
+        aggregator.legEnded(flow, state: state, row: rows.count)
         rows.append(row)
     }
 }

@@ -145,8 +145,7 @@ extension AggregatorBox {
     /// Called when a flow ended, before its row (index `row`) is appended.
     /// Every kept row, the placeholder rows of forgotten flows included (their state is shared: only
     /// the flow record is read then).
-    func legEnded(_ flow: Flow<AnalyzerFlowState>, row: Int) {
-        let state = flow.context
+    func legEnded(_ flow: Flow<FlowContext>, state: AnalyzerFlowState, row: Int) {
         attribution.legs.append(LegFacts(row: row, flowID: flow.id, isTCP: state.isTCP, sawSYN: flow.sawSYN,
                                          bytesFromSrc: flow.bytesFromSrc, bytesFromDst: flow.bytesFromDst))
         if let t = attribution.open.removeValue(forKey: flow.id) { attribution.tunnels[row] = t }
