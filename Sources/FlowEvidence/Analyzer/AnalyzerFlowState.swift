@@ -29,8 +29,9 @@ final class TCPFlowState: AnalyzerFlowState {
     private var finalFromSrc: StreamState?, finalFromDst: StreamState?
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
-    private var streamFromSrc: OutOfLine<TCPStreamClassifier>?
-    private var streamFromDst: OutOfLine<TCPStreamClassifier>?
+    // The live stream classifiers are in `FlowParts` (a pointer less in every TCP flow's state).
+    private var streamFromSrc: OutOfLine<TCPStreamClassifier>? { tunnelParts?.value.streamFromSrc }
+    private var streamFromDst: OutOfLine<TCPStreamClassifier>? { tunnelParts?.value.streamFromDst }
 
     init(bufferLimit: Int) {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
@@ -40,7 +41,10 @@ final class TCPFlowState: AnalyzerFlowState {
 
     /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP).
     fileprivate func releaseDirections() {
-        streamFromSrc = nil; streamFromDst = nil
+        if tunnelParts != nil {
+            tunnelParts!.value.streamFromSrc = nil; tunnelParts!.value.streamFromDst = nil
+            releaseTunnelPartsIfEmpty()
+        }
         reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
     }
 
@@ -77,13 +81,15 @@ final class TCPFlowState: AnalyzerFlowState {
         if let c = fromSrc ? streamFromSrc : streamFromDst { return c }
         guard (fromSrc ? finalFromSrc : finalFromDst) == nil else { return nil }
         let c = OutOfLine(TCPStreamClassifier())
-        if fromSrc { streamFromSrc = c } else { streamFromDst = c }
+        if fromSrc { parts().value.streamFromSrc = c } else { parts().value.streamFromDst = c }
         return c
     }
 
     private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
         guard !c.value.wantsBytes else { return }
-        if fromSrc { finalFromSrc = c.value.state; streamFromSrc = nil } else { finalFromDst = c.value.state; streamFromDst = nil }
+        if fromSrc { finalFromSrc = c.value.state; tunnelParts!.value.streamFromSrc = nil }
+        else { finalFromDst = c.value.state; tunnelParts!.value.streamFromDst = nil }
+        releaseTunnelPartsIfEmpty()
     }
 }
 
@@ -97,14 +103,14 @@ final class UDPFlowState: AnalyzerFlowState {
     }
 
     /// Makes this state the one of a flow kept as `FlowContext.probingUDP` (FlowFinalizer's reusable
-    /// scratch state): nothing found, no tunnel parts, the classifier restored.
+    /// scratch state): nothing found, no flow parts, the classifier restored.
     func load(probingUDP c: UInt32) {
         clear()
         udp = UDPFlowClassifier(compactState: c)
     }
 
     /// What `FlowContext.probingUDP` keeps of this state, when that is all it has (nothing found, no
-    /// tunnel parts, the classifier's `compactState`); nil otherwise.
+    /// flow parts, the classifier's `compactState`); nil otherwise.
     var probingUDP: UInt32? { hasOnlyClassifier ? udp.compactState : nil }
 }
 
@@ -118,9 +124,12 @@ enum FlowContext {
     case probingUDP(UInt32)
 }
 
-/// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), and the MSE shape
-/// detector: the parts of a connection's opening, out of line (one pointer in every flow's state).
-struct TunnelParts {
+/// The parts of a flow's state needed for a while, out of line (one pointer in every flow's state):
+/// what a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), the MSE shape
+/// detector, and a TCP flow's live stream classifiers (each out of line again: most flows need one).
+struct FlowParts {
+    var streamFromSrc: OutOfLine<TCPStreamClassifier>?
+    var streamFromDst: OutOfLine<TCPStreamClassifier>?
     /// The MSE shape detector while it measures (from the first byte it is fed) or after it found the
     /// shape; nil before the first byte and once it ruled the shape out.
     var mse: MSEShapeDetector?
@@ -128,7 +137,9 @@ struct TunnelParts {
     var tunnel: TunnelInfo?
     var failure: TunnelFailure?
     var relayTarget: String?
-    var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil && mse == nil }
+    var isEmpty: Bool {
+        detector == nil && tunnel == nil && failure == nil && relayTarget == nil && mse == nil && streamFromSrc == nil && streamFromDst == nil
+    }
 }
 
 /// What every flow's analyzer state has; a flow's state is a TCPFlowState or a UDPFlowState
@@ -143,7 +154,7 @@ class AnalyzerFlowState {
         return f
     }
     private final var foundSoFar: FlowFindings?
-    private final var tunnelParts: OutOfLine<TunnelParts>?
+    fileprivate final var tunnelParts: OutOfLine<FlowParts>?
     final let isTCP: Bool
     /// TCP flows until the proxy-handshake detector has decided.
     final private(set) var probesTunnel: Bool
@@ -165,7 +176,7 @@ class AnalyzerFlowState {
         probesTunnel = false; hasMSE = false; mseUndecided = false; tcpReleased = false
     }
 
-    /// Nothing found, no tunnel parts (UDPFlowState.probingUDP).
+    /// Nothing found, no flow parts (UDPFlowState.probingUDP).
     fileprivate final var hasOnlyClassifier: Bool { foundSoFar == nil && tunnelParts == nil }
 
     /// The state of a TCP flow (`isTCP`).
@@ -248,13 +259,13 @@ class AnalyzerFlowState {
     final var mseRuledOut: Bool { hasMSE && !mseUndecided && tunnelParts?.value.mse == nil }
 
     /// The parts holding the detector being fed.
-    private final func measuringMSE() -> OutOfLine<TunnelParts> {
+    private final func measuringMSE() -> OutOfLine<FlowParts> {
         let p = parts()
         if p.value.mse == nil { p.value.mse = MSEShapeDetector(sawConnectionStart: true) }
         return p
     }
 
-    private final func mseUpdated(_ p: OutOfLine<TunnelParts>) {
+    private final func mseUpdated(_ p: OutOfLine<FlowParts>) {
         mseUndecided = p.value.mse!.isUndecided
         if case .notMSE = p.value.mse!.verdict {   // nothing more to learn from it
             p.value.mse = nil
@@ -297,13 +308,13 @@ class AnalyzerFlowState {
         _modify { yield &parts().value.relayTarget; releaseTunnelPartsIfEmpty() }
     }
 
-    private final func parts() -> OutOfLine<TunnelParts> {
+    fileprivate final func parts() -> OutOfLine<FlowParts> {
         if let p = tunnelParts { return p }
-        let p = OutOfLine(TunnelParts())
+        let p = OutOfLine(FlowParts())
         tunnelParts = p
         return p
     }
-    private final func releaseTunnelPartsIfEmpty() {
+    fileprivate final func releaseTunnelPartsIfEmpty() {
         if tunnelParts?.value.isEmpty == true { tunnelParts = nil }
     }
 }
