@@ -25,19 +25,22 @@ struct FlowFlags: OptionSet {
 }
 
 public struct Flow<Context> {
-    // 120 bytes, a million live records (issue 6): the key's fields without its padding (its
-    // addresses' families are flags), the flags in one byte, frame references packed in 8 bytes each.
+    // 112 bytes, a million live records (issue 6): the key's fields without its padding (its
+    // addresses' families are flags), the flags in one byte, the id and the packet counts in 48 bits
+    // each (split in 16 + 32 to fill the bytes before the 8-byte fields), frame references packed in
+    // 8 bytes each.
     private let aHi: UInt64, aLo: UInt64, bHi: UInt64, bLo: UInt64
     private let aPort: UInt16, bPort: UInt16
     private let proto: UInt8
     private var flags: FlowFlags
-    /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
-    public let id: Int
+    private let idHigh: UInt16
+    private let idLow: UInt32
+    private var srcPacketsLow: UInt32 = 0, dstPacketsLow: UInt32 = 0
+    private var srcPacketsHigh: UInt16 = 0, dstPacketsHigh: UInt16 = 0
     public let firstSeen: Timestamp
     public internal(set) var lastSeen: Timestamp
     private let firstFramePacked: UInt64
     private var lastFramePacked: UInt64
-    public internal(set) var packetsFromSrc = 0, packetsFromDst = 0
     /// Transport payload bytes per direction, as the IP/UDP length fields announce them (snap-length cuts included).
     public internal(set) var bytesFromSrc: Int64 = 0, bytesFromDst: Int64 = 0
     public var context: Context
@@ -45,6 +48,25 @@ public struct Flow<Context> {
     @inline(__always) private func flag(_ f: FlowFlags) -> Bool { flags.contains(f) }
     @inline(__always) private mutating func setFlag(_ f: FlowFlags, _ on: Bool) {
         if on { flags.insert(f) } else { flags.remove(f) }
+    }
+
+    /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
+    public var id: Int { Int(idHigh) << 32 | Int(idLow) }
+    public internal(set) var packetsFromSrc: Int {
+        get { Int(srcPacketsHigh) << 32 | Int(srcPacketsLow) }
+        set { (srcPacketsHigh, srcPacketsLow) = Self.split48(newValue) }
+    }
+    public internal(set) var packetsFromDst: Int {
+        get { Int(dstPacketsHigh) << 32 | Int(dstPacketsLow) }
+        set { (dstPacketsHigh, dstPacketsLow) = Self.split48(newValue) }
+    }
+
+    /// Flows of a run and packets of a flow direction are counted in 48 bits: 2^48 is more than
+    /// any capture holds (at 100 million packets a second, a month of one flow).
+    public static var maxCount: Int { (1 << 48) - 1 }
+    @inline(__always) private static func split48(_ v: Int) -> (UInt16, UInt32) {
+        precondition(v >= 0 && v <= maxCount, "count beyond Flow.maxCount")
+        return (UInt16(truncatingIfNeeded: v >> 32), UInt32(truncatingIfNeeded: v))
     }
 
     public var key: FlowKey {
@@ -76,7 +98,7 @@ public struct Flow<Context> {
     public internal(set) var settled: Bool { get { flag(.settled) } set { setFlag(.settled, newValue) } }
 
     init(id: Int, key: FlowKey, srcIsA: Bool, timestamp: Timestamp, frame: FrameRef, context: Context) {
-        self.id = id
+        (idHigh, idLow) = Self.split48(id)
         aHi = key.a.hi; aLo = key.a.lo; bHi = key.b.hi; bLo = key.b.lo; aPort = key.aPort; bPort = key.bPort; proto = key.proto
         var flags: FlowFlags = srcIsA ? .srcIsA : []
         if key.a.isV6 { flags.insert(.aIsV6) }
