@@ -40,10 +40,9 @@ public struct TCPReassembler {
     /// valid across the 2^32 wrap).
     public var bufferLimit: Int { 1 << Int(bits & Self.shiftMask) }
 
-    // Two per live TCP flow, a million flows in memory (issue 6): 25 bytes, what only a lossy,
+    // Two per live TCP flow, a million flows in memory (issue 6): 23 bytes, what only a lossy,
     // reordered or retransmitting stream needs (the out-of-order buffer, counts of gaps and of
     // retransmitted bytes) out of line.
-    private var delivered: Int64 = 0
     /// Allocated at the first segment that arrives ahead of a hole, the first gap, or the first
     /// retransmitted byte.
     private var held: HeldBytes?
@@ -51,7 +50,15 @@ public struct TCPReassembler {
     private var next: UInt32 = 0
     /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if `sawAck`.
     private var ackedUpTo: UInt32 = 0
-    /// log2 of the buffer size.
+    /// Bytes delivered, in 48 bits (2^48 bytes, 256 TiB, is more than a capture holds): 32 + 16.
+    private var deliveredLow: UInt32 = 0, deliveredHigh: UInt16 = 0
+    private var delivered: Int64 {
+        get { Int64(deliveredHigh) << 32 | Int64(deliveredLow) }
+        set {
+            let v = min(max(newValue, 0), (1 << 48) - 1)
+            deliveredHigh = UInt16(truncatingIfNeeded: v >> 32); deliveredLow = UInt32(truncatingIfNeeded: v)
+        }
+    }
     /// log2 of the buffer size (low 5 bits) and three flags.
     private var bits: UInt8
     private static let shiftMask: UInt8 = 0x1F, startedBit: UInt8 = 0x20, sawSYNBit: UInt8 = 0x40, sawAckBit: UInt8 = 0x80
