@@ -1,13 +1,14 @@
 // Per-flow state of the analyzer: one reassembler and one stream classifier per TCP direction, or one
-// datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created:
-// one object per flow (TCPFlowState or UDPFlowState), whose rarely needed parts are allocated when
-// needed. A class with separate stored properties, so that a reassembler can deliver into the
-// classifier of the same flow without overlapping access.
+// datagram classifier for UDP, plus what the classifier found. One object per flow (TCPFlowState or
+// UDPFlowState), whose parts needed for a while are allocated when needed. A class with separate
+// stored properties, so that a reassembler can deliver into the classifier of the same flow without
+// overlapping access.
 //
-// Memory (issue 6: a million live flows): a UDP flow's state is 52 bytes (a 64-byte heap block), a TCP
-// flow's 152 (160) until it settles; parts allocated on demand: findings, the connection's opening
-// (proxy handshake, MSE detector) while it is read, each direction's stream classifier while it
-// decides, out-of-order buffers.
+// Memory (issue 6: a million live flows): a TCP flow's state is 87 bytes (a 96-byte heap block) until
+// it settles; a UDP flow still probed with nothing found has none (FlowContext.probingUDP), else 52
+// bytes (64). On demand, in one out-of-line FlowParts: the connection's opening (proxy handshake, MSE
+// detector) while it is read, each direction's stream classifier while it decides; findings at the
+// first; out-of-order buffers at the first loss.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
