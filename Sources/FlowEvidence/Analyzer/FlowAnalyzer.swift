@@ -241,7 +241,9 @@ struct FlowFinalizer: FlowLifecycle {
         }
         let f = state.findings
         state.mse?.finish()
-        if let evidence = state.mse?.labellingEvidence, f.label(isTCP: state.isTCP) == "other" {
+        // Only reports of flow rows use the encrypted label (the evidence reports do not): without
+        // them, candidates are not kept, so memory does not grow with a capture's random-looking flows.
+        if keepsAllRows, let evidence = state.mse?.labellingEvidence, f.label(isTCP: state.isTCP) == "other" {
             let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
                 ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
