@@ -52,7 +52,7 @@ let package = Package(
 
         .target(name: "TorscanTestSupport", dependencies: ["WireBytes"], path: "Tests/TorscanTestSupport"),
         .testTarget(name: "WireBytesTests", dependencies: ["WireBytes", "TorscanTestSupport"]),
-        .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "TorscanTestSupport"]),
+        .testTarget(name: "CaptureFileTests", dependencies: ["CaptureFile", "PcapFilter", "CPcap", "Reports", "TorscanTestSupport"]),
         .testTarget(name: "FuzzReplayTests", dependencies: ["FuzzEntryPoints", "TorscanTestSupport"]),
         .testTarget(name: "PacketDecodeTests", dependencies: ["PacketDecode", "CaptureFile", "TorscanTestSupport"]),
         .testTarget(name: "BitTorrentClassifierTests", dependencies: ["BitTorrentClassifier", "CaptureFile", "PacketDecode", "TorscanTestSupport", .product(name: "Crypto", package: "swift-crypto")]),

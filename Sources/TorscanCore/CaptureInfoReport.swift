@@ -1,6 +1,7 @@
 // `torscan info`: per file what capinfos tells (format, link types, time span, counts, damage,
 // SHA-256), as text or a JSON array. The CLI only parses options and calls `CaptureInfoReport.run`.
 import CaptureFile
+import Reports
 import WireBytes
 
 public enum CaptureInfoReport {

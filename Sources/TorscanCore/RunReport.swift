@@ -57,7 +57,7 @@ public enum RunReport {
     /// For a person at a terminal: counts, top addresses and torrents, anomalies.
     public static func summary(_ run: AnalysisRun) -> String {
         var s = "torscan \(TorscanVersion.string): \(run.inputs.count) capture(s), "
-        s += "\(run.inputs.reduce(0) { $0 + $1.packets }) packets, \(run.flows.count) flows, \(run.evidence.count) evidence rows\n"
+        s += "\(run.inputs.reduce(0) { $0 + $1.packets }) packets, \(run.counts.first { $0.0 == "flows" }?.1 ?? run.flows.count) flows, \(run.evidence.count) evidence rows\n"
         for (k, v) in run.counts { s += "  \(k): \(v)\n" }
         // Counts are of distinct torrents and addresses: an address may have a direct row and rows via proxies.
         let byIP = Dictionary(grouping: run.evidence, by: \.ip).mapValues { (Set($0.map(\.infoHash)).count, $0.map(\.confidence).max()!) }

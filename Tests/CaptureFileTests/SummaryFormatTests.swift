@@ -1,5 +1,6 @@
 // `torscan info` output: the JSON keys and values others rely on, text lines, escaping.
 import CaptureFile
+import Reports
 import Foundation
 import Testing
 
@@ -36,6 +37,12 @@ import Testing
         #expect((d["anomalies"] as? [String: Int]) == ["truncated_record": 1])
         #expect((d["damage"] as? [String])?.first?.contains("frame 3: truncated_record") == true)
         #expect(array[2]["reason"] as? String == "missing")
+    }
+
+    /// Paths and messages are escaped as in every other JSON report (JSONValue): control
+    /// characters and DEL as \u00XX, quotes and backslashes with a backslash.
+    @Test func stringsAreEscapedAsInTheOtherJSONReports() {
+        #expect(CaptureSummaryFormat.quote("a\u{7f}b\u{1}\"\\\n") == #""a\u007fb\u0001\"\\\n""#)
     }
 
     @Test func textNamesEverything() throws {

@@ -273,7 +273,9 @@ struct FlowFinalizer: FlowLifecycle {
         }
         let f = state.findings
         state.mseFinish()
-        if let evidence = state.mseLabellingEvidence, f.label(isTCP: state.isTCP) == "other" {
+        // Only reports of flow rows use the encrypted label (the evidence reports do not): without
+        // them, candidates are not kept, so memory does not grow with a capture's random-looking flows.
+        if keepsAllRows, let evidence = state.mseLabellingEvidence, f.label(isTCP: state.isTCP) == "other" {
             let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
                 ?? PeerEndpoint(address: flow.dst.bytes, port: flow.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))

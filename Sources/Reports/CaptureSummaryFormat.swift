@@ -1,6 +1,7 @@
 // Rendering of `torscan info` (capinfos-like): text for people, a JSON array for programs. Key
 // order is fixed and output is deterministic (DESIGN.md rule 7).
 import WireBytes
+import CaptureFile
 
 public enum CaptureSummaryFormat {
     /// One file's outcome: a summary, or why it could not be opened.
@@ -78,23 +79,10 @@ public enum CaptureSummaryFormat {
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"
     }
 
-    /// A JSON string literal (RFC 8259 §7).
+    /// A JSON string literal (RFC 8259 §7), escaped as every JSON report of torscan escapes.
     public static func quote(_ s: String) -> String {
-        var o = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": o += "\\\""
-            case "\\": o += "\\\\"
-            case "\n": o += "\\n"
-            case "\r": o += "\\r"
-            case "\t": o += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    o += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else { o.unicodeScalars.append(u) }
-            }
-        }
-        return o + "\""
+        var o = ""
+        JSONValue.escape(s, into: &o)
+        return o
     }
 }
