@@ -40,6 +40,33 @@ final class TCPFlowState: AnalyzerFlowState {
         super.init(isTCP: true)
     }
 
+    /// Makes this state the one of a flow kept as `FlowContext.openingSYN` (FlowFinalizer's reusable
+    /// scratch state): a new TCP flow's state after its SYN (FlowAnalyzer.process's first packet).
+    func load(openingSYN seq: UInt32, bufferLimit: Int) {
+        clear(isTCP: true)
+        finalFromSrc = nil; finalFromDst = nil
+        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
+        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+        startMSE()
+        var none = NoConsumer()
+        reassemblerFromSrc.segment(seq: seq, flags: [.syn], payload: UnsafeRawBufferPointer(start: nil, count: 0), consumer: &none)
+    }
+
+    /// What `FlowContext.openingSYN` keeps of this state, when that is all it has: the SYN's
+    /// sequence number; nil otherwise.
+    var openingSYN: UInt32? {
+        guard hasOnlyClassifier, probesTunnel, mseUndecided, !isReleased, finalFromSrc == nil, finalFromDst == nil,
+              reassemblerFromDst.nextSequence == nil, reassemblerFromDst.counters == TCPReassembler.Counters() else { return nil }
+        return reassemblerFromSrc.onlySYNSequence
+    }
+
+    /// A consumer for a segment without payload (never called).
+    private struct NoConsumer: StreamConsumer {
+        mutating func deliver(_ bytes: UnsafeRawBufferPointer) {}
+        mutating func gap(_ byteCount: Int) {}
+        var wantsBytes: Bool { true }
+    }
+
     /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP).
     fileprivate func releaseDirections() {
         if tunnelParts != nil {
@@ -106,7 +133,7 @@ final class UDPFlowState: AnalyzerFlowState {
     /// Makes this state the one of a flow kept as `FlowContext.probingUDP` (FlowFinalizer's reusable
     /// scratch state): nothing found, no flow parts, the classifier restored.
     func load(probingUDP c: UInt32) {
-        clear()
+        clear(isTCP: false)
         udp = UDPFlowClassifier(compactState: c)
     }
 
@@ -123,6 +150,9 @@ enum FlowContext {
     case state(AnalyzerFlowState)
     /// UDPFlowClassifier.compactState.
     case probingUDP(UInt32)
+    /// A TCP flow whose packets so far are its opening SYN (sent again, maybe), without payload: the
+    /// SYN's sequence number (TCPFlowState.openingSYN). Port scans open millions of these.
+    case openingSYN(UInt32)
 }
 
 /// The parts of a flow's state needed for a while, out of line (one pointer in every flow's state):
@@ -171,11 +201,13 @@ class AnalyzerFlowState {
         probesTunnel = isTCP
     }
 
-    /// Back to a new UDP flow's state, but for the classifier (UDPFlowState.load).
-    fileprivate final func clear() {
+    /// Back to a new flow's base state (UDPFlowState.load, TCPFlowState.load); `isTCP` is the state's.
+    fileprivate final func clear(isTCP: Bool) {
         foundSoFar = nil; tunnelParts = nil
-        probesTunnel = false; hasMSE = false; mseUndecided = false; tcpReleased = false
+        probesTunnel = isTCP; hasMSE = false; mseUndecided = false; tcpReleased = false
     }
+
+    fileprivate final var isReleased: Bool { tcpReleased }
 
     /// Nothing found, no flow parts (UDPFlowState.probingUDP).
     fileprivate final var hasOnlyClassifier: Bool { foundSoFar == nil && tunnelParts == nil }

@@ -63,6 +63,12 @@ public struct FlowAnalyzer {
             return
         }
         finalizer.isIPv6 = packet.isIPv6
+        // A SYN without payload that opens a flow is all its context keeps (FlowContext.openingSYN).
+        if let t = tcp, t.flags.syn, !t.flags.ack, packet.payload.count == 0, packet.payloadLength == 0 {
+            finalizer.openingSYN = t.seq
+        } else {
+            finalizer.openingSYN = nil
+        }
         let flow = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
@@ -70,6 +76,7 @@ public struct FlowAnalyzer {
         // Unowned: the table (or the finalizer, for its scratch state) holds the flow's state for this
         // whole call (no retain per packet).
         let context = table.context(of: flow)
+        if case .openingSYN = context, flow.packets == 1 { return }   // processed when the next packet loads it
         unowned(unsafe) let state = finalizer.state(of: context)
         let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
@@ -107,8 +114,13 @@ public struct FlowAnalyzer {
         if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
-            if state.isForgettable { forget(flow, isTCP: true) } else { table.markSettled(flow) }   // `state` may be gone after this
+            if state.isForgettable {
+                forget(flow, isTCP: true)   // `state` may be gone after this
+                return
+            }
+            table.markSettled(flow)
         }
+        keepTCPState(flow, context: context)
     }
 
     /// A settled flow with nothing found gives its state back (a million live flows must fit in
@@ -116,6 +128,18 @@ public struct FlowAnalyzer {
     private func forget(_ flow: FlowPacket, isTCP: Bool) {
         table.markSettled(flow)
         table.replaceContext(of: flow, with: .state(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+    }
+
+    /// After a segment of a flow kept as `openingSYN` (processed in the finalizer's scratch state): its
+    /// SYN again (a retransmitted SYN), or the scratch state itself and a new scratch state.
+    private mutating func keepTCPState(_ flow: FlowPacket, context: FlowContext) {
+        guard case .openingSYN = context else { return }
+        if let seq = finalizer.scratchTCP.openingSYN {
+            table.replaceContext(of: flow, with: .openingSYN(seq))
+        } else {
+            table.replaceContext(of: flow, with: .state(finalizer.scratchTCP))
+            finalizer.scratchTCP = TCPFlowState(bufferLimit: finalizer.bufferLimit)
+        }
     }
 
     /// After a datagram of a flow kept as `probingUDP` (processed in the finalizer's scratch state):
@@ -166,12 +190,18 @@ struct FlowFinalizer: FlowLifecycle {
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
     /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
     var scratch = UDPFlowState(isIPv6: false)
+    /// The same for `FlowContext.openingSYN` flows (FlowAnalyzer.keepTCPState).
+    lazy var scratchTCP = TCPFlowState(bufferLimit: bufferLimit)
+    /// The sequence number of the packet being processed when it is a SYN without payload (a new TCP
+    /// flow's context is then `openingSYN`).
+    var openingSYN: UInt32?
 
-    /// The flow's state: its own, or the scratch state loaded with its bits.
-    @inline(__always) func state(of context: FlowContext) -> AnalyzerFlowState {
+    /// The flow's state: its own, or a scratch state loaded with its bits.
+    @inline(__always) mutating func state(of context: FlowContext) -> AnalyzerFlowState {
         switch context {
         case .state(let s): return s
         case .probingUDP(let bits): scratch.load(probingUDP: bits); return scratch
+        case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return scratchTCP
         }
     }
 
@@ -212,7 +242,10 @@ struct FlowFinalizer: FlowLifecycle {
     }
 
     mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> FlowContext {
-        guard key.proto != IPProtocolNumber.tcp else { return .state(TCPFlowState(bufferLimit: bufferLimit)) }
+        if key.proto == IPProtocolNumber.tcp {
+            if let seq = openingSYN { return .openingSYN(seq) }
+            return .state(TCPFlowState(bufferLimit: bufferLimit))
+        }
         var c = UDPFlowClassifier()
         c.isIPv6 = isIPv6
         return .probingUDP(c.compactState!)   // a new classifier is undecided, with nothing tracked

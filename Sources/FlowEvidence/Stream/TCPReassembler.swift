@@ -115,6 +115,12 @@ public struct TCPReassembler {
 
     /// The next sequence number the consumer expects, once the stream has started.
     public var nextSequence: UInt32? { started ? next : nil }
+    /// The sequence number of the SYN that started the stream, when that SYN (and retransmissions of
+    /// it) is all the reassembler has seen: `TCPReassembler()` fed `segment(seq:flags: [.syn],...)`
+    /// with no payload is then this reassembler again. Lets a flow layer keep 4 bytes instead.
+    public var onlySYNSequence: UInt32? {
+        started && sawSYN && !sawAck && delivered == 0 && held == nil ? next &- 1 : nil
+    }
     /// Bytes currently held ahead of a hole.
     public var bufferedBytes: Int { ranges.reduce(0) { $0 + SequenceNumber.distance(from: $1.start, to: $1.end) } }
 
