@@ -5,8 +5,8 @@
 // overlapping access.
 //
 // Memory (issue 6: a million live flows): a TCP flow's state is 87 bytes (a 96-byte heap block) until
-// it settles; a UDP flow still probed with nothing found has none (FlowContext.probingUDP), else 52
-// bytes (64). On demand, in one out-of-line FlowParts: the connection's opening (proxy handshake, MSE
+// it settles, none while its only packets are its opening SYN (FlowContext.openingSYN); a UDP flow
+// still probed with nothing found has none (FlowContext.probingUDP), else 52 bytes (64). On demand, in one out-of-line FlowParts: the connection's opening (proxy handshake, MSE
 // detector) while it is read, each direction's stream classifier while it decides; findings at the
 // first; out-of-order buffers at the first loss.
 import WireBytes
