@@ -22,6 +22,11 @@ public struct FlowKey: Hashable, Sendable, Comparable, CustomStringConvertible {
             : (FlowKey(a: p.dst, aPort: p.dstPort, b: p.src, bPort: p.srcPort, proto: p.ipProtocol), false)
     }
 
+    /// Inlinable: the flow table compares keys for every packet (issue 6).
+    @inlinable @inline(__always) public static func == (x: FlowKey, y: FlowKey) -> Bool {
+        x.a == y.a && x.b == y.b && x.aPort == y.aPort && x.bPort == y.bPort && x.proto == y.proto
+    }
+
     public static func < (x: FlowKey, y: FlowKey) -> Bool {
         (x.a, x.aPort, x.b, x.bPort) < (y.a, y.aPort, y.b, y.bPort) || ((x.a, x.aPort, x.b, x.bPort) == (y.a, y.aPort, y.b, y.bPort) && x.proto < y.proto)
     }

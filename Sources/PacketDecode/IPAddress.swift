@@ -26,7 +26,13 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     public var v4: UInt32? { isV6 ? nil : UInt32(truncatingIfNeeded: lo) }
 
     /// IPv4 sorts before IPv6, then numerically (deterministic report order).
-    public static func < (a: IPAddress, b: IPAddress) -> Bool { (a.isV6 ? 1 : 0, a.hi, a.lo) < (b.isV6 ? 1 : 0, b.hi, b.lo) }
+    /// Inlinable, as `==`: every packet's flow lookup compares addresses (issue 6).
+    @inlinable @inline(__always) public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        a.isV6 != b.isV6 ? b.isV6 : (a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo)
+    }
+    @inlinable @inline(__always) public static func == (a: IPAddress, b: IPAddress) -> Bool {
+        a.lo == b.lo && a.hi == b.hi && a.isV6 == b.isV6
+    }
 
     public var bytes: [UInt8] {
         if !isV6 { return (0..<4).map { UInt8(truncatingIfNeeded: lo >> UInt64(24 - 8 * $0)) } }

@@ -3,50 +3,50 @@
 
 extension UnsafeRawBufferPointer {
     /// A sub-range, clamped to the buffer: never traps, may be shorter than asked.
-    @inlinable public func slice(_ start: Int, _ count: Int) -> UnsafeRawBufferPointer {
+    @inlinable @inline(__always) public func slice(_ start: Int, _ count: Int) -> UnsafeRawBufferPointer {
         let s = Swift.min(Swift.max(start, 0), self.count)
         let c = Swift.min(Swift.max(count, 0), self.count - s)
         guard let base = baseAddress else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         return UnsafeRawBufferPointer(start: base + s, count: c)
     }
 
-    @inlinable public func has(_ offset: Int, _ width: Int) -> Bool {
+    @inlinable @inline(__always) public func has(_ offset: Int, _ width: Int) -> Bool {
         offset >= 0 && width >= 0 && offset <= count && width <= count - offset
     }
 
-    @inlinable public func u8(at offset: Int) -> UInt8? {
+    @inlinable @inline(__always) public func u8(at offset: Int) -> UInt8? {
         guard has(offset, 1) else { return nil }
         return load(fromByteOffset: offset, as: UInt8.self)
     }
-    @inlinable public func u16be(at offset: Int) -> UInt16? {
+    @inlinable @inline(__always) public func u16be(at offset: Int) -> UInt16? {
         guard has(offset, 2) else { return nil }
         return UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
-    @inlinable public func u16le(at offset: Int) -> UInt16? {
+    @inlinable @inline(__always) public func u16le(at offset: Int) -> UInt16? {
         guard has(offset, 2) else { return nil }
         return UInt16(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
-    @inlinable public func u32be(at offset: Int) -> UInt32? {
+    @inlinable @inline(__always) public func u32be(at offset: Int) -> UInt32? {
         guard has(offset, 4) else { return nil }
         return UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
-    @inlinable public func u32le(at offset: Int) -> UInt32? {
+    @inlinable @inline(__always) public func u32le(at offset: Int) -> UInt32? {
         guard has(offset, 4) else { return nil }
         return UInt32(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
-    @inlinable public func u64be(at offset: Int) -> UInt64? {
+    @inlinable @inline(__always) public func u64be(at offset: Int) -> UInt64? {
         guard has(offset, 8) else { return nil }
         return UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
-    @inlinable public func u64le(at offset: Int) -> UInt64? {
+    @inlinable @inline(__always) public func u64le(at offset: Int) -> UInt64? {
         guard has(offset, 8) else { return nil }
         return UInt64(littleEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
     /// A 16- or 32-bit integer in the given byte order (capture headers declare theirs).
-    @inlinable public func u16(at offset: Int, bigEndian: Bool) -> UInt16? {
+    @inlinable @inline(__always) public func u16(at offset: Int, bigEndian: Bool) -> UInt16? {
         bigEndian ? u16be(at: offset) : u16le(at: offset)
     }
-    @inlinable public func u32(at offset: Int, bigEndian: Bool) -> UInt32? {
+    @inlinable @inline(__always) public func u32(at offset: Int, bigEndian: Bool) -> UInt32? {
         bigEndian ? u32be(at: offset) : u32le(at: offset)
     }
 

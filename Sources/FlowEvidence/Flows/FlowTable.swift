@@ -60,7 +60,15 @@ public final class FlowTable<Context> {
 
     public let timeouts: FlowTimeouts
     public let maxFlows: Int
-    public private(set) var counts = FlowCounts()
+    public var counts: FlowCounts {
+        var c = tally
+        for reason in FlowEndReason.allCases where endedByReason[reason.index] > 0 { c.ended[reason] = endedByReason[reason.index] }
+        return c
+    }
+    private var tally = FlowCounts()
+    /// Ended flows by `FlowEndReason.index`: an array, not FlowCounts' dictionary, as a flow
+    /// ends (no hashing per flow).
+    private var endedByReason = [Int](repeating: 0, count: FlowEndReason.allCases.count)
     /// The latest packet timestamp seen: the table's clock.
     public private(set) var now: Timestamp? = nil
 
@@ -119,7 +127,7 @@ public final class FlowTable<Context> {
                                                  ipProtocol: UInt8, tcpFlags: TCPFlags?, payloadBytes: Int,
                                                  timestamp: Timestamp, frame: FrameRef,
                                                  handler: inout H) -> FlowPacket where H.Context == Context {
-        if let n = now, timestamp < n { counts.timestampRegressions += 1 } else { now = timestamp }
+        if let n = now, timestamp < n { tally.timestampRegressions += 1 } else { now = timestamp }
         let clock = now!.nanoseconds
         if lastSweep <= clock &- Self.sweepInterval || clock < lastSweep {
             sweep(clock: clock, handler: &handler)
@@ -190,9 +198,9 @@ public final class FlowTable<Context> {
         occupied[s] = true
         index.insert(tag: tag, slot: s)
         enqueue(slot: s, kind: flow.timeoutKind, clock: clock)
-        counts.created += 1
-        counts.live = index.count
-        counts.peakLive = max(counts.peakLive, counts.live)
+        tally.created += 1
+        tally.live = index.count
+        tally.peakLive = max(tally.peakLive, tally.live)
         return s
     }
 
@@ -286,8 +294,20 @@ public final class FlowTable<Context> {
         index.remove(tag: index.hash(flow.key), slot: s)
         generations[s] &+= 1
         freeSlots.append(s)
-        counts.live = index.count
-        counts.ended[reason, default: 0] += 1
+        tally.live = index.count
+        endedByReason[reason.index] += 1
         handler.flowEnded(flow, reason: reason)
+    }
+}
+
+private extension FlowEndReason {
+    /// The slot in FlowTable.endedByReason.
+    var index: Int {
+        switch self {
+        case .closed: 0
+        case .idleTimeout: 1
+        case .evicted: 2
+        case .endOfInput: 3
+        }
     }
 }
