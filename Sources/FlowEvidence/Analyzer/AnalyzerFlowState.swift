@@ -6,9 +6,10 @@
 //
 // Memory (issue 6: a million live flows): a TCP flow's state is 87 bytes (a 96-byte heap block) until
 // it settles, none while its only packets are its opening SYN (FlowContext.openingSYN); a UDP flow
-// still probed with nothing found has none (FlowContext.probingUDP), else 52 bytes (64). On demand, in one out-of-line FlowParts: the connection's opening (proxy handshake, MSE
-// detector) while it is read, each direction's stream classifier while it decides; findings at the
-// first; out-of-order buffers at the first loss.
+// still probed with nothing found has none (FlowContext.probingUDP), else 52 bytes (64). On demand,
+// in one out-of-line FlowParts: the connection's opening (proxy handshake, MSE detector) while it is
+// read, each direction's stream classifier while it decides; findings at the first; out-of-order
+// buffers at the first loss.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
@@ -31,8 +32,8 @@ final class TCPFlowState: AnalyzerFlowState {
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
     // The live stream classifiers are in `FlowParts` (a pointer less in every TCP flow's state).
-    private var streamFromSrc: OutOfLine<TCPStreamClassifier>? { tunnelParts?.value.streamFromSrc }
-    private var streamFromDst: OutOfLine<TCPStreamClassifier>? { tunnelParts?.value.streamFromDst }
+    private var streamFromSrc: OutOfLine<TCPStreamClassifier>? { tunnelParts?.streamFromSrc }
+    private var streamFromDst: OutOfLine<TCPStreamClassifier>? { tunnelParts?.streamFromDst }
 
     init(bufferLimit: Int) {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
@@ -70,7 +71,7 @@ final class TCPFlowState: AnalyzerFlowState {
     /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP).
     fileprivate func releaseDirections() {
         if tunnelParts != nil {
-            tunnelParts!.value.streamFromSrc = nil; tunnelParts!.value.streamFromDst = nil
+            tunnelParts!.streamFromSrc = nil; tunnelParts!.streamFromDst = nil
             releaseTunnelPartsIfEmpty()
         }
         reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
@@ -109,14 +110,14 @@ final class TCPFlowState: AnalyzerFlowState {
         if let c = fromSrc ? streamFromSrc : streamFromDst { return c }
         guard (fromSrc ? finalFromSrc : finalFromDst) == nil else { return nil }
         let c = OutOfLine(TCPStreamClassifier())
-        if fromSrc { parts().value.streamFromSrc = c } else { parts().value.streamFromDst = c }
+        if fromSrc { parts().streamFromSrc = c } else { parts().streamFromDst = c }
         return c
     }
 
     private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
         guard !c.value.wantsBytes else { return }
-        if fromSrc { finalFromSrc = c.value.state; tunnelParts!.value.streamFromSrc = nil }
-        else { finalFromDst = c.value.state; tunnelParts!.value.streamFromDst = nil }
+        if fromSrc { finalFromSrc = c.value.state; tunnelParts!.streamFromSrc = nil }
+        else { finalFromDst = c.value.state; tunnelParts!.streamFromDst = nil }
         releaseTunnelPartsIfEmpty()
     }
 }
@@ -158,18 +159,25 @@ enum FlowContext {
 /// The parts of a flow's state needed for a while, out of line (one pointer in every flow's state):
 /// what a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), the MSE shape
 /// detector, and a TCP flow's live stream classifiers (each out of line again: most flows need one).
-struct FlowParts {
+final class FlowParts {
     var streamFromSrc: OutOfLine<TCPStreamClassifier>?
     var streamFromDst: OutOfLine<TCPStreamClassifier>?
     /// The MSE shape detector while it measures (from the first byte it is fed) or after it found the
     /// shape; nil before the first byte and once it ruled the shape out.
     var mse: MSEShapeDetector?
     var detector: TunnelDetector?
-    var tunnel: TunnelInfo?
-    var failure: TunnelFailure?
+    /// `mse`, `detector` and `failure` are set: stored, because testing a large optional copies it
+    /// (kept in step by AnalyzerFlowState, and by didSet where setting is rare).
+    var hasMSE = false, hasDetector = false
+    var tunnel: TunnelInfo? { didSet { hasTunnel = tunnel != nil } }
+    /// `tunnel` is set (stored: asked for every classifier event, and testing the optional copies it).
+    private(set) var hasTunnel = false
+    var failure: TunnelFailure? { didSet { hasFailure = failure != nil } }
+    private(set) var hasFailure = false
     var relayTarget: String?
+    /// The pointers first: testing a large optional copies it.
     var isEmpty: Bool {
-        detector == nil && tunnel == nil && failure == nil && relayTarget == nil && mse == nil && streamFromSrc == nil && streamFromDst == nil
+        streamFromSrc == nil && streamFromDst == nil && relayTarget == nil && !hasMSE && !hasDetector && !hasTunnel && !hasFailure
     }
 }
 
@@ -185,7 +193,7 @@ class AnalyzerFlowState {
         return f
     }
     private final var foundSoFar: FlowFindings?
-    fileprivate final var tunnelParts: OutOfLine<FlowParts>?
+    fileprivate final var tunnelParts: FlowParts?
     final let isTCP: Bool
     /// TCP flows until the proxy-handshake detector has decided.
     final private(set) var probesTunnel: Bool
@@ -260,48 +268,48 @@ class AnalyzerFlowState {
         guard isTCP else { return }
         hasMSE = true
         mseUndecided = true
-        if tunnelParts?.value.mse != nil { tunnelParts!.value.mse = nil; releaseTunnelPartsIfEmpty() }
+        if let p = tunnelParts, p.hasMSE { p.mse = nil; p.hasMSE = false; releaseTunnelPartsIfEmpty() }
     }
 
     final func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
         guard mseUndecided, bytes.count > 0 else { return }
         let p = measuringMSE()
-        p.value.mse!.consume(bytes, fromInitiator: fromInitiator)
+        p.mse!.consume(bytes, fromInitiator: fromInitiator)
         mseUpdated(p)
     }
 
     final func mseMissing(_ byteCount: Int, fromInitiator: Bool) {
         guard mseUndecided, byteCount > 0 else { return }
         let p = measuringMSE()
-        p.value.mse!.missing(byteCount, fromInitiator: fromInitiator)
+        p.mse!.missing(byteCount, fromInitiator: fromInitiator)
         mseUpdated(p)
     }
 
     /// The flow ended: the detector judges its open run (MSEShapeDetector.finish).
     final func mseFinish() {
         // A detector fed nothing has nothing to judge.
-        guard mseUndecided, let p = tunnelParts, p.value.mse != nil else { return }
-        p.value.mse!.finish()
+        guard mseUndecided, let p = tunnelParts, p.hasMSE else { return }
+        p.mse!.finish()
         mseUpdated(p)
     }
 
     /// MSEShapeDetector.labellingEvidence (after `mseFinish`).
-    final var mseLabellingEvidence: MSEEvidence? { tunnelParts?.value.mse?.labellingEvidence }
+    final var mseLabellingEvidence: MSEEvidence? { tunnelParts?.mse?.labellingEvidence }
 
     /// The detector was started and ruled the MSE shape out.
-    final var mseRuledOut: Bool { hasMSE && !mseUndecided && tunnelParts?.value.mse == nil }
+    final var mseRuledOut: Bool { hasMSE && !mseUndecided && tunnelParts?.hasMSE != true }
 
     /// The parts holding the detector being fed.
-    private final func measuringMSE() -> OutOfLine<FlowParts> {
+    private final func measuringMSE() -> FlowParts {
         let p = parts()
-        if p.value.mse == nil { p.value.mse = MSEShapeDetector(sawConnectionStart: true) }
+        if !p.hasMSE { p.mse = MSEShapeDetector(sawConnectionStart: true); p.hasMSE = true }
         return p
     }
 
-    private final func mseUpdated(_ p: OutOfLine<FlowParts>) {
-        mseUndecided = p.value.mse!.isUndecided
-        if case .notMSE = p.value.mse!.verdict {   // nothing more to learn from it
-            p.value.mse = nil
+    private final func mseUpdated(_ p: FlowParts) {
+        mseUndecided = p.mse!.isUndecided
+        if case .notMSE = p.mse!.verdict {   // nothing more to learn from it
+            p.mse = nil; p.hasMSE = false
             releaseTunnelPartsIfEmpty()
         }
     }
@@ -312,43 +320,51 @@ class AnalyzerFlowState {
     /// that the flow is direct. `tunnel` is the open tunnel.
     /// The detector is allocated at the flow's first payload byte (a SYN-only flow needs none).
     final var tunnelDetector: TunnelDetector? {
-        get { probesTunnel ? (tunnelParts?.value.detector ?? TunnelDetector()) : nil }
+        get { probesTunnel ? (tunnelParts?.detector ?? TunnelDetector()) : nil }
         _modify {
             if probesTunnel {
                 let p = parts()
-                if p.value.detector == nil { p.value.detector = TunnelDetector() }
-                yield &p.value.detector
-                if p.value.detector == nil { probesTunnel = false }
-                releaseTunnelPartsIfEmpty()
+                if !p.hasDetector { p.detector = TunnelDetector(); p.hasDetector = true }
+                yield &p.detector
+                if p.detector == nil {
+                    p.hasDetector = false
+                    probesTunnel = false
+                    releaseTunnelPartsIfEmpty()
+                }
             } else {
                 var none: TunnelDetector? = nil
                 yield &none
             }
         }
     }
+    /// The flow is a proxy's client leg: a tunnel is open on it, or it carries SOCKS5 UDP relay datagrams.
+    final var isProxyLeg: Bool {
+        guard let p = tunnelParts else { return false }
+        return p.hasTunnel || p.relayTarget != nil
+    }
     final var tunnel: TunnelInfo? {
-        get { tunnelParts?.value.tunnel }
-        _modify { yield &parts().value.tunnel; releaseTunnelPartsIfEmpty() }
+        get { tunnelParts?.tunnel }
+        _modify { yield &parts().tunnel; releaseTunnelPartsIfEmpty() }
     }
     /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
     final var tunnelFailure: TunnelFailure? {
-        get { tunnelParts?.value.failure }
-        _modify { yield &parts().value.failure; releaseTunnelPartsIfEmpty() }
+        get { tunnelParts?.failure }
+        _modify { yield &parts().failure; releaseTunnelPartsIfEmpty() }
     }
     /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
     final var relayTarget: String? {
-        get { tunnelParts?.value.relayTarget }
-        _modify { yield &parts().value.relayTarget; releaseTunnelPartsIfEmpty() }
+        get { tunnelParts?.relayTarget }
+        _modify { yield &parts().relayTarget; releaseTunnelPartsIfEmpty() }
     }
 
-    fileprivate final func parts() -> OutOfLine<FlowParts> {
+    fileprivate final func parts() -> FlowParts {
         if let p = tunnelParts { return p }
-        let p = OutOfLine(FlowParts())
+        let p = FlowParts()
         tunnelParts = p
         return p
     }
     fileprivate final func releaseTunnelPartsIfEmpty() {
-        if tunnelParts?.value.isEmpty == true { tunnelParts = nil }
+        if tunnelParts?.isEmpty == true { tunnelParts = nil }
     }
 }
 

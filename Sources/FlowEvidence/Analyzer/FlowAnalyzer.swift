@@ -105,7 +105,11 @@ public struct FlowAnalyzer {
         unowned(unsafe) let dirs = tcpState
         if tcp.flags.ack {
             // The acknowledgment speaks about the other direction's bytes.
-            var feed = StreamFeed(state: state, fromSrc: !fromSrc, sink: sink.forDirection(fromSrc: !fromSrc, timestamp: timestamp, frame: frame))
+            // Built in place (a sink returned by a function is copied: issue 6's instruction count).
+            let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
+            var feed = StreamFeed(state: state, fromSrc: !fromSrc,
+                                  sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc,
+                                                     srcPort: sink.srcPort, dstPort: sink.dstPort))
             if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
             else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
         }

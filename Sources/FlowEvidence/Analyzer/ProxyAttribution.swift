@@ -90,7 +90,7 @@ extension AggregatorBox {
     /// The event's origin with the proxy path of its flow, when the flow is a client leg.
     @inline(__always)
     func tag(_ origin: EventOrigin, state: AnalyzerFlowState, ends: @autoclosure () -> FlowEnds) -> EventOrigin {
-        guard state.tunnel != nil || state.relayTarget != nil else { return origin }
+        guard state.isProxyLeg else { return origin }
         var o = origin
         if state.tunnel != nil, let t = attribution.open[origin.flowID] {
             o.via = t.via; o.targetID = t.targetID

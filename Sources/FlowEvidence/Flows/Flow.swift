@@ -65,7 +65,7 @@ public struct Flow<Context> {
     /// any capture holds (at 100 million packets a second, a month of one flow).
     public static var maxCount: Int { (1 << 48) - 1 }
     @inline(__always) private static func split48(_ v: Int) -> (UInt16, UInt32) {
-        precondition(v >= 0 && v <= maxCount, "count beyond Flow.maxCount")
+        precondition(UInt(bitPattern: v) <= UInt(maxCount), "count beyond Flow.maxCount")   // negatives too
         return (UInt16(truncatingIfNeeded: v >> 32), UInt32(truncatingIfNeeded: v))
     }
 
@@ -116,8 +116,8 @@ public struct Flow<Context> {
     public static var maxCaptureIndex: Int { (1 << 24) - 1 }
 
     @inline(__always) static func pack(_ f: FrameRef) -> UInt64 {
-        precondition(f.frame >= 0 && f.frame <= maxFrameNumber && f.captureIndex >= 0 && f.captureIndex <= maxCaptureIndex,
-                     "frame reference beyond Flow.maxFrameNumber or Flow.maxCaptureIndex")
+        precondition(UInt(bitPattern: f.frame) <= UInt(maxFrameNumber) && UInt(bitPattern: f.captureIndex) <= UInt(maxCaptureIndex),
+                     "frame reference beyond Flow.maxFrameNumber or Flow.maxCaptureIndex")   // negatives too
         return UInt64(f.captureIndex) << 40 | UInt64(f.frame)
     }
     @inline(__always) static func unpack(_ p: UInt64) -> FrameRef {

@@ -108,9 +108,9 @@ public struct TCPReassembler {
     private var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
 
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
-        var shift: UInt8 = 0
-        while 1 << Int(shift) < max(bufferLimit, 1), shift < 30 { shift += 1 }
-        self.bits = shift
+        // The smallest power of two >= bufferLimit, at most 2^30: its log2.
+        let limit = min(max(bufferLimit, 1), 1 << 30)
+        self.bits = UInt8(Int.bitWidth - (limit - 1).leadingZeroBitCount)
     }
 
     /// The next sequence number the consumer expects, once the stream has started.
