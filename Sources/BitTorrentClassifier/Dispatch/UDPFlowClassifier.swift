@@ -14,29 +14,53 @@ public struct UDPFlowClassifier {
     /// Transaction ids of tracker requests remembered to match responses.
     public static let maxPendingTransactions = 8
 
+    /// Allocated at the first datagram that parses as a uTP header, or at the first tracker request:
+    /// the uTP connection tracker is most of this classifier's size, and most UDP flows need neither.
+    /// Undecided, the classifier is 16 bytes (one per live UDP flow: a million must fit, issue 6).
+    /// Copy-on-write keeps value semantics.
+    private var extra: Extra?
+    private final class Extra {
+        var connection = UTPConnection()
+        /// Transaction ids of tracker requests, to match responses.
+        var pendingTransactions: [UInt32] = []
+        init() {}
+        init(copying other: Extra) { connection = other.connection; pendingTransactions = other.pendingTransactions }
+    }
+    private mutating func uniqueExtra() -> Extra {
+        if extra == nil { extra = Extra() }
+        else if !isKnownUniquelyReferenced(&extra!) { extra = Extra(copying: extra!) }
+        return extra!
+    }
+    private var utp: UTPConnection {
+        get { extra?.connection ?? UTPConnection() }
+        _modify { yield &uniqueExtra().connection }
+    }
+    private var pendingTransactions: [UInt32] { extra?.pendingTransactions ?? [] }
+
     public private(set) var label: UDPFlowLabel = .undecided
     /// Set by the flow layer for IPv6 flows (UDP tracker peer lists use 18-byte entries then).
     public var isIPv6 = false
-    private var probed = 0
-    /// Allocated at the first datagram that parses as a uTP header: the connection tracker is most of
-    /// this classifier's size, and most UDP flows never need it. Copy-on-write keeps value semantics.
-    private var utpState: UTPState?
-    private final class UTPState {
-        var connection: UTPConnection
-        init(_ c: UTPConnection = UTPConnection()) { connection = c }
-    }
-    private var utp: UTPConnection {
-        get { utpState?.connection ?? UTPConnection() }
-        _modify {
-            if utpState == nil { utpState = UTPState() }
-            else if !isKnownUniquelyReferenced(&utpState!) { utpState = UTPState(utpState!.connection) }
-            yield &utpState!.connection
-        }
-    }
+    /// Datagrams probed, at most `maxProbeDatagrams` (then the label is decided).
+    private var probed: UInt8 = 0
     private var utpPossible = true
-    private var pendingTransactions: [UInt32] = []
 
     public init() {}
+
+    /// The classifier in 32 bits while it has nothing but its probe count: undecided, no uTP
+    /// connection tracked, no tracker transaction remembered; nil otherwise. A flow layer can keep
+    /// this instead of the classifier for the many UDP flows that are still being probed (DNS, QUIC,
+    /// ...): a million live flows must fit in memory (issue 6). `init(compactState:)` restores it.
+    public var compactState: UInt32? {
+        guard label == .undecided, extra == nil else { return nil }
+        return UInt32(probed) | (isIPv6 ? 1 << 8 : 0) | (utpPossible ? 1 << 9 : 0)
+    }
+
+    /// The classifier whose `compactState` this was.
+    public init(compactState c: UInt32) {
+        probed = UInt8(truncatingIfNeeded: c)
+        isIPv6 = c & 1 << 8 != 0
+        utpPossible = c & 1 << 9 != 0
+    }
 
     public mutating func consume<S: ClassifierSink>(_ datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
         switch label {
@@ -61,7 +85,7 @@ public struct UDPFlowClassifier {
     }
 
     private mutating func probe<S: ClassifierSink>(_ d: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
-        probed += 1
+        probed &+= 1   // at most maxProbeDatagrams: the label is decided then
         if let m = UDPTracker.parseRequest(d), m.action != .scrapeRequest {
             label = .udpTracker
             remember(m.transactionID)
@@ -113,7 +137,8 @@ public struct UDPFlowClassifier {
     }
 
     private mutating func remember(_ tx: UInt32) {
-        if pendingTransactions.count >= Self.maxPendingTransactions { pendingTransactions.removeFirst() }
-        pendingTransactions.append(tx)
+        let e = uniqueExtra()
+        if e.pendingTransactions.count >= Self.maxPendingTransactions { e.pendingTransactions.removeFirst() }
+        e.pendingTransactions.append(tx)
     }
 }

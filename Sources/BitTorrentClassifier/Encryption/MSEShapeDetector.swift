@@ -43,8 +43,9 @@ public struct MSEShapeDetector: Sendable {
         return false
     }
 
-    /// Bytes per run: [A's DH, B's DH, A's bytes after the exchange].
-    private var runBytes = [0, 0, 0]
+    /// Bytes per run: [A's DH, B's DH, A's bytes after the exchange]. Three stored values, not an
+    /// array: an array is one more heap object per TCP flow being measured (issue 6).
+    private var runBytes = RunLengths()
     /// The run receiving bytes: 0 (A: Ya+PadA), 1 (B: Yb+PadB), 2 (A: synchronisation, and on).
     private var run = 0
     /// The first bytes of each run, kept for the randomness test.
@@ -153,6 +154,15 @@ public struct MSEShapeDetector: Sendable {
         if steps >= 3 { reasons.append("sync_run_ge_\(MSELimits.minSync)") }
         return MSEEvidence(stepsMatched: steps, initiatorDHBytes: runBytes[0], responderDHBytes: runBytes[1],
                            score: [0, 40, 60, 80][min(steps, 3)], reasons: reasons)
+    }
+}
+
+/// The byte counts of the three runs, indexed 0...2.
+private struct RunLengths: Sendable {
+    private var initiatorDH = 0, responderDH = 0, sync = 0
+    subscript(run: Int) -> Int {
+        get { run == 0 ? initiatorDH : run == 1 ? responderDH : sync }
+        set { if run == 0 { initiatorDH = newValue } else if run == 1 { responderDH = newValue } else { sync = newValue } }
     }
 }
 

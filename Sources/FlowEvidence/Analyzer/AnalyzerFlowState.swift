@@ -1,7 +1,14 @@
 // Per-flow state of the analyzer: one reassembler and one stream classifier per TCP direction, or one
-// datagram classifier for UDP, plus what the classifier found. Allocated once, when the flow is created.
-// A class with separate stored properties, so that a reassembler can deliver into the classifier of
-// the same flow without overlapping access.
+// datagram classifier for UDP, plus what the classifier found. One object per flow (TCPFlowState or
+// UDPFlowState), whose parts needed for a while are allocated when needed. A class with separate
+// stored properties, so that a reassembler can deliver into the classifier of the same flow without
+// overlapping access.
+//
+// Memory (issue 6: a million live flows): a TCP flow's state is 87 bytes (a 96-byte heap block) until
+// it settles, none while its only packets are its opening SYN (FlowContext.openingSYN); a UDP flow
+// still probed with nothing found has none (FlowContext.probingUDP), else 52 bytes (64). On demand, in one out-of-line FlowParts: the connection's opening (proxy handshake, MSE
+// detector) while it is read, each direction's stream classifier while it decides; findings at the
+// first; out-of-order buffers at the first loss.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier
@@ -13,27 +20,65 @@ final class OutOfLine<Value> {
     init(_ value: Value) { self.value = value }
 }
 
-/// The per-direction TCP state, allocated for TCP flows only (a UDP flow needs none of it). Each
-/// direction's stream classifier (about 530 bytes) is allocated at its first byte and released once
-/// it wants no more bytes, keeping only its final state: most flows of a busy link are decided
-/// `other` within their first segments, and a million live flows must fit in memory (issue 6).
-final class TCPDirections {
+/// A TCP flow's per-direction parts (`AnalyzerFlowState.tcp`, until released). Each direction's
+/// stream classifier (about 530 bytes) is allocated at its first byte and released once it wants no
+/// more bytes, keeping only its final state: most flows of a busy link are decided `other` within
+/// their first segments.
+final class TCPFlowState: AnalyzerFlowState {
+    /// A direction's classifier state once released (it wanted no more bytes); nil before.
+    /// Declared first: one byte each, they fill the base class's last bytes.
+    private var finalFromSrc: StreamState?, finalFromDst: StreamState?
     var reassemblerFromSrc: TCPReassembler
     var reassemblerFromDst: TCPReassembler
-    private var streamFromSrc: OutOfLine<TCPStreamClassifier>?
-    private var streamFromDst: OutOfLine<TCPStreamClassifier>?
-    private var finalFromSrc: StreamState?, finalFromDst: StreamState?
+    // The live stream classifiers are in `FlowParts` (a pointer less in every TCP flow's state).
+    private var streamFromSrc: OutOfLine<TCPStreamClassifier>? { tunnelParts?.value.streamFromSrc }
+    private var streamFromDst: OutOfLine<TCPStreamClassifier>? { tunnelParts?.value.streamFromDst }
 
     init(bufferLimit: Int) {
         reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
         reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+        super.init(isTCP: true)
     }
 
-    /// Whether the direction's classifier still wants bytes: stored, because it is asked for every
-    /// segment and reading it from the classifier touches one more object per packet.
-    private(set) var wantsFromSrc = true, wantsFromDst = true
+    /// Makes this state the one of a flow kept as `FlowContext.openingSYN` (FlowFinalizer's reusable
+    /// scratch state): a new TCP flow's state after its SYN (FlowAnalyzer.process's first packet).
+    func load(openingSYN seq: UInt32, bufferLimit: Int) {
+        clear(isTCP: true)
+        finalFromSrc = nil; finalFromDst = nil
+        reassemblerFromSrc = TCPReassembler(bufferLimit: bufferLimit)
+        reassemblerFromDst = TCPReassembler(bufferLimit: bufferLimit)
+        startMSE()
+        var none = NoConsumer()
+        reassemblerFromSrc.segment(seq: seq, flags: [.syn], payload: UnsafeRawBufferPointer(start: nil, count: 0), consumer: &none)
+    }
 
-    @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { fromSrc ? wantsFromSrc : wantsFromDst }
+    /// What `FlowContext.openingSYN` keeps of this state, when that is all it has: the SYN's
+    /// sequence number; nil otherwise.
+    var openingSYN: UInt32? {
+        guard hasOnlyClassifier, probesTunnel, mseUndecided, !isReleased, finalFromSrc == nil, finalFromDst == nil,
+              reassemblerFromDst.nextSequence == nil, reassemblerFromDst.counters == TCPReassembler.Counters() else { return nil }
+        return reassemblerFromSrc.onlySYNSequence
+    }
+
+    /// A consumer for a segment without payload (never called).
+    private struct NoConsumer: StreamConsumer {
+        mutating func deliver(_ bytes: UnsafeRawBufferPointer) {}
+        mutating func gap(_ byteCount: Int) {}
+        var wantsBytes: Bool { true }
+    }
+
+    /// Drops the per-direction parts (AnalyzerFlowState.releaseTCP).
+    fileprivate func releaseDirections() {
+        if tunnelParts != nil {
+            tunnelParts!.value.streamFromSrc = nil; tunnelParts!.value.streamFromDst = nil
+            releaseTunnelPartsIfEmpty()
+        }
+        reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
+    }
+
+    /// Whether the direction's classifier still wants bytes (not released): asked for every segment,
+    /// answered without touching the classifier (one more object per packet).
+    @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { (fromSrc ? finalFromSrc : finalFromDst) == nil }
 
     /// The direction's classifier state (final once released).
     func state(fromSrc: Bool) -> StreamState {
@@ -64,90 +109,209 @@ final class TCPDirections {
         if let c = fromSrc ? streamFromSrc : streamFromDst { return c }
         guard (fromSrc ? finalFromSrc : finalFromDst) == nil else { return nil }
         let c = OutOfLine(TCPStreamClassifier())
-        if fromSrc { streamFromSrc = c } else { streamFromDst = c }
+        if fromSrc { parts().value.streamFromSrc = c } else { parts().value.streamFromDst = c }
         return c
     }
 
     private func releaseIfDone(_ c: OutOfLine<TCPStreamClassifier>, fromSrc: Bool) {
         guard !c.value.wantsBytes else { return }
-        if fromSrc { wantsFromSrc = false } else { wantsFromDst = false }
-        if fromSrc { finalFromSrc = c.value.state; streamFromSrc = nil } else { finalFromDst = c.value.state; streamFromDst = nil }
+        if fromSrc { finalFromSrc = c.value.state; tunnelParts!.value.streamFromSrc = nil }
+        else { finalFromDst = c.value.state; tunnelParts!.value.streamFromDst = nil }
+        releaseTunnelPartsIfEmpty()
     }
 }
 
-/// What a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), out of line.
-struct TunnelParts {
+/// A UDP flow's state: its classifier, inline.
+final class UDPFlowState: AnalyzerFlowState {
+    fileprivate var udp = UDPFlowClassifier()
+
+    init(isIPv6: Bool) {
+        udp.isIPv6 = isIPv6
+        super.init(isTCP: false)
+    }
+
+    /// Makes this state the one of a flow kept as `FlowContext.probingUDP` (FlowFinalizer's reusable
+    /// scratch state): nothing found, no flow parts, the classifier restored.
+    func load(probingUDP c: UInt32) {
+        clear(isTCP: false)
+        udp = UDPFlowClassifier(compactState: c)
+    }
+
+    /// What `FlowContext.probingUDP` keeps of this state, when that is all it has (nothing found, no
+    /// flow parts, the classifier's `compactState`); nil otherwise.
+    var probingUDP: UInt32? { hasOnlyClassifier ? udp.compactState : nil }
+}
+
+/// A flow's analyzer context in the flow table: its state, or for a UDP flow whose classifier is still
+/// probing with nothing found (most UDP flows: DNS, QUIC, ...) the classifier's few bits instead of an
+/// object: 8 bytes either way. Such a flow's packets are processed in a reusable state
+/// (`FlowFinalizer.scratch`), which the flow keeps once it holds more than those bits.
+enum FlowContext {
+    case state(AnalyzerFlowState)
+    /// UDPFlowClassifier.compactState.
+    case probingUDP(UInt32)
+    /// A TCP flow whose packets so far are its opening SYN (sent again, maybe), without payload: the
+    /// SYN's sequence number (TCPFlowState.openingSYN). Port scans open millions of these.
+    case openingSYN(UInt32)
+}
+
+/// The parts of a flow's state needed for a while, out of line (one pointer in every flow's state):
+/// what a proxy handshake on the flow needs and found (SOCKS4/4a/5, HTTP CONNECT), the MSE shape
+/// detector, and a TCP flow's live stream classifiers (each out of line again: most flows need one).
+struct FlowParts {
+    var streamFromSrc: OutOfLine<TCPStreamClassifier>?
+    var streamFromDst: OutOfLine<TCPStreamClassifier>?
+    /// The MSE shape detector while it measures (from the first byte it is fed) or after it found the
+    /// shape; nil before the first byte and once it ruled the shape out.
+    var mse: MSEShapeDetector?
     var detector: TunnelDetector?
     var tunnel: TunnelInfo?
     var failure: TunnelFailure?
     var relayTarget: String?
-    var isEmpty: Bool { detector == nil && tunnel == nil && failure == nil && relayTarget == nil }
+    var isEmpty: Bool {
+        detector == nil && tunnel == nil && failure == nil && relayTarget == nil && mse == nil && streamFromSrc == nil && streamFromDst == nil
+    }
 }
 
-final class AnalyzerFlowState {
-    let isTCP: Bool
+/// What every flow's analyzer state has; a flow's state is a TCPFlowState or a UDPFlowState
+/// (`FlowFinalizer.makeContext`). The flow's endpoints are not repeated here: the flow record has
+/// them, and sinks carry them.
+class AnalyzerFlowState {
     /// Created at the first finding (most flows have none).
-    var findings: FlowFindings {
+    final var findings: FlowFindings {
         if let f = foundSoFar { return f }
         let f = FlowFindings()
         foundSoFar = f
         return f
     }
-    private var foundSoFar: FlowFindings?
+    private final var foundSoFar: FlowFindings?
+    fileprivate final var tunnelParts: OutOfLine<FlowParts>?
+    final let isTCP: Bool
+    /// TCP flows until the proxy-handshake detector has decided.
+    final private(set) var probesTunnel: Bool
+    /// An MSE detector was started (`startMSE`): the SYN, or the tunnel's first byte, was seen.
+    private final var hasMSE = false
+    /// The MSE detector exists and still wants bytes (stored: asked for every segment).
+    final private(set) var mseUndecided = false
+    /// `releaseTCP` was called.
+    private final var tcpReleased = false
+
+    fileprivate init(isTCP: Bool) {
+        self.isTCP = isTCP
+        probesTunnel = isTCP
+    }
+
+    /// Back to a new flow's base state (UDPFlowState.load, TCPFlowState.load); `isTCP` is the state's.
+    fileprivate final func clear(isTCP: Bool) {
+        foundSoFar = nil; tunnelParts = nil
+        probesTunnel = isTCP; hasMSE = false; mseUndecided = false; tcpReleased = false
+    }
+
+    fileprivate final var isReleased: Bool { tcpReleased }
+
+    /// Nothing found, no flow parts (UDPFlowState.probingUDP).
+    fileprivate final var hasOnlyClassifier: Bool { foundSoFar == nil && tunnelParts == nil }
+
+    /// The state of a TCP flow (`isTCP`).
+    @inline(__always) private final var tcpState: TCPFlowState { unsafeDowncast(self, to: TCPFlowState.self) }
+    /// The state of a UDP flow (`!isTCP`).
+    @inline(__always) private final var udpState: UDPFlowState { unsafeDowncast(self, to: UDPFlowState.self) }
+
+    /// TCP flows only: a reassembler and a stream classifier per direction; nil once the flow is
+    /// settled (`releaseTCP`): nothing on it can be learned any more.
+    final var tcp: TCPFlowState? { isTCP && !tcpReleased ? tcpState : nil }
+
+    /// Releases the per-direction TCP parts (FlowFinalizer.settleIfDone).
+    final func releaseTCP() {
+        guard let t = tcp else { return }
+        tcpReleased = true
+        t.releaseDirections()
+    }
 
     /// Settled with nothing found, nothing to label and no tunnel: the flow's row needs only what the
     /// flow table keeps, so the analyzer swaps this state for a shared placeholder (`settled(isTCP:)`).
-    var isForgettable: Bool {
+    final var isForgettable: Bool {
         guard foundSoFar == nil, tunnelParts == nil, !probesTunnel, !mseUndecided else { return false }
-        if case .likelyMSE? = mse?.verdict { return false }
-        return isTCP ? tcp == nil : udp == nil
+        // (A likely-MSE detector keeps `tunnelParts`.)
+        return isTCP ? tcpReleased : udpState.udp.label == .other
     }
 
     /// The shared state of forgotten flows: never mutated (settled flows skip the analyzer, and
     /// FlowFinalizer.flowEnded checks for it first), so sharing it across worker threads is safe.
-    nonisolated(unsafe) static let settledTCP = AnalyzerFlowState(isTCP: true, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
-    nonisolated(unsafe) static let settledUDP = AnalyzerFlowState(isTCP: false, isIPv6: false, bufferLimit: 1, src: IPAddress(v4: 0), srcPort: 0, dst: IPAddress(v4: 0), dstPort: 0)
-    var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
-    /// TCP flows only: a reassembler and a stream classifier per direction; released (nil) once the
-    /// flow is settled (FlowFinalizer.settle): nothing on it can be learned any more.
-    var tcp: TCPDirections?
-    /// UDP flows only, until the classifier settles on `other` (then released: nothing more to learn).
-    private var udp: OutOfLine<UDPFlowClassifier>?
-    /// Encrypted BitTorrent by the shape of its key exchange; only for TCP flows whose SYN was seen.
-    var mse: MSEShapeDetector? { didSet { mseUndecided = mse?.isUndecided ?? false } }
-    /// `mse` exists and still wants bytes (stored: asked for every segment).
-    private(set) var mseUndecided = false
-    private var tunnelParts: OutOfLine<TunnelParts>?
-    let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
+    nonisolated(unsafe) static let settledTCP: AnalyzerFlowState = TCPFlowState(bufferLimit: 1)
+    nonisolated(unsafe) static let settledUDP: AnalyzerFlowState = UDPFlowState(isIPv6: false)
+    final var isPlaceholder: Bool { self === Self.settledTCP || self === Self.settledUDP }
 
-    init(isTCP: Bool, isIPv6: Bool, bufferLimit: Int, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
-        self.isTCP = isTCP
-        self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
-        probesTunnel = isTCP
-        if isTCP {
-            tcp = TCPDirections(bufferLimit: bufferLimit)
-        } else {
-            tcp = nil
-            var c = UDPFlowClassifier()
-            c.isIPv6 = isIPv6
-            udp = OutOfLine(c)
+    // MARK: UDP
+
+    /// Feeds a UDP flow's datagram (payload) to its classifier.
+    final func consume<S: ClassifierSink>(datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
+        guard !isTCP else { return }
+        udpState.udp.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
+    }
+
+    /// The UDP classifier's label (`other` for TCP flows).
+    final var datagramLabel: UDPFlowLabel { isTCP ? .other : udpState.udp.label }
+
+    // MARK: MSE (encrypted BitTorrent by the shape of its key exchange; TCP flows whose SYN was seen)
+
+    /// Starts measuring the key exchange from the next byte (a fresh MSEShapeDetector). TCP flows only.
+    final func startMSE() {
+        guard isTCP else { return }
+        hasMSE = true
+        mseUndecided = true
+        if tunnelParts?.value.mse != nil { tunnelParts!.value.mse = nil; releaseTunnelPartsIfEmpty() }
+    }
+
+    final func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
+        guard mseUndecided, bytes.count > 0 else { return }
+        let p = measuringMSE()
+        p.value.mse!.consume(bytes, fromInitiator: fromInitiator)
+        mseUpdated(p)
+    }
+
+    final func mseMissing(_ byteCount: Int, fromInitiator: Bool) {
+        guard mseUndecided, byteCount > 0 else { return }
+        let p = measuringMSE()
+        p.value.mse!.missing(byteCount, fromInitiator: fromInitiator)
+        mseUpdated(p)
+    }
+
+    /// The flow ended: the detector judges its open run (MSEShapeDetector.finish).
+    final func mseFinish() {
+        // A detector fed nothing has nothing to judge.
+        guard mseUndecided, let p = tunnelParts, p.value.mse != nil else { return }
+        p.value.mse!.finish()
+        mseUpdated(p)
+    }
+
+    /// MSEShapeDetector.labellingEvidence (after `mseFinish`).
+    final var mseLabellingEvidence: MSEEvidence? { tunnelParts?.value.mse?.labellingEvidence }
+
+    /// The detector was started and ruled the MSE shape out.
+    final var mseRuledOut: Bool { hasMSE && !mseUndecided && tunnelParts?.value.mse == nil }
+
+    /// The parts holding the detector being fed.
+    private final func measuringMSE() -> OutOfLine<FlowParts> {
+        let p = parts()
+        if p.value.mse == nil { p.value.mse = MSEShapeDetector(sawConnectionStart: true) }
+        return p
+    }
+
+    private final func mseUpdated(_ p: OutOfLine<FlowParts>) {
+        mseUndecided = p.value.mse!.isUndecided
+        if case .notMSE = p.value.mse!.verdict {   // nothing more to learn from it
+            p.value.mse = nil
+            releaseTunnelPartsIfEmpty()
         }
     }
 
-    /// Feeds a UDP flow's datagram (payload) to its classifier, released once it settles on `other`.
-    func consume<S: ClassifierSink>(datagram: UnsafeRawBufferPointer, fromInitiator: Bool, sink: inout S) {
-        guard let c = udp else { return }
-        c.value.consume(datagram, fromInitiator: fromInitiator, sink: &sink)
-        if c.value.label == .other { udp = nil }
-    }
-
-    /// The UDP classifier's label (`other` once released, and for TCP flows).
-    var datagramLabel: UDPFlowLabel { udp?.value.label ?? .other }
+    // MARK: Tunnels
 
     /// Proxy handshake at the start of a TCP connection (SOCKS4/4a/5, HTTP CONNECT); nil once decided
     /// that the flow is direct. `tunnel` is the open tunnel.
     /// The detector is allocated at the flow's first payload byte (a SYN-only flow needs none).
-    var tunnelDetector: TunnelDetector? {
+    final var tunnelDetector: TunnelDetector? {
         get { probesTunnel ? (tunnelParts?.value.detector ?? TunnelDetector()) : nil }
         _modify {
             if probesTunnel {
@@ -162,41 +326,41 @@ final class AnalyzerFlowState {
             }
         }
     }
-    /// TCP flows until the proxy-handshake detector has decided.
-    private(set) var probesTunnel: Bool
-    var tunnel: TunnelInfo? {
+    final var tunnel: TunnelInfo? {
         get { tunnelParts?.value.tunnel }
         _modify { yield &parts().value.tunnel; releaseTunnelPartsIfEmpty() }
     }
     /// A proxy handshake that opened nothing (refused, or a command other than CONNECT).
-    var tunnelFailure: TunnelFailure? {
+    final var tunnelFailure: TunnelFailure? {
         get { tunnelParts?.value.failure }
         _modify { yield &parts().value.failure; releaseTunnelPartsIfEmpty() }
     }
     /// A UDP flow between a SOCKS5 client and its relay: the first datagram's target.
-    var relayTarget: String? {
+    final var relayTarget: String? {
         get { tunnelParts?.value.relayTarget }
         _modify { yield &parts().value.relayTarget; releaseTunnelPartsIfEmpty() }
     }
 
-    private func parts() -> OutOfLine<TunnelParts> {
+    fileprivate final func parts() -> OutOfLine<FlowParts> {
         if let p = tunnelParts { return p }
-        let p = OutOfLine(TunnelParts())
+        let p = OutOfLine(FlowParts())
         tunnelParts = p
         return p
     }
-    private func releaseTunnelPartsIfEmpty() {
+    fileprivate final func releaseTunnelPartsIfEmpty() {
         if tunnelParts?.value.isEmpty == true { tunnelParts = nil }
     }
+}
 
-    /// An event origin for one direction of this flow. Inside a tunnel too the sender is the address
-    /// that sent the bytes on this leg (DESIGN.md: "the address that sent the evidence"): the proxy
-    /// for what the target said; the target itself is in the flow row, and its own leg, when
-    /// captured, is evidence of its own. Rows then stay re-derivable from their flows (`extract`).
-    func origin(fromSrc: Bool, flowID: Int, timestamp: Timestamp, frame: FrameRef) -> EventOrigin {
-        fromSrc
-            ? EventOrigin(flowID: flowID, sender: src, receiver: dst, timestamp: timestamp, frame: frame)
-            : EventOrigin(flowID: flowID, sender: dst, receiver: src, timestamp: timestamp, frame: frame)
+/// A flow's endpoints (`src` sent its first packet), for what needs them while the flow is processed.
+struct FlowEnds {
+    let src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16
+
+    init(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) {
+        self.src = src; self.srcPort = srcPort; self.dst = dst; self.dstPort = dstPort
+    }
+    init<C>(_ flow: Flow<C>) {
+        self.init(src: flow.src, srcPort: flow.srcPort, dst: flow.dst, dstPort: flow.dstPort)
     }
 }
 
@@ -208,11 +372,32 @@ final class AnalyzerFlowState {
 struct EvidenceSink: ClassifierSink {
     unowned(unsafe) let aggregator: AggregatorBox
     unowned(unsafe) let state: AnalyzerFlowState
+    /// Its sender and receiver are the flow's endpoints (src and dst, or dst and src: `senderIsSrc`).
     let origin: EventOrigin
     let senderIsSrc: Bool
+    /// The flow's ports (its addresses are the origin's).
+    let srcPort: UInt16, dstPort: UInt16
+
+    var src: IPAddress { senderIsSrc ? origin.sender : origin.receiver }
+    var dst: IPAddress { senderIsSrc ? origin.receiver : origin.sender }
+    var ends: FlowEnds { FlowEnds(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort) }
+
+    /// A sink for one direction of a flow: `origin`'s sender is the flow's `src` when `senderIsSrc`.
+    init(aggregator: AggregatorBox, state: AnalyzerFlowState, origin: EventOrigin, senderIsSrc: Bool, srcPort: UInt16, dstPort: UInt16) {
+        self.aggregator = aggregator; self.state = state; self.origin = origin; self.senderIsSrc = senderIsSrc
+        self.srcPort = srcPort; self.dstPort = dstPort
+    }
+
+    /// A sink for the other direction of the same flow, or for the same one at another time and frame.
+    func forDirection(fromSrc: Bool, timestamp: Timestamp, frame: FrameRef) -> EvidenceSink {
+        let origin = fromSrc
+            ? EventOrigin(flowID: origin.flowID, sender: src, receiver: dst, timestamp: timestamp, frame: frame)
+            : EventOrigin(flowID: origin.flowID, sender: dst, receiver: src, timestamp: timestamp, frame: frame)
+        return EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc, srcPort: srcPort, dstPort: dstPort)
+    }
 
     mutating func receive(_ event: ClassifierEvent) {
-        aggregator.value.record(event, origin: aggregator.tag(origin, state: state), flow: state.findings, senderIsSrc: senderIsSrc)
+        aggregator.value.record(event, origin: aggregator.tag(origin, state: state, ends: ends), flow: state.findings, senderIsSrc: senderIsSrc)
         collectCorroboration(event)
     }
 
@@ -221,13 +406,13 @@ struct EvidenceSink: ClassifierSink {
         switch event {
         case .handshake(let h):
             // The accepting side of a cleartext peer connection listens on its port.
-            let listener = PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+            let listener = PeerEndpoint(address: dst.bytes, port: dstPort)
             aggregator.corroboration.cleartextPeers.insert(listener)
             aggregator.corroboration.torrents[listener, default: []].insert(h.infoHash)
         case .extendedHandshake(let eh):
             if let p = eh.listenPort { aggregator.corroboration.cleartextPeers.insert(PeerEndpoint(address: origin.sender.bytes, port: p)) }
         case .dht(let m) where m.kind == .query && m.method == "announce_peer":
-            let port = m.impliedPort ? (senderIsSrc ? state.srcPort : state.dstPort) : m.port
+            let port = m.impliedPort ? (senderIsSrc ? srcPort : dstPort) : m.port
             if let port {
                 let listener = PeerEndpoint(address: origin.sender.bytes, port: port)
                 aggregator.corroboration.dhtAnnounced.insert(listener)

@@ -40,7 +40,7 @@ public struct AnalysisOutput: Sendable {
 
 public struct FlowAnalyzer {
     public let options: AnalyzerOptions
-    var table: FlowTable<AnalyzerFlowState>   // internal: FlowAnalyzerShards merges shards
+    var table: FlowTable<FlowContext>   // internal: FlowAnalyzerShards merges shards
     var finalizer: FlowFinalizer
     var skipped: [String: Int] = [:]
 
@@ -63,37 +63,49 @@ public struct FlowAnalyzer {
             return
         }
         finalizer.isIPv6 = packet.isIPv6
+        // A SYN without payload that opens a flow is all its context keeps (FlowContext.openingSYN).
+        if let t = tcp, t.flags.syn, !t.flags.ack, packet.payload.count == 0, packet.payloadLength == 0 {
+            finalizer.openingSYN = t.seq
+        } else {
+            finalizer.openingSYN = nil
+        }
         let flow = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
-        // Unowned: the table holds the flow's state for this whole call (no retain per packet).
-        unowned(unsafe) let state = table.context(of: flow)
+        // Unowned: the table (or the finalizer, for its scratch state) holds the flow's state for this
+        // whole call (no retain per packet).
+        let context = table.context(of: flow)
+        if case .openingSYN = context, flow.packets == 1 { return }   // processed when the next packet loads it
+        unowned(unsafe) let state = finalizer.state(of: context)
         let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
-            state.mse = MSEShapeDetector(sawConnectionStart: true)   // the key exchange can be measured from here
+            state.startMSE()   // the key exchange can be measured from here
         }
         let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
                                  viaUTP: !state.isTCP)
-        var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc)
+        var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc,
+                                srcPort: fromSrc ? packet.srcPort : packet.dstPort, dstPort: fromSrc ? packet.dstPort : packet.srcPort)
         guard let tcp else {
             if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
-                guard !h.isFragment else { finalizer.aggregator.relayFragments += 1; return }
-                state.consume(datagram: packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
+                if h.isFragment {
+                    finalizer.aggregator.relayFragments += 1
+                } else {
+                    state.consume(datagram: packet.payload.slice(h.payloadOffset, packet.payload.count - h.payloadOffset), fromInitiator: fromSrc, sink: &sink)
+                }
+                keepUDPState(flow, context: context)   // (it has a relay target)
                 return
             }
             state.consume(datagram: packet.payload, fromInitiator: fromSrc, sink: &sink)
-            if state.isForgettable { forget(flow, isTCP: false) }   // `state` is gone after this
+            if state.isForgettable { forget(flow, isTCP: false) } else { keepUDPState(flow, context: context) }   // `state` is gone after this
             return
         }
         guard let tcpState = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
         unowned(unsafe) let dirs = tcpState
         if tcp.flags.ack {
             // The acknowledgment speaks about the other direction's bytes.
-            let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
-            var feed = StreamFeed(state: state, fromSrc: !fromSrc,
-                                  sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc))
+            var feed = StreamFeed(state: state, fromSrc: !fromSrc, sink: sink.forDirection(fromSrc: !fromSrc, timestamp: timestamp, frame: frame))
             if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
             else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
         }
@@ -102,15 +114,45 @@ public struct FlowAnalyzer {
         if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
         if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
-            if state.isForgettable { forget(flow, isTCP: true) } else { table.markSettled(flow) }   // `state` may be gone after this
+            if state.isForgettable {
+                forget(flow, isTCP: true)   // `state` may be gone after this
+                return
+            }
+            table.markSettled(flow)
         }
+        keepTCPState(flow, context: context)
     }
 
     /// A settled flow with nothing found gives its state back (a million live flows must fit in
     /// memory, issue 6): its row, if one is kept, comes from the flow table's record alone.
     private func forget(_ flow: FlowPacket, isTCP: Bool) {
         table.markSettled(flow)
-        table.replaceContext(of: flow, with: isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP)
+        table.replaceContext(of: flow, with: .state(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+    }
+
+    /// After a segment of a flow kept as `openingSYN` (processed in the finalizer's scratch state): its
+    /// SYN again (a retransmitted SYN), or the scratch state itself and a new scratch state.
+    private mutating func keepTCPState(_ flow: FlowPacket, context: FlowContext) {
+        guard case .openingSYN = context else { return }
+        if let seq = finalizer.scratchTCP.openingSYN {
+            table.replaceContext(of: flow, with: .openingSYN(seq))
+        } else {
+            table.replaceContext(of: flow, with: .state(finalizer.scratchTCP))
+            finalizer.scratchTCP = TCPFlowState(bufferLimit: finalizer.bufferLimit)
+        }
+    }
+
+    /// After a datagram of a flow kept as `probingUDP` (processed in the finalizer's scratch state):
+    /// its bits again, or, once it has more (a finding, a uTP connection, a relay target), the
+    /// scratch state itself, and a new scratch state for the next flow (one allocation per such flow).
+    private mutating func keepUDPState(_ flow: FlowPacket, context: FlowContext) {
+        guard case .probingUDP = context else { return }
+        if let bits = finalizer.scratch.probingUDP {
+            table.replaceContext(of: flow, with: .probingUDP(bits))
+        } else {
+            table.replaceContext(of: flow, with: .state(finalizer.scratch))
+            finalizer.scratch = UDPFlowState(isIPv6: false)
+        }
     }
 
     /// Ends every live flow and returns the reports' rows and counts.
@@ -146,6 +188,23 @@ struct FlowFinalizer: FlowLifecycle {
     var rows: [FlowRow] = []
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
+    var scratch = UDPFlowState(isIPv6: false)
+    /// The same for `FlowContext.openingSYN` flows (FlowAnalyzer.keepTCPState).
+    lazy var scratchTCP = TCPFlowState(bufferLimit: bufferLimit)
+    /// The sequence number of the packet being processed when it is a SYN without payload (a new TCP
+    /// flow's context is then `openingSYN`).
+    var openingSYN: UInt32?
+
+    /// The flow's state: its own, or a scratch state loaded with its bits.
+    @inline(__always) mutating func state(of context: FlowContext) -> AnalyzerFlowState {
+        switch context {
+        case .state(let s): return s
+        case .probingUDP(let bits): scratch.load(probingUDP: bits); return scratch
+        case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return scratchTCP
+        }
+    }
+
     /// Flow rows with infohashes only looked up in the DHT: named once the whole run is known.
     var lookups: [(row: Int, infoHashes: [InfoHash])] = []
 
@@ -182,9 +241,14 @@ struct FlowFinalizer: FlowLifecycle {
         encryptedCandidates = []
     }
 
-    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> AnalyzerFlowState {
-        AnalyzerFlowState(isTCP: key.proto == IPProtocolNumber.tcp, isIPv6: isIPv6, bufferLimit: bufferLimit,
-                          src: src, srcPort: srcPort, dst: dst, dstPort: dstPort)
+    mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> FlowContext {
+        if key.proto == IPProtocolNumber.tcp {
+            if let seq = openingSYN { return .openingSYN(seq) }
+            return .state(TCPFlowState(bufferLimit: bufferLimit))
+        }
+        var c = UDPFlowClassifier()
+        c.isIPv6 = isIPv6
+        return .probingUDP(c.compactState!)   // a new classifier is undecided, with nothing tracked
     }
 
     /// Releases a TCP flow's per-direction state once no consumer wants bytes (proxy probe done, MSE
@@ -194,11 +258,11 @@ struct FlowFinalizer: FlowLifecycle {
     mutating func settleIfDone(_ state: AnalyzerFlowState) -> Bool {
         guard let dirs = state.tcp, !state.probesTunnel, !state.mseUndecided, !dirs.wantsBytes(fromSrc: true), !dirs.wantsBytes(fromSrc: false) else { return false }
         takeFinalState(dirs, into: state)
-        state.tcp = nil
+        state.releaseTCP()
         return true
     }
 
-    private mutating func takeFinalState(_ dirs: TCPDirections, into state: AnalyzerFlowState) {
+    private mutating func takeFinalState(_ dirs: TCPFlowState, into state: AnalyzerFlowState) {
         for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
             reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
             reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
@@ -209,11 +273,11 @@ struct FlowFinalizer: FlowLifecycle {
         }
     }
 
-    mutating func flowEnded(_ flow: Flow<AnalyzerFlowState>, reason: FlowEndReason) {
-        let state = flow.context
+    mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
+        let state = state(of: flow.context)
         if state.isPlaceholder {
             guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
-            aggregator.legEnded(flow, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
+            aggregator.legEnded(flow, state: state, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
             rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                                 firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                                 label: "other", infoHashes: [], firstFrame: flow.firstFrame))
@@ -225,7 +289,8 @@ struct FlowFinalizer: FlowLifecycle {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
                                          timestamp: flow.lastSeen, frame: flow.lastFrame)
                 var feed = StreamFeed(state: state, fromSrc: fromSrc,
-                                      sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc))
+                                      sink: EvidenceSink(aggregator: aggregator, state: state, origin: origin, senderIsSrc: fromSrc,
+                                                         srcPort: flow.srcPort, dstPort: flow.dstPort))
                 if fromSrc { dirs.reassemblerFromSrc.finish(consumer: &feed) } else { dirs.reassemblerFromDst.finish(consumer: &feed) }
                 if !fromSrc { feed.stopProbing() }   // a proxy handshake that never completed: classify what was held
             }
@@ -240,12 +305,12 @@ struct FlowFinalizer: FlowLifecycle {
             }
         }
         let f = state.findings
-        state.mse?.finish()
+        state.mseFinish()
         // Only reports of flow rows use the encrypted label (the evidence reports do not): without
         // them, candidates are not kept, so memory does not grow with a capture's random-looking flows.
-        if keepsAllRows, let evidence = state.mse?.labellingEvidence, f.label(isTCP: state.isTCP) == "other" {
+        if keepsAllRows, let evidence = state.mseLabellingEvidence, f.label(isTCP: state.isTCP) == "other" {
             let responder = state.tunnel.flatMap { t in t.target.address.map { PeerEndpoint(address: $0.bytes, port: t.targetPort) } }
-                ?? PeerEndpoint(address: state.dst.bytes, port: state.dstPort)
+                ?? PeerEndpoint(address: flow.dst.bytes, port: flow.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
         }
         var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
@@ -259,7 +324,7 @@ struct FlowFinalizer: FlowLifecycle {
         guard keepsAllRows || isCandidate || row.label != "other" || row.tunnel != nil || !f.lookedUpInfoHashes.isEmpty
                 || aggregator.proxies.contains(row.srcIP) || aggregator.proxies.contains(row.dstIP) else { return }
         if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
-        aggregator.legEnded(flow, row: rows.count)
+        aggregator.legEnded(flow, state: state, row: rows.count)
         rows.append(row)
     }
 }

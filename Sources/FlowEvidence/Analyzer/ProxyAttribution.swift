@@ -89,12 +89,12 @@ struct ProxyAttribution {
 extension AggregatorBox {
     /// The event's origin with the proxy path of its flow, when the flow is a client leg.
     @inline(__always)
-    func tag(_ origin: EventOrigin, state: AnalyzerFlowState) -> EventOrigin {
+    func tag(_ origin: EventOrigin, state: AnalyzerFlowState, ends: @autoclosure () -> FlowEnds) -> EventOrigin {
         guard state.tunnel != nil || state.relayTarget != nil else { return origin }
         var o = origin
         if state.tunnel != nil, let t = attribution.open[origin.flowID] {
             o.via = t.via; o.targetID = t.targetID
-        } else if let relay = relayEndpoint(state) {
+        } else if let relay = relayEndpoint(ends()) {
             o.via = relay
             o.targetID = attribution.currentRelayTarget != 0 ? attribution.currentRelayTarget : state.relayTarget.map { value.proxyTargetID($0) } ?? 0
         }
@@ -102,16 +102,16 @@ extension AggregatorBox {
     }
 
     /// The SOCKS5 UDP relay end of a relayed UDP flow.
-    func relayEndpoint(_ state: AnalyzerFlowState) -> ProxyEndpoint? {
-        if udpRelays[RelayEndpoint(address: state.dst, port: state.dstPort)] != nil { return ProxyEndpoint(address: state.dst, port: state.dstPort) }
-        if udpRelays[RelayEndpoint(address: state.src, port: state.srcPort)] != nil { return ProxyEndpoint(address: state.src, port: state.srcPort) }
+    func relayEndpoint(_ ends: FlowEnds) -> ProxyEndpoint? {
+        if udpRelays[RelayEndpoint(address: ends.dst, port: ends.dstPort)] != nil { return ProxyEndpoint(address: ends.dst, port: ends.dstPort) }
+        if udpRelays[RelayEndpoint(address: ends.src, port: ends.srcPort)] != nil { return ProxyEndpoint(address: ends.src, port: ends.srcPort) }
         return nil
     }
 
     /// Called by StreamFeed when the proxy's reply opened a tunnel on flow `flowID`.
-    func tunnelOpened(_ info: TunnelInfo, flowID: Int, state: AnalyzerFlowState, at time: Timestamp, handshake: (fromClient: Int, fromServer: Int)) {
+    func tunnelOpened(_ info: TunnelInfo, flowID: Int, ends: FlowEnds, at time: Timestamp, handshake: (fromClient: Int, fromServer: Int)) {
         let target = Self.target(info)
-        attribution.open[flowID] = OpenTunnel(info: info, via: ProxyEndpoint(address: state.dst, port: state.dstPort),
+        attribution.open[flowID] = OpenTunnel(info: info, via: ProxyEndpoint(address: ends.dst, port: ends.dstPort),
                                               target: target, targetID: value.proxyTargetID(target), openedAt: time,
                                               handshakeUp: handshake.fromClient, handshakeDown: handshake.fromServer)
     }
@@ -145,14 +145,13 @@ extension AggregatorBox {
     /// Called when a flow ended, before its row (index `row`) is appended.
     /// Every kept row, the placeholder rows of forgotten flows included (their state is shared: only
     /// the flow record is read then).
-    func legEnded(_ flow: Flow<AnalyzerFlowState>, row: Int) {
-        let state = flow.context
+    func legEnded(_ flow: Flow<FlowContext>, state: AnalyzerFlowState, row: Int) {
         attribution.legs.append(LegFacts(row: row, flowID: flow.id, isTCP: state.isTCP, sawSYN: flow.sawSYN,
                                          bytesFromSrc: flow.bytesFromSrc, bytesFromDst: flow.bytesFromDst))
         if let t = attribution.open.removeValue(forKey: flow.id) { attribution.tunnels[row] = t }
-        if state.relayTarget != nil, let relay = relayEndpoint(state) {
+        if state.relayTarget != nil, let relay = relayEndpoint(FlowEnds(flow)) {
             attribution.relays[row] = relay
-            let client = relay.address == state.dst && relay.port == state.dstPort ? (state.src, state.srcPort) : (state.dst, state.dstPort)
+            let client = relay.address == flow.dst && relay.port == flow.dstPort ? (flow.src, flow.srcPort) : (flow.dst, flow.dstPort)
             let leg = RelayLegKey(client: client.0, clientPort: client.1, relay: relay)
             attribution.relayTargets[row] = attribution.liveRelayTargets.removeValue(forKey: leg)
         }

@@ -29,12 +29,12 @@ struct StreamFeed: StreamConsumer {
             return   // a proxy exchange that opened nothing: no payload follows
         case .open(let info):
             state.tunnel = info
-            sink.aggregator.tunnelOpened(info, flowID: sink.origin.flowID, state: state, at: sink.origin.timestamp,
+            sink.aggregator.tunnelOpened(info, flowID: sink.origin.flowID, ends: sink.ends, at: sink.origin.timestamp,
                                          handshake: state.tunnelDetector!.handshakeBytes)
-            sink.aggregator.proxies.insert(state.dst)
-            SOCKS5UDPRelay.register(info, proxy: state.dst, client: state.src, in: sink.aggregator)
+            sink.aggregator.proxies.insert(sink.dst)
+            SOCKS5UDPRelay.register(info, proxy: sink.dst, client: sink.src, in: sink.aggregator)
             // The key exchange of an encrypted connection starts at the first tunnelled byte.
-            state.mse = MSEShapeDetector(sawConnectionStart: true)
+            state.startMSE()
             replayDeferred()
             Self.classify(bytes.slice(n, bytes.count - n), state: state, fromSrc: fromSrc, sink: &sink)
         case .notATunnel:
@@ -45,7 +45,7 @@ struct StreamFeed: StreamConsumer {
 
     mutating func gap(_ byteCount: Int) {
         if state.probesTunnel { stopProbing() }
-        if state.mse != nil { state.mse!.missing(byteCount, fromInitiator: fromSrc) }
+        state.mseMissing(byteCount, fromInitiator: fromSrc)
         state.tcp!.gap(byteCount, fromSrc: fromSrc, sink: &sink)
     }
 
@@ -64,20 +64,18 @@ struct StreamFeed: StreamConsumer {
         for client in [true, false] {
             let held = d.takeDeferredBytes(fromClient: client)
             guard !held.isEmpty else { continue }
-            var s = EvidenceSink(aggregator: sink.aggregator, state: state,
-                                 origin: state.origin(fromSrc: client, flowID: sink.origin.flowID, timestamp: sink.origin.timestamp, frame: sink.origin.frame),
-                                 senderIsSrc: client)
+            var s = sink.forDirection(fromSrc: client, timestamp: sink.origin.timestamp, frame: sink.origin.frame)
             held.withUnsafeBytes { Self.classify($0, state: state, fromSrc: client, sink: &s) }
         }
     }
 
     private static func classify(_ bytes: UnsafeRawBufferPointer, state: AnalyzerFlowState, fromSrc: Bool, sink: inout EvidenceSink) {
         guard bytes.count > 0 else { return }
-        if state.mse != nil { state.mse!.consume(bytes, fromInitiator: fromSrc) }
+        state.mseConsume(bytes, fromInitiator: fromSrc)
         state.tcp!.consume(bytes, fromSrc: fromSrc, sink: &sink)
         // Seen from its first byte (MSE is measured from the SYN) and not an MSE key exchange: a
         // direction that did not open with a handshake is not a peer connection.
-        if state.mse != nil, !state.mseUndecided, !state.mse!.isLikelyMSE {
+        if state.mseRuledOut {
             state.tcp!.endProbingFromFirstByte(fromSrc: fromSrc)
         }
     }

@@ -16,34 +16,112 @@ public enum FlowEndReason: String, Sendable, CaseIterable {
     case endOfInput = "end_of_input"
 }
 
+/// A flow's booleans in one byte.
+struct FlowFlags: OptionSet {
+    let rawValue: UInt8
+    static let srcIsA = FlowFlags(rawValue: 1), sawSYN = FlowFlags(rawValue: 2), finFromSrc = FlowFlags(rawValue: 4)
+    static let finFromDst = FlowFlags(rawValue: 8), sawRST = FlowFlags(rawValue: 16), settled = FlowFlags(rawValue: 32)
+    static let aIsV6 = FlowFlags(rawValue: 64), bIsV6 = FlowFlags(rawValue: 128)
+}
+
 public struct Flow<Context> {
-    /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
-    public let id: Int
-    public let key: FlowKey
-    /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
-    let srcIsA: Bool
-    public var src: IPAddress { srcIsA ? key.a : key.b }
-    public var srcPort: UInt16 { srcIsA ? key.aPort : key.bPort }
-    public var dst: IPAddress { srcIsA ? key.b : key.a }
-    public var dstPort: UInt16 { srcIsA ? key.bPort : key.aPort }
-    public var ipProtocol: UInt8 { key.proto }
+    // 112 bytes, a million live records (issue 6): the key's fields without its padding (its
+    // addresses' families are flags), the flags in one byte, the id and the packet counts in 48 bits
+    // each (split in 16 + 32 to fill the bytes before the 8-byte fields), frame references packed in
+    // 8 bytes each.
+    private let aHi: UInt64, aLo: UInt64, bHi: UInt64, bLo: UInt64
+    private let aPort: UInt16, bPort: UInt16
+    private let proto: UInt8
+    private var flags: FlowFlags
+    private let idHigh: UInt16
+    private let idLow: UInt32
+    private var srcPacketsLow: UInt32 = 0, dstPacketsLow: UInt32 = 0
+    private var srcPacketsHigh: UInt16 = 0, dstPacketsHigh: UInt16 = 0
     public let firstSeen: Timestamp
     public internal(set) var lastSeen: Timestamp
-    public let firstFrame: FrameRef
-    public internal(set) var lastFrame: FrameRef
-    public internal(set) var packetsFromSrc = 0, packetsFromDst = 0
+    private let firstFramePacked: UInt64
+    private var lastFramePacked: UInt64
     /// Transport payload bytes per direction, as the IP/UDP length fields announce them (snap-length cuts included).
     public internal(set) var bytesFromSrc: Int64 = 0, bytesFromDst: Int64 = 0
-    public internal(set) var sawSYN = false
-    public internal(set) var finFromSrc = false, finFromDst = false, sawRST = false
-    /// The caller's mark (FlowTable.markSettled).
-    public internal(set) var settled = false
     public var context: Context
 
+    @inline(__always) private func flag(_ f: FlowFlags) -> Bool { flags.contains(f) }
+    @inline(__always) private mutating func setFlag(_ f: FlowFlags, _ on: Bool) {
+        if on { flags.insert(f) } else { flags.remove(f) }
+    }
+
+    /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
+    public var id: Int { Int(idHigh) << 32 | Int(idLow) }
+    public internal(set) var packetsFromSrc: Int {
+        get { Int(srcPacketsHigh) << 32 | Int(srcPacketsLow) }
+        set { (srcPacketsHigh, srcPacketsLow) = Self.split48(newValue) }
+    }
+    public internal(set) var packetsFromDst: Int {
+        get { Int(dstPacketsHigh) << 32 | Int(dstPacketsLow) }
+        set { (dstPacketsHigh, dstPacketsLow) = Self.split48(newValue) }
+    }
+
+    /// Flows of a run and packets of a flow direction are counted in 48 bits: 2^48 is more than
+    /// any capture holds (at 100 million packets a second, a month of one flow).
+    public static var maxCount: Int { (1 << 48) - 1 }
+    @inline(__always) private static func split48(_ v: Int) -> (UInt16, UInt32) {
+        precondition(v >= 0 && v <= maxCount, "count beyond Flow.maxCount")
+        return (UInt16(truncatingIfNeeded: v >> 32), UInt32(truncatingIfNeeded: v))
+    }
+
+    public var key: FlowKey {
+        FlowKey(a: Self.address(aHi, aLo, v6: flag(.aIsV6)), aPort: aPort, b: Self.address(bHi, bLo, v6: flag(.bIsV6)), bPort: bPort, proto: proto)
+    }
+    @inline(__always) private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
+        var a = IPAddress(v4: 0)
+        a.hi = hi; a.lo = lo; a.isV6 = v6
+        return a
+    }
+
+    /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
+    var srcIsA: Bool { flag(.srcIsA) }
+    public var src: IPAddress { srcIsA ? Self.address(aHi, aLo, v6: flag(.aIsV6)) : Self.address(bHi, bLo, v6: flag(.bIsV6)) }
+    public var srcPort: UInt16 { srcIsA ? aPort : bPort }
+    public var dst: IPAddress { srcIsA ? Self.address(bHi, bLo, v6: flag(.bIsV6)) : Self.address(aHi, aLo, v6: flag(.aIsV6)) }
+    public var dstPort: UInt16 { srcIsA ? bPort : aPort }
+    public var ipProtocol: UInt8 { proto }
+    public var firstFrame: FrameRef { Self.unpack(firstFramePacked) }
+    public internal(set) var lastFrame: FrameRef {
+        get { Self.unpack(lastFramePacked) }
+        set { lastFramePacked = Self.pack(newValue) }
+    }
+    public internal(set) var sawSYN: Bool { get { flag(.sawSYN) } set { setFlag(.sawSYN, newValue) } }
+    public internal(set) var finFromSrc: Bool { get { flag(.finFromSrc) } set { setFlag(.finFromSrc, newValue) } }
+    public internal(set) var finFromDst: Bool { get { flag(.finFromDst) } set { setFlag(.finFromDst, newValue) } }
+    public internal(set) var sawRST: Bool { get { flag(.sawRST) } set { setFlag(.sawRST, newValue) } }
+    /// The caller's mark (FlowTable.markSettled).
+    public internal(set) var settled: Bool { get { flag(.settled) } set { setFlag(.settled, newValue) } }
+
     init(id: Int, key: FlowKey, srcIsA: Bool, timestamp: Timestamp, frame: FrameRef, context: Context) {
-        self.id = id; self.key = key; self.srcIsA = srcIsA
-        self.firstSeen = timestamp; self.lastSeen = timestamp; self.firstFrame = frame; self.lastFrame = frame
+        (idHigh, idLow) = Self.split48(id)
+        aHi = key.a.hi; aLo = key.a.lo; bHi = key.b.hi; bLo = key.b.lo; aPort = key.aPort; bPort = key.bPort; proto = key.proto
+        var flags: FlowFlags = srcIsA ? .srcIsA : []
+        if key.a.isV6 { flags.insert(.aIsV6) }
+        if key.b.isV6 { flags.insert(.bIsV6) }
+        self.flags = flags
+        self.firstSeen = timestamp; self.lastSeen = timestamp
+        self.firstFramePacked = Self.pack(frame); self.lastFramePacked = firstFramePacked
         self.context = context
+    }
+
+    /// Frame references as stored in a flow record: the capture's index in the run above its frame
+    /// number. 2^40 frames need a capture of at least 16 TiB (a 16-byte record header per frame,
+    /// pcap and pcapng alike); 2^24 captures is more files than a run of torscan is given.
+    public static var maxFrameNumber: Int { (1 << 40) - 1 }
+    public static var maxCaptureIndex: Int { (1 << 24) - 1 }
+
+    @inline(__always) static func pack(_ f: FrameRef) -> UInt64 {
+        precondition(f.frame >= 0 && f.frame <= maxFrameNumber && f.captureIndex >= 0 && f.captureIndex <= maxCaptureIndex,
+                     "frame reference beyond Flow.maxFrameNumber or Flow.maxCaptureIndex")
+        return UInt64(f.captureIndex) << 40 | UInt64(f.frame)
+    }
+    @inline(__always) static func unpack(_ p: UInt64) -> FrameRef {
+        FrameRef(captureIndex: Int(p >> 40), frame: Int(p & ((1 << 40) - 1)))
     }
 
     public var packets: Int { packetsFromSrc + packetsFromDst }
@@ -52,6 +130,6 @@ public struct Flow<Context> {
     public var isClosing: Bool { sawRST || finFromSrc || finFromDst }
     /// The idle-timeout class the flow is in now.
     var timeoutKind: FlowQueueKind {
-        key.proto != IPProtocolNumber.tcp ? .datagram : (isClosing ? .tcpClosing : .tcpEstablished)
+        proto != IPProtocolNumber.tcp ? .datagram : (isClosing ? .tcpClosing : .tcpEstablished)
     }
 }

@@ -29,29 +29,98 @@ public struct TCPReassembler {
         public init() {}
     }
 
-    public private(set) var counters = Counters()
+    public var counters: Counters {
+        var c = Counters()
+        c.deliveredBytes = delivered; c.retransmittedBytes = held?.retransmitted ?? 0
+        c.gaps = held?.gaps ?? 0; c.gapBytes = held?.gapBytes ?? 0
+        c.bufferedSegments = held?.bufferedSegments ?? 0
+        return c
+    }
     /// The buffer size, rounded up to a power of two (ring positions are `seq mod size`, so they stay
     /// valid across the 2^32 wrap).
-    public let bufferLimit: Int
+    public var bufferLimit: Int { 1 << Int(bits & Self.shiftMask) }
 
-    private var started = false
-    private var sawSYN = false
+    // Two per live TCP flow, a million flows in memory (issue 6): 23 bytes, what only a lossy,
+    // reordered or retransmitting stream needs (the out-of-order buffer, counts of gaps and of
+    // retransmitted bytes) out of line.
+    /// Allocated at the first segment that arrives ahead of a hole, the first gap, or the first
+    /// retransmitted byte.
+    private var held: HeldBytes?
     /// The sequence number of the next byte the consumer expects.
     private var next: UInt32 = 0
-    /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if any.
-    private var highestAck: UInt32? = nil
-    private var ring: [UInt8] = []
-    /// Buffered byte ranges `[start, end)` ahead of `next`: sorted, disjoint, not touching.
-    private var ranges: [(start: UInt32, end: UInt32)] = []
+    /// The highest acknowledgment number the other direction sent (RFC 9293 SEG.ACK), if `sawAck`.
+    private var ackedUpTo: UInt32 = 0
+    /// Bytes delivered, in 48 bits (2^48 bytes, 256 TiB, is more than a capture holds): 32 + 16.
+    private var deliveredLow: UInt32 = 0, deliveredHigh: UInt16 = 0
+    private var delivered: Int64 {
+        get { Int64(deliveredHigh) << 32 | Int64(deliveredLow) }
+        set {
+            let v = min(max(newValue, 0), (1 << 48) - 1)
+            deliveredHigh = UInt16(truncatingIfNeeded: v >> 32); deliveredLow = UInt32(truncatingIfNeeded: v)
+        }
+    }
+    /// log2 of the buffer size (low 5 bits) and three flags.
+    private var bits: UInt8
+    private static let shiftMask: UInt8 = 0x1F, startedBit: UInt8 = 0x20, sawSYNBit: UInt8 = 0x40, sawAckBit: UInt8 = 0x80
+    private var started: Bool {
+        get { bits & Self.startedBit != 0 }
+        set { if newValue { bits |= Self.startedBit } else { bits &= ~Self.startedBit } }
+    }
+    private var sawSYN: Bool {
+        get { bits & Self.sawSYNBit != 0 }
+        set { if newValue { bits |= Self.sawSYNBit } else { bits &= ~Self.sawSYNBit } }
+    }
+    private var sawAck: Bool {
+        get { bits & Self.sawAckBit != 0 }
+        set { if newValue { bits |= Self.sawAckBit } else { bits &= ~Self.sawAckBit } }
+    }
+    private var highestAck: UInt32? { sawAck ? ackedUpTo : nil }
+
+    /// Bytes held ahead of a hole, and the holes given up on: a class, so that a reassembler of a
+    /// stream without loss stays small; copied on write (`heldForWriting`), so that the reassembler
+    /// keeps value semantics.
+    private final class HeldBytes {
+        var ring: [UInt8] = []
+        /// Buffered byte ranges `[start, end)` ahead of `next`: sorted, disjoint, not touching.
+        var ranges: [(start: UInt32, end: UInt32)] = []
+        /// Segments copied into the ring.
+        var bufferedSegments = 0
+        /// Holes given up on, and their total size.
+        var gaps = 0
+        var gapBytes: Int64 = 0
+        /// Bytes that arrived again after they had been delivered or buffered.
+        var retransmitted: Int64 = 0
+        init() {}
+        init(copying o: HeldBytes) {
+            ring = o.ring; ranges = o.ranges; bufferedSegments = o.bufferedSegments; gaps = o.gaps; gapBytes = o.gapBytes
+            retransmitted = o.retransmitted
+        }
+    }
+    private mutating func heldForWriting() -> HeldBytes {
+        if held == nil { held = HeldBytes() }
+        else if !isKnownUniquelyReferenced(&held!) { held = HeldBytes(copying: held!) }
+        return held!
+    }
+    private var ranges: [(start: UInt32, end: UInt32)] {
+        get { held?.ranges ?? [] }
+        _modify { yield &heldForWriting().ranges }
+    }
+    private var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
 
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
-        var size = 1
-        while size < max(bufferLimit, 1), size < 1 << 30 { size <<= 1 }
-        self.bufferLimit = size
+        var shift: UInt8 = 0
+        while 1 << Int(shift) < max(bufferLimit, 1), shift < 30 { shift += 1 }
+        self.bits = shift
     }
 
     /// The next sequence number the consumer expects, once the stream has started.
     public var nextSequence: UInt32? { started ? next : nil }
+    /// The sequence number of the SYN that started the stream, when that SYN (and retransmissions of
+    /// it) is all the reassembler has seen: `TCPReassembler()` fed `segment(seq:flags: [.syn],...)`
+    /// with no payload is then this reassembler again. Lets a flow layer keep 4 bytes instead.
+    public var onlySYNSequence: UInt32? {
+        started && sawSYN && !sawAck && delivered == 0 && held == nil ? next &- 1 : nil
+    }
     /// Bytes currently held ahead of a hole.
     public var bufferedBytes: Int { ranges.reduce(0) { $0 + SequenceNumber.distance(from: $1.start, to: $1.end) } }
 
@@ -65,7 +134,7 @@ public struct TCPReassembler {
         var dataSeq = seq
         if flags.contains(.syn) {
             dataSeq = seq &+ 1   // the SYN occupies one sequence number
-            if !started || (!sawSYN && counters.deliveredBytes == 0 && ranges.isEmpty) {
+            if !started || (!sawSYN && delivered == 0 && !hasRanges) {
                 next = dataSeq; started = true; sawSYN = true
             }
         }
@@ -77,7 +146,7 @@ public struct TCPReassembler {
             // Track the sequence only, so that a later reader of `nextSequence` stays right.
             let end = SequenceNumber.advance(dataSeq, by: count)
             if SequenceNumber.distance(from: next, to: end) > 0 { next = end }
-            ranges.removeAll(keepingCapacity: true)
+            if hasRanges { ranges.removeAll(keepingCapacity: true) }
             return
         }
 
@@ -107,13 +176,13 @@ public struct TCPReassembler {
             }
         }
         if offset + count <= 0 {
-            counters.retransmittedBytes += Int64(count)
+            countRetransmitted(count)
             return
         }
         // In order, possibly starting with bytes already delivered.
-        counters.retransmittedBytes += Int64(-offset)
+        countRetransmitted(-offset)
         let fresh = payload.slice(-offset, count + offset)
-        counters.deliveredBytes += Int64(fresh.count)
+        delivered += Int64(fresh.count)
         next = SequenceNumber.advance(next, by: fresh.count)
         consumer.deliver(fresh)
         if cutBytes > 0, cutBytes <= 1 << 30 {
@@ -130,17 +199,20 @@ public struct TCPReassembler {
         let ahead = SequenceNumber.distance(from: next, to: ack)
         // Ignore acknowledgments behind us, or absurdly far ahead (a broken or foreign header).
         guard ahead > 0, ahead <= 1 << 30 else { return }
-        if let h = highestAck, SequenceNumber.distance(from: h, to: ack) <= 0 {} else { highestAck = ack }
+        if let h = highestAck, SequenceNumber.distance(from: h, to: ack) <= 0 {} else { ackedUpTo = ack; sawAck = true }
         if consumer.wantsBytes { skipHoles(upTo: ack, consumer: &consumer) }
     }
 
     /// End of the flow: delivers what is buffered, reporting the holes between.
     public mutating func finish<C: StreamConsumer>(consumer: inout C) {
-        while !ranges.isEmpty, consumer.wantsBytes {
+        while hasRanges, consumer.wantsBytes {
             _ = skipToFirstRange(consumer: &consumer)
         }
-        ranges.removeAll(keepingCapacity: false)
-        ring = []
+        if held != nil {   // keeps its segment count
+            let h = heldForWriting()
+            h.ranges = []
+            h.ring = []
+        }
     }
 
     // MARK: - Buffer
@@ -170,15 +242,20 @@ public struct TCPReassembler {
         return true
     }
 
+    private mutating func countRetransmitted(_ n: Int) {
+        if n > 0 { heldForWriting().retransmitted += Int64(n) }
+    }
+
     private mutating func reportGap<C: StreamConsumer>(_ n: Int, consumer: inout C) {
-        counters.gaps += 1
-        counters.gapBytes += Int64(n)
+        let h = heldForWriting()
+        h.gaps += 1
+        h.gapBytes += Int64(n)
         consumer.gap(n)
     }
 
     /// Delivers buffered ranges that now start at or before `next`.
     private mutating func drain<C: StreamConsumer>(consumer: inout C) {
-        while let first = ranges.first, SequenceNumber.distance(from: next, to: first.start) <= 0 {
+        while let first = held?.ranges.first, SequenceNumber.distance(from: next, to: first.start) <= 0 {
             ranges.removeFirst()
             let n = SequenceNumber.distance(from: next, to: first.end)
             guard n > 0 else { continue }
@@ -188,11 +265,11 @@ public struct TCPReassembler {
     }
 
     private mutating func deliverFromRing<C: StreamConsumer>(from seq: UInt32, count: Int, consumer: inout C) {
-        counters.deliveredBytes += Int64(count)
+        delivered += Int64(count)
         let mask = UInt32(bufferLimit - 1)
         let start = Int(seq & mask)
         let firstPart = min(count, bufferLimit - start)
-        ring.withUnsafeBytes { buf in
+        held!.ring.withUnsafeBytes { buf in
             consumer.deliver(buf.slice(start, firstPart))
             if firstPart < count, consumer.wantsBytes { consumer.deliver(buf.slice(0, count - firstPart)) }
         }
@@ -200,12 +277,13 @@ public struct TCPReassembler {
 
     /// Copies a segment that lies ahead of `next` (and within the buffer) into the ring.
     private mutating func store(_ payload: UnsafeRawBufferPointer, at seq: UInt32) {
-        if ring.isEmpty { ring = [UInt8](repeating: 0, count: bufferLimit) }
-        counters.bufferedSegments += 1
+        let h = heldForWriting()
+        if h.ring.isEmpty { h.ring = [UInt8](repeating: 0, count: bufferLimit) }
+        h.bufferedSegments += 1
         let mask = UInt32(bufferLimit - 1)
         let start = Int(seq & mask)
         let firstPart = min(payload.count, bufferLimit - start)
-        ring.withUnsafeMutableBytes { buf in
+        h.ring.withUnsafeMutableBytes { buf in
             buf.baseAddress!.advanced(by: start).copyMemory(from: payload.baseAddress!, byteCount: firstPart)
             if firstPart < payload.count {
                 buf.baseAddress!.copyMemory(from: payload.baseAddress!.advanced(by: firstPart), byteCount: payload.count - firstPart)
@@ -215,16 +293,16 @@ public struct TCPReassembler {
         var s = SequenceNumber.distance(from: next, to: seq)
         var e = s + payload.count
         var i = 0
-        while i < ranges.count, SequenceNumber.distance(from: next, to: ranges[i].end) < s { i += 1 }
+        while i < h.ranges.count, SequenceNumber.distance(from: next, to: h.ranges[i].end) < s { i += 1 }
         var j = i
-        while j < ranges.count, SequenceNumber.distance(from: next, to: ranges[j].start) <= e {
-            let rs = SequenceNumber.distance(from: next, to: ranges[j].start)
-            let re = SequenceNumber.distance(from: next, to: ranges[j].end)
-            counters.retransmittedBytes += Int64(max(0, min(e, re) - max(s, rs)))
+        while j < h.ranges.count, SequenceNumber.distance(from: next, to: h.ranges[j].start) <= e {
+            let rs = SequenceNumber.distance(from: next, to: h.ranges[j].start)
+            let re = SequenceNumber.distance(from: next, to: h.ranges[j].end)
+            h.retransmitted += Int64(max(0, min(e, re) - max(s, rs)))
             s = min(s, rs); e = max(e, re)
             j += 1
         }
         let merged = (start: SequenceNumber.advance(next, by: s), end: SequenceNumber.advance(next, by: e))
-        ranges.replaceSubrange(i..<j, with: CollectionOfOne(merged))
+        h.ranges.replaceSubrange(i..<j, with: CollectionOfOne(merged))
     }
 }
