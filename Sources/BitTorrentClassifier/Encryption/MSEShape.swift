@@ -20,19 +20,20 @@ enum MSEShape {
         if n >= 4, (sample[0] == 0 ? 1 : 0) + (sample[1] == 0 ? 1 : 0) + (sample[2] == 0 ? 1 : 0) + (sample[3] == 0 ? 1 : 0) >= 2 {
             return .structuredHeader
         }
-        var printable = 0, zeros = 0, distinct = 0
+        var printable = 0, zeros = 0
         var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // a 256-bit set, no allocation
         for b in sample {
             if b >= 0x20 && b < 0x7F || b == 0x0A || b == 0x0D { printable += 1 }
             if b == 0 { zeros += 1 }
             let bit = UInt64(1) << UInt64(b & 63)
             switch b >> 6 {
-            case 0: if seen.0 & bit == 0 { seen.0 |= bit; distinct += 1 }
-            case 1: if seen.1 & bit == 0 { seen.1 |= bit; distinct += 1 }
-            case 2: if seen.2 & bit == 0 { seen.2 |= bit; distinct += 1 }
-            default: if seen.3 & bit == 0 { seen.3 |= bit; distinct += 1 }
+            case 0: seen.0 |= bit
+            case 1: seen.1 |= bit
+            case 2: seen.2 |= bit
+            default: seen.3 |= bit
             }
         }
+        let distinct = seen.0.nonzeroBitCount + seen.1.nonzeroBitCount + seen.2.nonzeroBitCount + seen.3.nonzeroBitCount
         // Printable ASCII: 95/256 = 37% of random bytes; > 60% over 96 bytes is ~5 sigma away.
         // Short samples get a fixed allowance so a 20-byte hash is not judged on a few bytes.
         if printable * 100 > n * 60 + 600 { return .printableText }

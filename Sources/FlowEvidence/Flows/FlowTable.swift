@@ -229,8 +229,13 @@ public final class FlowTable<Context> {
     /// past the flow's timeout, else `endOfInput`.
     public func finish<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
         let clock = now?.nanoseconds ?? 0
-        let live = occupied.indices.filter { occupied[$0] }.sorted { records[$0].id < records[$1].id }
-        for s in live {
+        // 32-bit slots sorted in place: with a million live flows this list is the run's peak of memory.
+        var live: [UInt32] = []
+        live.reserveCapacity(index.count)
+        for s in occupied.indices where occupied[s] { live.append(UInt32(s)) }
+        live.sort { records[Int($0)].id < records[Int($1)].id }
+        for slot in live {
+            let s = Int(slot)
             let f = records[s]
             let idle = clock &- f.lastSeen.nanoseconds > timeouts.nanoseconds(f.timeoutKind)
             end(slot: s, reason: idle ? (f.isClosing ? .closed : .idleTimeout) : .endOfInput, handler: &handler)
