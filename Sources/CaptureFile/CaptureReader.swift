@@ -26,6 +26,10 @@ public final class CaptureReader {
     public var isMapped: Bool { mapping != nil }
     /// Compute the SHA-256 of the file while reading (needed for streams, which cannot be re-read).
     public var computesSHA256 = false
+    /// Bytes of a mapped capture kept resident behind the record being read (ResidentWindow). The
+    /// pipeline's worker threads read records up to a few batches behind the reader (a few MB), so the
+    /// default leaves room; a reader whose records are done with at once can keep less.
+    public var pagesKeptBehind = 16 << 20
     /// Lowercase hex SHA-256 of the file's bytes as stored (compressed if compressed), once known.
     public private(set) var sha256: String?
 
@@ -130,13 +134,13 @@ public final class CaptureReader {
         if let m = mapping {
             // Release what lies well behind the reading position: resident memory stays flat.
             let base = m.bytes.baseAddress!
-            var window = ResidentWindow(m)
+            var window = ResidentWindow(m, lag: pagesKeptBehind)
             _ = parser.parse(m.bytes, base: 0, atEOF: true, state: &state) { record in
                 if let p = record.data.baseAddress { window.reading(at: p - base) }
                 return body(record)
             }
             if computesSHA256 && sha256 == nil && !state.result.stoppedEarly {
-                var hashWindow = ResidentWindow(m)
+                var hashWindow = ResidentWindow(m, lag: pagesKeptBehind)
                 sha256 = Self.hash(m.bytes) { done in hashWindow.reading(at: done) }
             }
             return

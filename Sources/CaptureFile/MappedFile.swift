@@ -36,22 +36,20 @@ public final class MappedFile {
 }
 
 /// Releases the pages well behind a sequential reading position (`releasePages`), so that resident
-/// memory stays flat whatever the capture's size.
+/// memory stays flat whatever the capture's size: at most twice `lag` bytes of the capture are resident.
 struct ResidentWindow {
-    /// Pages kept resident behind the reading position: records handed to other threads (the
-    /// pipeline's workers lag the reader by at most a few batches, a few MB) are read from memory,
-    /// not faulted back (a worker lagging further only re-reads pages from the page cache). Released
-    /// in steps of this size: at most twice this much of the capture is resident.
-    static let lag = 16 << 20
-
+    /// Pages kept resident behind the reading position, released in steps of this size. A reader
+    /// whose records are handed to other threads keeps more (`CaptureReader.pagesKeptBehind`): a
+    /// thread lagging further only re-reads pages from the page cache, but that costs a fault.
+    let lag: Int
     let file: MappedFile
     private var released = 0
 
-    init(_ file: MappedFile) { self.file = file }
+    init(_ file: MappedFile, lag: Int) { self.file = file; self.lag = max(lag, MappedFile.pageSize) }
 
     @inline(__always) mutating func reading(at offset: Int) {
-        if offset - released >= 2 * Self.lag {
-            released = offset - Self.lag
+        if offset - released >= 2 * lag {
+            released = offset - lag
             file.releasePages(before: released)
         }
     }

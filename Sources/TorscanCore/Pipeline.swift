@@ -82,6 +82,8 @@ public enum Pipeline {
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
+        // One thread is done with a record when the next is read: 4 MB of the capture behind it is plenty.
+        if threads == 1 { for (r, _) in ordered { r.pagesKeptBehind = 4 << 20 } }
         var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
         shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
         // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
