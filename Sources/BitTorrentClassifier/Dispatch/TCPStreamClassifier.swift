@@ -159,8 +159,7 @@ public struct TCPStreamClassifier {
     }
 
     private mutating func feedRecognizer<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
-        guard var r = recognizer else { return }
-        recognizer = nil   // `r` is now the only owner of its buffers: consuming does not copy them (COW)
+        guard recognizer != nil else { return }
         if state == .undecided, let k = Self.handshakeOffset(in: bytes) {
             // A handshake after a preamble: message stream encryption that negotiated plaintext
             // (bittorrent_tcp_miss.pcapng), or a proxy exchange. The 20-byte literal is specific enough.
@@ -169,15 +168,16 @@ public struct TCPStreamClassifier {
             consume(bytes.slice(k, bytes.count - k), sink: &sink)
             return
         }
-        r.consume(bytes)
-        if r.verdict == .peerWire {
-            r.replay(into: &sink)
-            wire = r.stream
+        // Mutated in place through the optional: no copy of the recognizer (a few hundred bytes) and
+        // its buffers stay uniquely referenced (no copy on write).
+        recognizer!.consume(bytes)
+        if recognizer!.verdict == .peerWire {
+            recognizer!.replay(into: &sink)
+            wire = recognizer!.stream
             recognizer = nil
             state = .peerWire
             return
         }
-        recognizer = r
         probeBytes += bytes.count
         let limit = state == .peerWire ? Self.maxResyncBytes : Self.maxUndecidedBytes
         if probeBytes > limit {
