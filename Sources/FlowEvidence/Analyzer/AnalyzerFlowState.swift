@@ -337,6 +337,18 @@ class AnalyzerFlowState {
             }
         }
     }
+    /// The detector's state, read without copying the detector (the getter above copies it whole).
+    final var tunnelDetectorState: TunnelState? {
+        guard probesTunnel, let p = tunnelParts, p.hasDetector else { return probesTunnel ? .probing : nil }
+        return p.detector?.state
+    }
+    /// Takes the detector out of the flow (the flow no longer probes for a proxy handshake), without a copy.
+    final func takeTunnelDetector() -> TunnelDetector? {
+        guard probesTunnel else { return nil }
+        var taken: TunnelDetector? = nil
+        swap(&taken, &tunnelDetector)   // in place through _modify, which then releases what is empty
+        return taken
+    }
     /// The flow is a proxy's client leg: a tunnel is open on it, or it carries SOCKS5 UDP relay datagrams.
     final var isProxyLeg: Bool {
         guard let p = tunnelParts else { return false }

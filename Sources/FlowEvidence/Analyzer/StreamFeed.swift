@@ -21,7 +21,7 @@ struct StreamFeed: StreamConsumer {
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
         guard state.probesTunnel else { return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink) }
         let n = state.tunnelDetector!.consume(bytes, fromClient: fromSrc)
-        switch state.tunnelDetector!.state {
+        switch state.tunnelDetectorState! {
         case .probing:
             return   // held by the detector
         case .failed(let f):
@@ -59,8 +59,7 @@ struct StreamFeed: StreamConsumer {
     /// Bytes the detector held (pipelined payload, or a direct flow's first bytes), client's first;
     /// then the detector is done with this flow.
     private mutating func replayDeferred() {
-        guard var d = state.tunnelDetector else { return }
-        state.tunnelDetector = nil
+        guard var d = state.takeTunnelDetector() else { return }
         for client in [true, false] {
             let held = d.takeDeferredBytes(fromClient: client)
             guard !held.isEmpty else { continue }
