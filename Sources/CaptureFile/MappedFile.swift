@@ -22,10 +22,12 @@ public final class MappedFile {
     /// that resident memory does not grow with the capture's size (issue 6). A private mapping
     /// that is never written holds only page-cache pages: touched again, they are read back from
     /// the file, so views into the released range stay valid.
-    public func releasePages(before offset: Int) {
+    /// `from`: where an earlier call stopped (its pages are released already).
+    public func releasePages(from start: Int = 0, before offset: Int) {
         guard let base = bytes.baseAddress else { return }
+        let first = max(0, start) / Self.pageSize * Self.pageSize
         let end = min(offset, bytes.count) / Self.pageSize * Self.pageSize
-        if end > 0 { _ = madvise(UnsafeMutableRawPointer(mutating: base), end, MADV_DONTNEED) }
+        if end > first { _ = madvise(UnsafeMutableRawPointer(mutating: base + first), end - first, MADV_DONTNEED) }
     }
 
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -49,8 +51,9 @@ struct ResidentWindow {
 
     @inline(__always) mutating func reading(at offset: Int) {
         if offset - released >= 2 * lag {
+            let from = released
             released = offset - lag
-            file.releasePages(before: released)
+            file.releasePages(from: from, before: released)
         }
     }
 }
