@@ -1,7 +1,8 @@
 // `--threads N` (issue 6): the calling thread reads and decodes (IP fragment reassembly needs one
-// decoder that sees every frame in order), analyses shard 0 itself and hands the packets of shards
-// 1..<N in batches to N - 1 workers, each owning a FlowAnalyzer. A symmetric flow hash sends both directions of a flow to the same worker, so every
-// flow is whole in one shard; FlowAnalyzer.finish(shards:) combines them (FlowAnalyzerShards.swift).
+// decoder that sees every frame in order), analyses its own share of the flows and hands the packets
+// of the others in batches to N - 1 workers, each owning a FlowAnalyzer (Pipeline.owner(ofVirtualShard:)).
+// A symmetric hash sends both directions of a flow to the same thread, so every flow is whole in one
+// shard; FlowAnalyzer.finish(shards:) combines them (FlowAnalyzerShards.swift).
 //
 // Payload pointers: a mapped capture stays mapped for the whole run, so a batch holds pointers into
 // the mapping. A payload rebuilt from fragments points into the decoder's reassembly buffer (reused at

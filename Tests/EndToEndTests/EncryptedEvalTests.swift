@@ -266,15 +266,22 @@ struct SamplePcap {
 
 /// Issue 7: "an infohash only when corroborated, and the report says how" (flow report).
 @Suite struct EncryptedFlowBasisTests {
-    @Test func theEncryptedFlowNamesItsTorrentAndTheBasis() throws {
-        let r = try Torscan.run(["flows", "SampleCaptures/encrypted/capture.pcap", "--csv"])
-        #expect(r.status == 0)
+    /// The `bittorrent-encrypted` rows of `torscan flows CAPTURE --csv`, and where their infohashes
+    /// and basis are.
+    static func encryptedRows(_ capture: String) throws -> (status: Int32, rows: [[String]], hashes: Int, basis: Int) {
+        let r = try Torscan.run(["flows", capture, "--csv"])
         let lines = r.stdout.split(separator: "\r\n").map(String.init)
         let header = lines[0].split(separator: ",").map(String.init)
         let label = try #require(header.firstIndex(of: "label")), hashes = try #require(header.firstIndex(of: "infohashes"))
         let basis = try #require(header.firstIndex(of: "encrypted_by"))
-        let encrypted = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
             .filter { $0[label] == "bittorrent-encrypted" }
+        return (r.status, rows, hashes, basis)
+    }
+
+    @Test func theEncryptedFlowNamesItsTorrentAndTheBasis() throws {
+        let (status, encrypted, hashes, basis) = try Self.encryptedRows("SampleCaptures/encrypted/capture.pcap")
+        #expect(status == 0)
         #expect(encrypted.count == 1)
         // Transmission (10.77.0.2:51413) announced its port for this one torrent to the tracker.
         #expect(encrypted.first?[hashes] == "e5fce0443686b4060c0e5c718805f88ff8ceed39")
@@ -283,13 +290,7 @@ struct SamplePcap {
 
     /// An endpoint tied to two torrents names neither: the encrypted bytes do not say which.
     @Test func anEndpointOfSeveralTorrentsNamesNone() throws {
-        let r = try Torscan.run(["flows", "SampleCaptures/encrypted-clients/capture.pcap", "--csv"])
-        let lines = r.stdout.split(separator: "\r\n").map(String.init)
-        let header = lines[0].split(separator: ",").map(String.init)
-        let label = try #require(header.firstIndex(of: "label")), hashes = try #require(header.firstIndex(of: "infohashes"))
-        let basis = try #require(header.firstIndex(of: "encrypted_by"))
-        let rows = lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-            .filter { $0[label] == "bittorrent-encrypted" }
+        let (_, rows, hashes, basis) = try Self.encryptedRows("SampleCaptures/encrypted-clients/capture.pcap")
         #expect(rows.count == 20)
         for row in rows {
             #expect(row[basis].hasPrefix("mse_shape_"))

@@ -32,11 +32,6 @@ import WireBytes
 
 public struct MSEShapeDetector: Sendable {
     public private(set) var verdict: MSEVerdict
-    /// The key exchange's shape was found (`verdict` is `.likelyMSE`).
-    public var isLikelyMSE: Bool {
-        if case .likelyMSE = verdict { return true }
-        return false
-    }
     /// Still measuring (`verdict` is `.undecided`).
     public var isUndecided: Bool {
         if case .undecided = verdict { return true }

@@ -56,7 +56,7 @@ final class TCPFlowState: AnalyzerFlowState {
     /// What `FlowContext.openingSYN` keeps of this state, when that is all it has: the SYN's
     /// sequence number; nil otherwise.
     var openingSYN: UInt32? {
-        guard hasOnlyClassifier, probesTunnel, mseUndecided, !isReleased, finalFromSrc == nil, finalFromDst == nil,
+        guard hasOnlyClassifier, probesTunnel, mseUndecided, !tcpReleased, finalFromSrc == nil, finalFromDst == nil,
               reassemblerFromDst.nextSequence == nil, reassemblerFromDst.counters == TCPReassembler.Counters() else { return nil }
         return reassemblerFromSrc.onlySYNSequence
     }
@@ -202,7 +202,7 @@ class AnalyzerFlowState {
     /// The MSE detector exists and still wants bytes (stored: asked for every segment).
     final private(set) var mseUndecided = false
     /// `releaseTCP` was called.
-    private final var tcpReleased = false
+    fileprivate final var tcpReleased = false
 
     fileprivate init(isTCP: Bool) {
         self.isTCP = isTCP
@@ -214,8 +214,6 @@ class AnalyzerFlowState {
         foundSoFar = nil; tunnelParts = nil
         probesTunnel = isTCP; hasMSE = false; mseUndecided = false; tcpReleased = false
     }
-
-    fileprivate final var isReleased: Bool { tcpReleased }
 
     /// Nothing found, no flow parts (UDPFlowState.probingUDP).
     fileprivate final var hasOnlyClassifier: Bool { foundSoFar == nil && tunnelParts == nil }
