@@ -72,6 +72,12 @@ public struct Flow<Context> {
     public var key: FlowKey {
         FlowKey(a: Self.address(aHi, aLo, v6: flag(.aIsV6)), aPort: aPort, b: Self.address(bHi, bLo, v6: flag(.bIsV6)), bPort: bPort, proto: proto)
     }
+    /// Whether this record is the flow of `k`, compared on the stored fields (building `key` first
+    /// costs a copy per lookup).
+    @inline(__always) func has(key k: FlowKey) -> Bool {
+        aLo == k.a.lo && bLo == k.b.lo && aPort == k.aPort && bPort == k.bPort && aHi == k.a.hi && bHi == k.b.hi
+            && proto == k.proto && flag(.aIsV6) == k.a.isV6 && flag(.bIsV6) == k.b.isV6
+    }
     @inline(__always) private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
         var a = IPAddress(v4: 0)
         a.hi = hi; a.lo = lo; a.isV6 = v6

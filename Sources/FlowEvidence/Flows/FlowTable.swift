@@ -136,7 +136,7 @@ public final class FlowTable<Context> {
 
         let (key, srcIsA) = FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
         let tag = index.hash(key)
-        var slot = index.find(tag: tag) { self.records[$0].key == key }
+        var slot = index.find(tag: tag) { self.records[$0].has(key: key) }
         if let s = slot {
             let closing = records[s].isClosing
             if clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind) {
