@@ -77,6 +77,27 @@ final class TCPFlowState: AnalyzerFlowState {
         reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
     }
 
+    /// One segment of the flow: its acknowledgment first (which may release the other direction's
+    /// held bytes), then its own bytes, each to the direction's stream consumers (StreamFeed). Returns
+    /// whether no consumer of either direction wants more bytes. A method of the state, so that the
+    /// state is held once for the call, not retained around each use (issue 6's instruction count).
+    /// The feeds are built in place: a sink returned by a function is copied.
+    func segment(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool, sink: EvidenceSink) -> Bool {
+        if tcp.flags.ack {
+            let o = sink.origin
+            let back = EventOrigin(flowID: o.flowID, sender: o.receiver, receiver: o.sender, timestamp: o.timestamp, frame: o.frame)
+            var feed = StreamFeed(state: self, fromSrc: !fromSrc,
+                                  sink: EvidenceSink(aggregator: sink.aggregator, state: self, origin: back, senderIsSrc: !fromSrc,
+                                                     srcPort: sink.srcPort, dstPort: sink.dstPort))
+            if fromSrc { reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            else { reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
+        }
+        var feed = StreamFeed(state: self, fromSrc: fromSrc, sink: sink)
+        if fromSrc { reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: payload, cutBytes: cutBytes, consumer: &feed) }
+        else { reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: payload, cutBytes: cutBytes, consumer: &feed) }
+        return !feed.wantsBytes && !wantsBytes(fromSrc: !fromSrc)
+    }
+
     /// Whether the direction's classifier still wants bytes (not released): asked for every segment,
     /// answered without touching the classifier (one more object per packet).
     @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { (fromSrc ? finalFromSrc : finalFromDst) == nil }

@@ -101,23 +101,10 @@ public struct FlowAnalyzer {
             if state.isForgettable { forget(flow, isTCP: false) } else { keepUDPState(flow, context: context) }   // `state` is gone after this
             return
         }
-        guard let tcpState = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
-        unowned(unsafe) let dirs = tcpState
-        if tcp.flags.ack {
-            // The acknowledgment speaks about the other direction's bytes.
-            // Built in place (a sink returned by a function is copied: issue 6's instruction count).
-            let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
-            var feed = StreamFeed(state: state, fromSrc: !fromSrc,
-                                  sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc,
-                                                     srcPort: sink.srcPort, dstPort: sink.dstPort))
-            if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
-            else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
-        }
-        var feed = StreamFeed(state: state, fromSrc: fromSrc, sink: sink)
+        guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
         let cut = max(0, packet.payloadLength - packet.payload.count)
-        if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
+        let wantsNoMore = dirs.segment(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc, sink: sink)
+        if wantsNoMore, finalizer.settleIfDone(state) {
             if state.isForgettable {
                 forget(flow, isTCP: true)   // `state` may be gone after this
                 return
