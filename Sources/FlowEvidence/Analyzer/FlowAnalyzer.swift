@@ -154,7 +154,7 @@ public struct FlowAnalyzer {
         finalizer.linkProxyLegs()
         let agg = finalizer.aggregator.value
         var anomalies = skipped
-        for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
+        for (k, v) in finalizer.reassembly.named where v > 0 { anomalies[k, default: 0] += v }
         for (a, n) in agg.counts.classifierAnomalies { anomalies[a.rawValue, default: 0] += n }
         if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
         if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
@@ -169,6 +169,26 @@ public struct FlowAnalyzer {
     }
 }
 
+/// Totals of the flows' TCP reassembly, counted as flows settle or end (plain counters: a dictionary
+/// keyed by name cost 60 instructions per packet in issue 6's count).
+struct ReassemblyTotals {
+    var gaps = 0, gapBytes = 0, tunnelHandshakesFailed = 0
+
+    mutating func add(_ c: TCPReassembler.Counters) {
+        gaps += c.gaps
+        gapBytes += Int(c.gapBytes)
+    }
+
+    mutating func add(_ o: ReassemblyTotals) {
+        gaps += o.gaps; gapBytes += o.gapBytes; tunnelHandshakesFailed += o.tunnelHandshakesFailed
+    }
+
+    /// By anomaly name (DESIGN.md rule 4).
+    var named: [String: Int] {
+        ["tcp_reassembly_gap": gaps, "tcp_reassembly_gap_bytes": gapBytes, "tunnel_handshake_failed": tunnelHandshakesFailed]
+    }
+}
+
 /// Creates flow state and finalises ended flows: flushes their reassemblers, then writes the flow row.
 struct FlowFinalizer: FlowLifecycle {
     let aggregator: AggregatorBox
@@ -177,8 +197,8 @@ struct FlowFinalizer: FlowLifecycle {
     /// The address family of the packet being processed (for new flows' UDP tracker parsing).
     var isIPv6 = false
     var rows: [FlowRow] = []
-    /// Reassembly totals, by anomaly name.
-    var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// Reassembly totals (named in `finish`).
+    var reassembly = ReassemblyTotals()
     /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
     var scratch = UDPFlowState(isIPv6: false)
     /// The same for `FlowContext.openingSYN` flows (FlowAnalyzer.keepTCPState).
@@ -254,14 +274,11 @@ struct FlowFinalizer: FlowLifecycle {
     }
 
     private mutating func takeFinalState(_ dirs: TCPFlowState, into state: AnalyzerFlowState) {
-        for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
-            reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
-            reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
-        }
-        for s in [dirs.state(fromSrc: true), dirs.state(fromSrc: false)] {
-            if s == .peerWire { state.findings.kinds.insert(.peerWire) }
-            if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
-        }
+        reassembly.add(dirs.reassemblerFromSrc.counters)
+        reassembly.add(dirs.reassemblerFromDst.counters)
+        let (fromSrc, fromDst) = (dirs.state(fromSrc: true), dirs.state(fromSrc: false))
+        if fromSrc == .peerWire || fromDst == .peerWire { state.findings.kinds.insert(.peerWire) }
+        if fromSrc == .httpTracker || fromDst == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
     }
 
     mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
@@ -274,7 +291,7 @@ struct FlowFinalizer: FlowLifecycle {
                                 label: "other", infoHashes: [], firstFrame: flow.firstFrame))
             return
         }
-        if state.isTCP, state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
+        if state.isTCP, state.tunnelFailure != nil { reassembly.tunnelHandshakesFailed += 1 }
         if let dirs = state.tcp {
             for fromSrc in [true, false] {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
