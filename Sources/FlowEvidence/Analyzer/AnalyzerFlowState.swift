@@ -356,6 +356,12 @@ class AnalyzerFlowState {
             }
         }
     }
+    /// A detector was made (the flow's first bytes could start a proxy handshake).
+    final var hasTunnelDetector: Bool { tunnelParts?.hasDetector == true }
+    /// The flow is direct, decided before any detector was made (TunnelDetector.cannotOpen).
+    final func endTunnelProbe() {
+        probesTunnel = false
+    }
     /// The detector's state, read without copying the detector (the getter above copies it whole).
     final var tunnelDetectorState: TunnelState? {
         guard probesTunnel, let p = tunnelParts, p.hasDetector else { return probesTunnel ? .probing : nil }

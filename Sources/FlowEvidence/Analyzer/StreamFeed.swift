@@ -20,6 +20,11 @@ struct StreamFeed: StreamConsumer {
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
         guard state.probesTunnel else { return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink) }
+        if !state.hasTunnelDetector, TunnelDetector.cannotOpen(with: bytes, fromClient: fromSrc) {
+            // What a new detector would decide at once, holding nothing (no detector is made).
+            state.endTunnelProbe()
+            return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink)
+        }
         let n = state.tunnelDetector!.consume(bytes, fromClient: fromSrc)
         switch state.tunnelDetectorState! {
         case .probing:
