@@ -107,17 +107,26 @@ final class TCPFlowState: AnalyzerFlowState {
         (fromSrc ? streamFromSrc : streamFromDst)?.value.state ?? (fromSrc ? finalFromSrc : finalFromDst) ?? .undecided
     }
 
-    func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, sink: inout S) {
-        guard let c = classifier(fromSrc: fromSrc) else { return }
-        c.value.consume(bytes, sink: &sink)
-        releaseIfDone(c, fromSrc: fromSrc)
-    }
-
-    /// TCPStreamClassifier.endProbingFromFirstByte for one direction.
-    func endProbingFromFirstByte(fromSrc: Bool) {
-        guard let c = fromSrc ? streamFromSrc : streamFromDst else { return }
-        c.value.endProbingFromFirstByte()
-        releaseIfDone(c, fromSrc: fromSrc)
+    /// Feeds the direction's classifier; then, when `endProbing`, TCPStreamClassifier.endProbingFromFirstByte.
+    func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, endProbing: Bool, sink: inout S) {
+        if let c = fromSrc ? streamFromSrc : streamFromDst {
+            c.value.consume(bytes, sink: &sink)
+            if endProbing { c.value.endProbingFromFirstByte() }
+            releaseIfDone(c, fromSrc: fromSrc)
+            return
+        }
+        guard (fromSrc ? finalFromSrc : finalFromDst) == nil else { return }
+        // The direction's first bytes go to a classifier on the stack: most streams are decided by
+        // them and never need one out of line (an allocation and a release per direction, issue 6).
+        var fresh = TCPStreamClassifier()
+        fresh.consume(bytes, sink: &sink)
+        if endProbing { fresh.endProbingFromFirstByte() }
+        if !fresh.wantsBytes {
+            if fromSrc { finalFromSrc = fresh.state } else { finalFromDst = fresh.state }
+            return
+        }
+        let c = OutOfLine(fresh)
+        if fromSrc { parts().streamFromSrc = c } else { parts().streamFromDst = c }
     }
 
     func gap<S: ClassifierSink>(_ byteCount: Int, fromSrc: Bool, sink: inout S) {
