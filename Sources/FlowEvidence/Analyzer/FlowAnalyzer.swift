@@ -281,10 +281,15 @@ struct FlowFinalizer: FlowLifecycle {
         if fromSrc == .httpTracker || fromDst == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
     }
 
+    /// Whether an address of the flow accepted a proxy handshake so far (no hashing while none did).
+    private func touchesProxy(_ a: IPAddress, _ b: IPAddress) -> Bool {
+        !aggregator.proxies.isEmpty && (aggregator.proxies.contains(a) || aggregator.proxies.contains(b))
+    }
+
     mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
         let state = state(of: flow.context)
         if state.isPlaceholder {
-            guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
+            guard keepsAllRows || touchesProxy(flow.src, flow.dst) else { return }
             aggregator.legEnded(flow, state: state, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
             rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                                 firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
@@ -321,16 +326,17 @@ struct FlowFinalizer: FlowLifecycle {
                 ?? PeerEndpoint(address: flow.dst.bytes, port: flow.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
         }
+        let label = f.label(isTCP: state.isTCP)
+        let tunnel = state.relayTarget != nil ? TunnelKind.socks5.flowColumn : (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn
+        // Decided before the row is built: most flows' rows are not kept when not every row is.
+        let isCandidate = encryptedCandidates.last?.row == rows.count
+        guard keepsAllRows || isCandidate || label != "other" || tunnel != nil || !f.lookedUpInfoHashes.isEmpty
+                || touchesProxy(flow.src, flow.dst) else { return }
         var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
-                            label: f.label(isTCP: state.isTCP), infoHashes: f.namedInfoHashes,
-                            tunnel: state.relayTarget != nil ? TunnelKind.socks5.flowColumn : (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn,
-                            firstFrame: flow.firstFrame,
+                            label: label, infoHashes: f.namedInfoHashes, tunnel: tunnel, firstFrame: flow.firstFrame,
                             client: f.srcClient ?? f.dstClient)
         row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
-        let isCandidate = encryptedCandidates.last?.row == rows.count
-        guard keepsAllRows || isCandidate || row.label != "other" || row.tunnel != nil || !f.lookedUpInfoHashes.isEmpty
-                || aggregator.proxies.contains(row.srcIP) || aggregator.proxies.contains(row.dstIP) else { return }
         if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
         aggregator.legEnded(flow, state: state, row: rows.count)
         rows.append(row)
