@@ -74,7 +74,7 @@ public struct FlowAnalyzer {
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
         // Unowned: the table (or the finalizer, for its scratch state) holds the flow's state for this
-        // whole call (no retain per packet).
+        // whole call (no retain per packet; the context is a plain value, FlowContext).
         let context = table.context(of: flow)
         if case .openingSYN = context, flow.packets == 1 { return }   // processed when the next packet loads it
         unowned(unsafe) let state = finalizer.state(of: context)
@@ -118,7 +118,9 @@ public struct FlowAnalyzer {
     /// memory, issue 6): its row, if one is kept, comes from the flow table's record alone.
     private func forget(_ flow: FlowPacket, isTCP: Bool) {
         table.markSettled(flow)
-        table.replaceContext(of: flow, with: .state(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+        let old = table.context(of: flow)
+        table.replaceContext(of: flow, with: .owning(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+        old.releaseState()
     }
 
     /// After a segment of a flow kept as `openingSYN` (processed in the finalizer's scratch state): its
@@ -128,7 +130,7 @@ public struct FlowAnalyzer {
         if let seq = finalizer.scratchTCP.openingSYN {
             table.replaceContext(of: flow, with: .openingSYN(seq))
         } else {
-            table.replaceContext(of: flow, with: .state(finalizer.scratchTCP))
+            table.replaceContext(of: flow, with: .owning(finalizer.scratchTCP))   // (an openingSYN context owns nothing)
             finalizer.scratchTCP = TCPFlowState(bufferLimit: finalizer.bufferLimit)
         }
     }
@@ -141,7 +143,7 @@ public struct FlowAnalyzer {
         if let bits = finalizer.scratch.probingUDP {
             table.replaceContext(of: flow, with: .probingUDP(bits))
         } else {
-            table.replaceContext(of: flow, with: .state(finalizer.scratch))
+            table.replaceContext(of: flow, with: .owning(finalizer.scratch))   // (a probingUDP context owns nothing)
             finalizer.scratch = UDPFlowState(isIPv6: false)
         }
     }
@@ -210,7 +212,7 @@ struct FlowFinalizer: FlowLifecycle {
     /// The flow's state: its own, or a scratch state loaded with its bits.
     @inline(__always) mutating func state(of context: FlowContext) -> AnalyzerFlowState {
         switch context {
-        case .state(let s): return s
+        case .state(let s): return s.takeUnretainedValue()
         case .probingUDP(let bits): scratch.load(probingUDP: bits); return scratch
         case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return scratchTCP
         }
@@ -255,7 +257,7 @@ struct FlowFinalizer: FlowLifecycle {
     mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> FlowContext {
         if key.proto == IPProtocolNumber.tcp {
             if let seq = openingSYN { return .openingSYN(seq) }
-            return .state(TCPFlowState(bufferLimit: bufferLimit))
+            return .owning(TCPFlowState(bufferLimit: bufferLimit))
         }
         var c = UDPFlowClassifier()
         c.isIPv6 = isIPv6
@@ -288,6 +290,7 @@ struct FlowFinalizer: FlowLifecycle {
 
     mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
         let state = state(of: flow.context)
+        defer { flow.context.releaseState() }   // the record goes; `state` holds its own reference until the end
         if state.isPlaceholder {
             guard keepsAllRows || touchesProxy(flow.src, flow.dst) else { return }
             aggregator.legEnded(flow, state: state, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
