@@ -260,7 +260,9 @@ class AnalyzerFlowState {
 
     /// Back to a new flow's base state (UDPFlowState.load, TCPFlowState.load); `isTCP` is the state's.
     fileprivate final func clear(isTCP: Bool) {
-        foundSoFar = nil; tunnelParts = nil
+        // Tested first: assigning nil calls the runtime's release even on nil (every probed datagram).
+        if foundSoFar != nil { foundSoFar = nil }
+        if tunnelParts != nil { tunnelParts = nil }
         probesTunnel = isTCP; hasMSE = false; mseUndecided = false; tcpReleased = false
     }
 

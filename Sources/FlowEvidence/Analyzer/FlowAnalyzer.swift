@@ -73,11 +73,19 @@ public struct FlowAnalyzer {
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
-        // Unowned: the table (or the finalizer, for its scratch state) holds the flow's state for this
-        // whole call (no retain per packet; the context is a plain value, FlowContext).
         let context = table.context(of: flow)
         if case .openingSYN = context, flow.packets == 1 { return }   // processed when the next packet loads it
-        unowned(unsafe) let state = finalizer.state(of: context)
+        // The state without a reference of our own (no retain and release per packet): the table, or
+        // the finalizer for its scratch states, holds it for this whole call.
+        finalizer.stateReference(of: context)._withUnsafeGuaranteedRef { state in
+            analyze(packet, of: flow, state: state, context: context, timestamp: timestamp, frame: frame)
+        }
+    }
+
+    /// The packet of a flow not settled yet, through its state.
+    private mutating func analyze(_ packet: DecodedPacket, of flow: FlowPacket, state: AnalyzerFlowState, context: FlowContext,
+                                  timestamp: Timestamp, frame: FrameRef) {
+        let tcp = packet.tcp
         let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.startMSE()   // the key exchange can be measured from here
@@ -211,10 +219,16 @@ struct FlowFinalizer: FlowLifecycle {
 
     /// The flow's state: its own, or a scratch state loaded with its bits.
     @inline(__always) mutating func state(of context: FlowContext) -> AnalyzerFlowState {
+        stateReference(of: context).takeUnretainedValue()
+    }
+
+    /// The same without a reference of the caller's own (valid while the context's record, or the
+    /// scratch state, is not replaced).
+    @inline(__always) mutating func stateReference(of context: FlowContext) -> Unmanaged<AnalyzerFlowState> {
         switch context {
-        case .state(let s): return s.takeUnretainedValue()
-        case .probingUDP(let bits): scratch.load(probingUDP: bits); return scratch
-        case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return scratchTCP
+        case .state(let s): return s
+        case .probingUDP(let bits): scratch.load(probingUDP: bits); return .passUnretained(scratch)
+        case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return .passUnretained(scratchTCP)
         }
     }
 
