@@ -21,9 +21,9 @@ public struct PacketDecoder {
     /// `frame` is borrowed; the returned payload points into it, or into the decoder's reassembly buffer
     /// (valid until the next decode call).
     public mutating func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, timestamp: Timestamp) -> DecodedPacket {
-        // Most frames of most captures: Ethernet, IPv4, TCP or UDP, nothing odd (EthernetIPv4FastPath).
+        // Most frames of most captures: Ethernet, IPv4, TCP or UDP, nothing odd (CommonFrameFastPath).
         var p = DecodedPacket()
-        if linkType == .ethernet, Self.decodeEthernetIPv4(frame, into: &p) { return p }
+        if linkType == .ethernet, Self.decodeCommonFrame(frame, into: &p) { return p }
         return decodeLayered(frame, linkType: linkType, timestamp: timestamp)
     }
 

@@ -1,4 +1,4 @@
-// The Ethernet/IPv4 fast path (EthernetIPv4FastPath.swift) against the layered decoder: wherever the
+// The common-frame fast path (CommonFrameFastPath.swift: Ethernet, IPv4 or IPv6, TCP or UDP) against the layered decoder: wherever the
 // fast path accepts a frame, every field of its result must equal the layered decoder's, and the
 // layered decoder must count no anomaly for that frame (the fast path counts none). Checked on every
 // frame of SampleCaptures and of the public corpus, and on mutations of real frames: every prefix,
@@ -34,7 +34,7 @@ import WireBytes
     static func compare(_ bytes: [UInt8], taken: inout Int) -> String? {
         bytes.withUnsafeBytes { b -> String? in
             var fast = DecodedPacket()
-            guard PacketDecoder.decodeEthernetIPv4(b, into: &fast) else { return nil }
+            guard PacketDecoder.decodeCommonFrame(b, into: &fast) else { return nil }
             taken += 1
             var layered = PacketDecoder()
             let slow = layered.decodeLayered(b, linkType: .ethernet, timestamp: Timestamp(nanoseconds: 0))
@@ -85,25 +85,33 @@ import WireBytes
         #expect(taken > 0, "\(taken) of \(frames) frames took the fast path")
     }
 
-    /// Real frames of SampleCaptures: the first TCP with payload, the first bare ACK, the first UDP
-    /// datagram, and the first IPv4 TCP frame with options in its IP header if any.
+    /// Real frames of SampleCaptures: the first IPv4 TCP with payload, the first bare ACK and the first
+    /// UDP datagram, then the same for IPv6 (SampleCaptures/ipv6).
     static func realFrames() -> [[UInt8]] {
         var tcpData: [UInt8]?, tcpAck: [UInt8]?, udp: [UInt8]?
+        var tcpData6: [UInt8]?, tcpAck6: [UInt8]?, udp6: [UInt8]?
         for file in sampleFiles {
-            for f in ethernetFrames(of: file) where f.bytes.count >= 34 && f.bytes[12] == 0x08 && f.bytes[13] == 0 {
-                let ihl = Int(f.bytes[14] & 0x0f) * 4
-                let proto = f.bytes[23], total = Int(f.bytes[16]) << 8 | Int(f.bytes[17])
-                if proto == 6, tcpData == nil, total > ihl + 40 { tcpData = f.bytes }
-                if proto == 6, tcpAck == nil, total == ihl + 20 || total == ihl + 32 { tcpAck = f.bytes }
-                if proto == 17, udp == nil { udp = f.bytes }
+            for f in ethernetFrames(of: file) where f.bytes.count >= 54 {
+                if f.bytes[12] == 0x08 && f.bytes[13] == 0 {
+                    let ihl = Int(f.bytes[14] & 0x0f) * 4
+                    let proto = f.bytes[23], total = Int(f.bytes[16]) << 8 | Int(f.bytes[17])
+                    if proto == 6, tcpData == nil, total > ihl + 40 { tcpData = f.bytes }
+                    if proto == 6, tcpAck == nil, total == ihl + 20 || total == ihl + 32 { tcpAck = f.bytes }
+                    if proto == 17, udp == nil { udp = f.bytes }
+                } else if f.bytes[12] == 0x86 && f.bytes[13] == 0xdd {
+                    let proto = f.bytes[20], length = Int(f.bytes[18]) << 8 | Int(f.bytes[19])
+                    if proto == 6, tcpData6 == nil, length > 40 { tcpData6 = f.bytes }
+                    if proto == 6, tcpAck6 == nil, length == 20 || length == 32 { tcpAck6 = f.bytes }
+                    if proto == 17, udp6 == nil { udp6 = f.bytes }
+                }
             }
         }
-        return [tcpData, tcpAck, udp].compactMap { $0 }
+        return [tcpData, tcpAck, udp, tcpData6, tcpAck6, udp6].compactMap { $0 }
     }
 
     @Test func everyPrefixOfRealFramesAgrees() {
         let frames = Self.realFrames()
-        #expect(frames.count == 3)
+        #expect(frames.count == 6)
         var taken = 0
         for frame in frames {
             for n in 0...frame.count {
@@ -114,13 +122,14 @@ import WireBytes
     }
 
     /// Every byte of the Ethernet, IP and transport headers (and a few past them) set to values at the
-    /// edges of the fast path's checks: version and IHL nibbles, flag bits, lengths around the real ones.
+    /// edges of the fast path's checks: version and IHL nibbles, flag bits, next headers, lengths
+    /// around the real ones.
     @Test func headerByteMutationsAgree() {
-        let values: [UInt8] = [0x00, 0x01, 0x05, 0x06, 0x07, 0x08, 0x11, 0x14, 0x20, 0x3f, 0x40, 0x45, 0x46, 0x4f, 0x50, 0x5f,
-                               0x60, 0x80, 0x86, 0xdd, 0xf0, 0xff]
+        let values: [UInt8] = [0x00, 0x01, 0x05, 0x06, 0x07, 0x08, 0x11, 0x14, 0x20, 0x2b, 0x2c, 0x3a, 0x3b, 0x3c, 0x3f, 0x40,
+                               0x45, 0x46, 0x4f, 0x50, 0x5f, 0x60, 0x80, 0x86, 0xdd, 0xf0, 0xff]
         var taken = 0, tried = 0
         for frame in Self.realFrames() {
-            for i in 0..<min(frame.count, 14 + 60 + 24) {
+            for i in 0..<min(frame.count, 14 + 60 + 24) {   // IPv6: its 40 bytes, TCP's 20 to 60
                 for v in values + [frame[i] ^ 0x01, frame[i] &+ 1, frame[i] &- 1] {
                     var m = frame
                     m[i] = v
@@ -139,10 +148,18 @@ import WireBytes
         var fragment = tcp; fragment[20] |= 0x20                     // more fragments
         var zeroTotal = tcp; zeroTotal[16] = 0; zeroTotal[17] = 0    // segmentation offload: counted
         var badOffset = tcp; badOffset[14 + 20 + 12] = 0x40           // data offset 16 bytes
-        for (name, frame) in [("vlan", vlan), ("fragment", fragment), ("zero total", zeroTotal), ("bad data offset", badOffset)] {
+        var nearMisses = [("vlan", vlan), ("fragment", fragment), ("zero total", zeroTotal), ("bad data offset", badOffset)]
+        if let tcp6 = Self.realFrames().first(where: { $0[12] == 0x86 }) {
+            var hopByHop = tcp6; hopByHop[20] = 0                      // an extension header first
+            var fragment6 = tcp6; fragment6[20] = 44                   // a Fragment header first
+            nearMisses += [("IPv6 hop-by-hop", hopByHop), ("IPv6 fragment", fragment6)]
+        } else {
+            Issue.record("no IPv6 TCP frame in SampleCaptures")
+        }
+        for (name, frame) in nearMisses {
             let accepted = frame.withUnsafeBytes { b -> Bool in
                 var p = DecodedPacket()
-                return PacketDecoder.decodeEthernetIPv4(b, into: &p)
+                return PacketDecoder.decodeCommonFrame(b, into: &p)
             }
             #expect(!accepted, "\(name)")
         }
