@@ -13,63 +13,68 @@
 import WireBytes
 
 extension PacketDecoder {
-    @inline(__always)
     /// Fills `p` (a new DecodedPacket) and returns true, or returns false: decode `frame` layer by layer.
     /// (An inout result, not an optional one: the optional was copied once more per packet.)
     static func decodeCommonFrame(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
+        decodeCommonIPv4(frame, into: &p) || decodeCommonIPv6(frame, into: &p)
+    }
+
+    /// The IPv4 half of `decodeCommonFrame`. Inlined into `decode`, so that the packet is built where
+    /// it is returned: passing it to a function that is not inlined made a 144-byte copy per packet.
+    @inline(__always)
+    static func decodeCommonIPv4(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
         let eth = Ethernet.headerLength
-        guard frame.count >= eth + IPv4Header.minLength, let base = frame.baseAddress else { return false }
-        @inline(__always) func u8(_ o: Int) -> UInt8 { base.load(fromByteOffset: o, as: UInt8.self) }
-        @inline(__always) func u16(_ o: Int) -> UInt16 { UInt16(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt16.self)) }
-        @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self)) }
-
+        guard frame.count >= eth + IPv4Header.minLength, let base = frame.baseAddress,
+              UInt16(bigEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == EtherType.ipv4 else { return false }
+        let vihl = base.load(fromByteOffset: eth, as: UInt8.self)
+        let ihl = Int(vihl & 0x0f) * 4
         let ipCaptured = frame.count - eth
-        let ipHeader: Int, announced: Int, proto: UInt8
-        switch u16(12) {
-        case EtherType.ipv4:
-            let vihl = u8(eth)
-            ipHeader = Int(vihl & 0x0f) * 4
-            guard vihl >> 4 == 4, ipHeader >= IPv4Header.minLength, ipCaptured >= ipHeader else { return false }
-            let total = Int(u16(eth + 2))
-            // Zero (segmentation offload) is counted by the layers; fragments are reassembled there.
-            guard total >= ipHeader, u16(eth + 6) & 0x3fff == 0 else { return false }
-            announced = total - ipHeader
-            proto = u8(eth + 9)
-            p.src = IPAddress(v4: u32(eth + 12))
-            p.dst = IPAddress(v4: u32(eth + 16))
-        case EtherType.ipv6:
-            // Only a fixed header followed by TCP or UDP: extension headers and fragments take the layers.
-            ipHeader = IPv6Header.length
-            guard ipCaptured >= ipHeader, u8(eth) >> 4 == 6 else { return false }
-            proto = u8(eth + 6)
-            guard proto == 6 || proto == 17 else { return false }
-            announced = Int(u16(eth + 4))
-            @inline(__always) func u64(_ o: Int) -> UInt64 { UInt64(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
-            p.src = IPAddress(v6hi: u64(eth + 8), v6lo: u64(eth + 16))
-            p.dst = IPAddress(v6hi: u64(eth + 24), v6lo: u64(eth + 32))
-            p.isIPv6 = true
-        default:
-            return false
-        }
-        let l4 = eth + ipHeader
-        let l4Captured = min(announced, ipCaptured - ipHeader)   // Ethernet padding beyond the datagram is not data
+        guard vihl >> 4 == 4, ihl >= IPv4Header.minLength, ipCaptured >= ihl else { return false }
+        let total = Int(Self.u16(base, eth + 2))
+        // Zero (segmentation offload) is counted by the layers; fragments are reassembled there.
+        guard total >= ihl, Self.u16(base, eth + 6) & 0x3fff == 0 else { return false }
+        p.src = IPAddress(v4: Self.u32(base, eth + 12))
+        p.dst = IPAddress(v4: Self.u32(base, eth + 16))
+        return transport(base, l4: eth + ihl, announced: total - ihl, captured: ipCaptured - ihl,
+                         proto: base.load(fromByteOffset: eth + 9, as: UInt8.self), into: &p)
+    }
 
-        p.ipOffset = eth
-        p.hasIP = true
-        p.ipProtocol = proto
+    /// The IPv6 half: TCP or UDP right after the fixed header (extension headers and fragments take
+    /// the layers).
+    @inline(never)
+    static func decodeCommonIPv6(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
+        let eth = Ethernet.headerLength
+        guard frame.count >= eth + IPv6Header.length, let base = frame.baseAddress,
+              UInt16(bigEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == EtherType.ipv6,
+              base.load(fromByteOffset: eth, as: UInt8.self) >> 4 == 6 else { return false }
+        let proto = base.load(fromByteOffset: eth + 6, as: UInt8.self)
+        guard proto == 6 || proto == 17 else { return false }
+        @inline(__always) func u64(_ o: Int) -> UInt64 { UInt64(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
+        p.src = IPAddress(v6hi: u64(eth + 8), v6lo: u64(eth + 16))
+        p.dst = IPAddress(v6hi: u64(eth + 24), v6lo: u64(eth + 32))
+        p.isIPv6 = true
+        return transport(base, l4: eth + IPv6Header.length, announced: Int(Self.u16(base, eth + 4)),
+                         captured: frame.count - eth - IPv6Header.length, proto: proto, into: &p)
+    }
+
+    /// The TCP or UDP header at `l4`: `announced` bytes per the IP header, `captured` present from `l4` on.
+    @inline(__always)
+    private static func transport(_ base: UnsafeRawPointer, l4: Int, announced: Int, captured: Int, proto: UInt8,
+                                  into p: inout DecodedPacket) -> Bool {
+        let l4Captured = min(announced, captured)   // Ethernet padding beyond the datagram is not data
         let headerLength: Int
         switch proto {
         case 6:
             guard l4Captured >= TCP.minHeaderLength else { return false }
-            headerLength = Int(u8(l4 + 12) >> 4) * 4
+            headerLength = Int(base.load(fromByteOffset: l4 + 12, as: UInt8.self) >> 4) * 4
             guard headerLength >= TCP.minHeaderLength, announced >= headerLength, l4Captured >= headerLength else { return false }
-            p.tcp = TCPInfo(seq: u32(l4 + 4), ack: u32(l4 + 8), flags: TCPFlags(rawValue: u8(l4 + 13)),
-                            window: u16(l4 + 14), headerLength: headerLength)
+            p.tcp = TCPInfo(seq: u32(base, l4 + 4), ack: u32(base, l4 + 8), flags: TCPFlags(rawValue: base.load(fromByteOffset: l4 + 13, as: UInt8.self)),
+                            window: u16(base, l4 + 14), headerLength: headerLength)
             p.payloadLength = announced - headerLength
         case 17:
             headerLength = UDP.headerLength
             guard l4Captured >= headerLength else { return false }
-            let length = Int(u16(l4 + 4))
+            let length = Int(u16(base, l4 + 4))
             // A length that disagrees with the IP datagram is an anomaly the layers count (and 0, an
             // IPv6 jumbogram's, they read as the IP length).
             guard length >= headerLength, length <= announced else { return false }
@@ -77,13 +82,23 @@ extension PacketDecoder {
         default:
             return false
         }
-        p.srcPort = u16(l4)
-        p.dstPort = u16(l4 + 2)
+        p.ipOffset = Ethernet.headerLength
+        p.hasIP = true
+        p.ipProtocol = proto
+        p.srcPort = u16(base, l4)
+        p.dstPort = u16(base, l4 + 2)
         let present = min(p.payloadLength, l4Captured - headerLength)
         p.payload = UnsafeRawBufferPointer(start: base + l4 + headerLength, count: present)
         if present < p.payloadLength {
             p.stop = DecodeStop(layer: .payload, reason: .payloadCutBySnaplen, offset: l4 + headerLength)
         }
         return true
+    }
+
+    @inline(__always) private static func u16(_ base: UnsafeRawPointer, _ o: Int) -> UInt16 {
+        UInt16(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt16.self))
+    }
+    @inline(__always) private static func u32(_ base: UnsafeRawPointer, _ o: Int) -> UInt32 {
+        UInt32(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self))
     }
 }

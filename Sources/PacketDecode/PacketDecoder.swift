@@ -22,8 +22,12 @@ public struct PacketDecoder {
     /// (valid until the next decode call).
     public mutating func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, timestamp: Timestamp) -> DecodedPacket {
         // Most frames of most captures: Ethernet, IPv4, TCP or UDP, nothing odd (CommonFrameFastPath).
-        var p = DecodedPacket()
-        if linkType == .ethernet, Self.decodeCommonFrame(frame, into: &p) { return p }
+        if linkType == .ethernet {
+            var p = DecodedPacket()
+            if Self.decodeCommonIPv4(frame, into: &p) { return p }
+            var q = DecodedPacket()   // (a second value: `p` stays where it is returned, see decodeCommonIPv4)
+            if Self.decodeCommonIPv6(frame, into: &q) { return q }
+        }
         return decodeLayered(frame, linkType: linkType, timestamp: timestamp)
     }
 
