@@ -78,13 +78,15 @@ public enum Pipeline {
             do { filter = try BPFFilterSet(expression: expr) } catch { throw PipelineError.badFilter("\(error)") }
         }
         var decoder = PacketDecoder()
-        var analyzer = FlowAnalyzer(options: options.analyzer)
+        var analyzerOptions = options.analyzer
+        analyzerOptions.evidenceShapes = options.perDay ? .perDay : .merged   // the one the run reports
+        var analyzer = FlowAnalyzer(options: analyzerOptions)
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         // One thread is done with a record when the next is read: 4 MB of the capture behind it is plenty.
         if threads == 1 { for (r, _) in ordered { r.pagesKeptBehind = 4 << 20 } }
-        var shardOptions = options.analyzer   // the flow limit is shared: memory stays bounded as with one thread
+        var shardOptions = analyzerOptions   // the flow limit is shared: memory stays bounded as with one thread
         shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
         // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
         // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`).
@@ -135,7 +137,8 @@ public enum Pipeline {
         progress?(bytesDone, packetsDone)
         let output: AnalysisOutput
         for w in workers { w.drain() }
-        output = FlowAnalyzer.finish(shards: [analyzer] + workers.map(\.analyzer), clock: latest,
+        // The shards are handed over, not shared: finishing them then copies none of their arrays.
+        output = FlowAnalyzer.finish(shards: [consume analyzer] + workers.map { $0.takeAnalyzer() }, clock: latest,
                                      timestampRegressions: regressions)
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
@@ -146,7 +149,8 @@ public enum Pipeline {
         for reason in FlowEndReason.allCases { counts.append(("flows_ended_" + reason.rawValue, c.ended[reason, default: 0])) }
         counts.append(("timestamp_regressions", c.timestampRegressions))
         let rows = options.perDay ? output.evidencePerDay : output.evidence
-        return AnalysisRun(inputs: inputs, evidence: rows.filter(options.selects), flows: output.flows,
+        let selected = options.infoHashes.isEmpty && options.subjects.isEmpty ? rows : rows.filter(options.selects)
+        return AnalysisRun(inputs: inputs, evidence: selected, flows: output.flows,
                            counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
     }
 

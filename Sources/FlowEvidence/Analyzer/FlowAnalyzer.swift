@@ -20,18 +20,30 @@ public struct AnalyzerOptions: Sendable {
     /// that can matter to no report (label `other`, no tunnel, not touching a proxy's address) are
     /// dropped as the flows end, so that memory does not grow with the capture (issue 6).
     public var keepsAllFlowRows = true
+    /// The evidence row shapes `finish` makes (each holds every row): both unless the caller needs one.
+    public var evidenceShapes: EvidenceShapes = [.merged, .perDay]
     public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable<Void>.defaultMaxFlows,
                 reassemblyBufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         self.timeouts = timeouts; self.maxFlows = maxFlows; self.reassemblyBufferLimit = reassemblyBufferLimit
     }
 }
 
+/// AnalysisOutput's two shapes of evidence rows.
+public struct EvidenceShapes: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// One row per (ip, infohash): `AnalysisOutput.evidence`.
+    public static let merged = EvidenceShapes(rawValue: 1)
+    /// One row per (ip, infohash, UTC day): `AnalysisOutput.evidencePerDay`.
+    public static let perDay = EvidenceShapes(rawValue: 2)
+}
+
 public struct AnalysisOutput: Sendable {
-    /// One row per (ip, infohash), sorted.
+    /// One row per (ip, infohash), sorted (empty unless AnalyzerOptions.evidenceShapes has `.merged`).
     public var evidence: [EvidenceRow]
-    /// One row per (ip, infohash, UTC day), sorted (`--per-day`).
+    /// One row per (ip, infohash, UTC day), sorted (`--per-day`; empty unless the options' shapes have `.perDay`).
     public var evidencePerDay: [EvidenceRow]
-    /// One row per flow, by first frame.
+    /// One row per flow, by first frame (empty unless AnalyzerOptions.keepsAllFlowRows).
     public var flows: [FlowRow]
     public var flowCounts: FlowCounts
     /// Named counts (DESIGN.md rule 4): classifier anomalies, reassembly gaps, skipped packets.
@@ -177,7 +189,9 @@ public struct FlowAnalyzer {
         if finalizer.aggregator.relayFragments > 0 { anomalies["socks5_udp_fragment", default: 0] += finalizer.aggregator.relayFragments }
         if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }
         let flows = finalizer.rows.sorted { ($0.firstFrame, $0.firstSeen) < ($1.firstFrame, $1.firstSeen) }
-        return AnalysisOutput(evidence: agg.rows(perDay: false), evidencePerDay: agg.rows(perDay: true), flows: flows,
+        let shapes = options.evidenceShapes
+        return AnalysisOutput(evidence: shapes.contains(.merged) ? agg.rows(perDay: false) : [],
+                              evidencePerDay: shapes.contains(.perDay) ? agg.rows(perDay: true) : [], flows: flows,
                               flowCounts: table.counts, anomalies: anomalies)
     }
 }
@@ -189,7 +203,12 @@ struct FlowFinalizer: FlowLifecycle {
     let keepsAllRows: Bool
     /// The address family of the packet being processed (for new flows' UDP tracker parsing).
     var isIPv6 = false
+    /// Ended flows' rows, when all are kept (`keepsAllRows`); else what linking proxy legs needs of
+    /// the rows that could be legs (`legRows`), in the same order (the row index of AggregatorBox.legEnded).
     var rows: [FlowRow] = []
+    var legRows = ChunkedArray<LegRow>()
+    /// Rows kept so far (`rows` or `legRows`).
+    var rowCount: Int { keepsAllRows ? rows.count : legRows.count }
     /// Reassembly totals, by anomaly name.
     var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
     /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
@@ -281,10 +300,10 @@ struct FlowFinalizer: FlowLifecycle {
         let state = state(of: flow.context)
         if state.isPlaceholder {
             guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
-            aggregator.legEnded(flow, state: state, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
-            rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
-                                firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
-                                label: "other", infoHashes: [], firstFrame: flow.firstFrame))
+            // A proxy's connection that carried nothing BitTorrent may still be a leg.
+            keep(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+                         firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
+                         label: "other", infoHashes: [], firstFrame: flow.firstFrame), flow, state)
             return
         }
         if state.isTCP, state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
@@ -327,8 +346,14 @@ struct FlowFinalizer: FlowLifecycle {
         let isCandidate = encryptedCandidates.last?.row == rows.count
         guard keepsAllRows || isCandidate || row.label != "other" || row.tunnel != nil || !f.lookedUpInfoHashes.isEmpty
                 || aggregator.proxies.contains(row.srcIP) || aggregator.proxies.contains(row.dstIP) else { return }
-        if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
-        aggregator.legEnded(flow, state: state, row: rows.count)
-        rows.append(row)
+        // Naming looked-up infohashes changes flow rows only.
+        if keepsAllRows, !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
+        keep(row, flow, state)
+    }
+
+    /// Keeps an ended flow's row (`rows`), or what linking needs of it (`legRows`).
+    private mutating func keep(_ row: FlowRow, _ flow: Flow<FlowContext>, _ state: AnalyzerFlowState) {
+        aggregator.legEnded(flow, state: state, row: rowCount)
+        if keepsAllRows { rows.append(row) } else { legRows.append(LegRow(row)) }
     }
 }

@@ -36,8 +36,9 @@ extension FlowAnalyzer {
 
     /// Ends every shard's live flows (first expiring those idle at the run's last clock `clock`),
     /// combines the shards into one analyzer and finishes it.
-    public static func finish(shards: [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
-        var shards = shards
+    /// `consuming`: the shards are changed in place (their flows end), so their arrays must not be
+    /// shared with the caller's (a copy of every kept row at the end of the run, issue 6's memory).
+    public static func finish(shards: consuming [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
         precondition(!shards.isEmpty)
         var counts = FlowCounts()
         for i in shards.indices {
@@ -49,9 +50,11 @@ extension FlowAnalyzer {
             for (r, n) in c.ended { counts.ended[r, default: 0] += n }
         }
         counts.timestampRegressions = timestampRegressions
-        var merged = shards[0]
-        var idOffset = shards[0].table.counts.created
-        for shard in shards.dropFirst() {
+        // Taken out of the array, not copied: the merged analyzer's arrays stay uniquely referenced
+        // (a copy would be made at their first change: the flow rows twice at the end of the run).
+        var merged = shards.removeFirst()
+        var idOffset = merged.table.counts.created
+        for shard in shards {
             merged.absorb(shard, flowIDOffset: idOffset)
             idOffset += shard.table.counts.created
         }
@@ -77,8 +80,9 @@ extension FlowAnalyzer {
 
 extension FlowFinalizer {
     mutating func absorb(_ other: FlowFinalizer, flowIDOffset: Int) {
-        let rowOffset = rows.count
+        let rowOffset = rowCount
         rows += other.rows
+        legRows += other.legRows
         for (k, v) in other.reassembly { reassembly[k, default: 0] += v }
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
         lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }

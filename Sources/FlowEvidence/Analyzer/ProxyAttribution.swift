@@ -57,12 +57,29 @@ struct LegFacts {
     var bytesFromSrc: Int64, bytesFromDst: Int64
 }
 
+/// The columns of an ended flow's row that linking reads (ProxyLegLinking), kept instead of the row
+/// when the run keeps no flow rows (AnalyzerOptions.keepsAllFlowRows false: the evidence reports,
+/// which use the links only): 80 bytes instead of a FlowRow's 240 and its strings (issue 6's memory).
+struct LegRow {
+    var srcIP: IPAddress, dstIP: IPAddress
+    var srcPort: UInt16, dstPort: UInt16
+    /// The row's `tunnel` column is set (a tunnel opened, or a proxy handshake that failed).
+    var hasTunnel: Bool
+    var firstSeen: Timestamp, lastSeen: Timestamp
+    var firstFrame: FrameRef
+
+    init(_ r: FlowRow) {
+        srcIP = r.srcIP; dstIP = r.dstIP; srcPort = r.srcPort; dstPort = r.dstPort; hasTunnel = r.tunnel != nil
+        firstSeen = r.firstSeen; lastSeen = r.lastSeen; firstFrame = r.firstFrame
+    }
+}
+
 /// Side records of the run, kept by AggregatorBox (not in the per-flow state).
 struct ProxyAttribution {
     /// Tunnels of live flows, by flow id.
     var open: [Int: OpenTunnel] = [:]
     /// Every ended flow, in row order.
-    var legs: [LegFacts] = []
+    var legs = ChunkedArray<LegFacts>()
     /// Ended client legs, by row index: TCP tunnels, and UDP flows relayed by a SOCKS5 relay.
     var tunnels: [Int: OpenTunnel] = [:]
     var relays: [Int: ProxyEndpoint] = [:]
