@@ -97,7 +97,7 @@ extension FlowFinalizer {
 extension EvidenceAggregator {
     mutating func absorb(_ other: EvidenceAggregator, flowIDOffset: Int) {
         for (key, acc) in other.table {
-            acc.flows = Set(acc.flows.map { $0 + flowIDOffset })
+            acc.flows = acc.flows.shifted(by: flowIDOffset)
             if let mine = table[key] { mine.merge(acc) } else { table[key] = acc }
         }
         for (h, name) in other.torrentNames where torrentNames[h] == nil { torrentNames[h] = name }

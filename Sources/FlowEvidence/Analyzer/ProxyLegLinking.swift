@@ -157,7 +157,7 @@ extension EvidenceAggregator {
     mutating func attribute(_ exits: [Int: ProxyExit]) {
         guard !exits.isEmpty else { return }
         for (k, acc) in table where k.via == nil {
-            for id in acc.flows { if let e = exits[id], e.exit == k.ip { acc.attributedTo.insert(e.client) } }
+            for id in acc.flows { if let e = exits[id], e.exit == k.ip { acc.rareParts.attributedTo.insert(e.client) } }
         }
     }
 }

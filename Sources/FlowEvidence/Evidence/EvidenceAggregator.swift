@@ -215,11 +215,11 @@ public struct EvidenceAggregator {
             switch verifier.add(sender: origin.sender, infoHash: h, piece: Int(index), begin: Int(offset), block: bytes, spec: spec) {
             case .verified:
                 let acc = accumulator(origin.sender, h, origin)
-                acc.piecesVerified.insert(index)
+                acc.rareParts.piecesVerified.insert(index)
                 acc.raise(to: .verified)
                 counts.piecesVerified += 1
             case .mismatch:
-                accumulator(origin.sender, h, origin).piecesFailed.insert(index)
+                accumulator(origin.sender, h, origin).rareParts.piecesFailed.insert(index)
                 counts.pieceHashMismatches += 1
             default:
                 break
