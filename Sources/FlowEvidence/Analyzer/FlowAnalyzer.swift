@@ -61,6 +61,7 @@ public struct FlowAnalyzer {
         table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
         if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
+        box.collectsCorroboration = options.keepsAllFlowRows
         finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit, keepsAllRows: options.keepsAllFlowRows)
     }
 
