@@ -175,6 +175,7 @@ public struct FlowAnalyzer {
     /// Ends every live flow and returns the reports' rows and counts.
     public mutating func finish() -> AnalysisOutput {
         table.finish(handler: &finalizer)
+        table.releaseStorage()
         finalizer.labelEncryptedFlows()
         finalizer.nameLookedUpInfoHashes()
         finalizer.linkProxyLegs()

@@ -64,7 +64,10 @@ extension FlowAnalyzer {
         return out
     }
 
-    private mutating func endAllFlows() { table.finish(handler: &finalizer) }
+    private mutating func endAllFlows() {
+        table.finish(handler: &finalizer)
+        table.releaseStorage()
+    }
 
     private mutating func expireAll(at clock: Timestamp) {
         table.setClock(clock)
