@@ -54,7 +54,8 @@ extension FlowAnalyzer {
         // (a copy would be made at their first change: the flow rows twice at the end of the run).
         var merged = shards.removeFirst()
         var idOffset = merged.table.counts.created
-        for shard in shards {
+        while !shards.isEmpty {
+            let shard = shards.removeFirst()   // released once absorbed, not at the end of the run
             merged.absorb(shard, flowIDOffset: idOffset)
             idOffset += shard.table.counts.created
         }

@@ -96,7 +96,11 @@ struct ProxyAttribution {
     static let maxTargetsPerRelayFlow = 4096
 
     mutating func absorb(_ other: ProxyAttribution, rowOffset: Int, flowIDOffset: Int) {
-        legs += other.legs.map { var f = $0; f.row += rowOffset; f.flowID += flowIDOffset; return f }
+        for var f in other.legs {   // appended one by one: no array of them all
+            f.row += rowOffset
+            f.flowID += flowIDOffset
+            legs.append(f)
+        }
         for (r, t) in other.tunnels { tunnels[r + rowOffset] = t }
         for (r, e) in other.relays { relays[r + rowOffset] = e }
         for (r, t) in other.relayTargets { relayTargets[r + rowOffset] = t }

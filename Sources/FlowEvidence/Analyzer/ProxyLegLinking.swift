@@ -25,8 +25,7 @@ extension FlowFinalizer {
     mutating func linkProxyLegs() {
         let att = aggregator.attribution
         guard !att.tunnels.isEmpty || !att.relays.isEmpty else { return }
-        var facts: [Int: LegFacts] = [:]
-        for f in att.legs { facts[f.row] = f }
+        let facts = LegFactsByRow(att.legs)
         var exits: [Int: ProxyExit] = [:]
         var used = Set<Int>()
         linkConnects(att, facts, &used, &exits)
@@ -39,7 +38,7 @@ extension FlowFinalizer {
     func leg(_ r: Int) -> LegRow { keepsAllRows ? LegRow(rows[r]) : legRows[r] }
 
     /// `exitIsSrc`: the proxy's address on its leg is the leg's src (CONNECT, UDP relay), else its dst (BIND).
-    private mutating func link(client r: Int, proxyLeg c: Int, exitIsSrc: Bool = true, _ facts: [Int: LegFacts], _ exits: inout [Int: ProxyExit]) {
+    private mutating func link(client r: Int, proxyLeg c: Int, exitIsSrc: Bool = true, _ facts: LegFactsByRow, _ exits: inout [Int: ProxyExit]) {
         if keepsAllRows {
             rows[c].attributedTo = clientAddress(r)
             rows[c].linkedFrame = leg(r).firstFrame
@@ -54,7 +53,7 @@ extension FlowFinalizer {
         return leg(r).dstIP == relay.address && leg(r).dstPort == relay.port ? leg(r).srcIP : leg(r).dstIP
     }
 
-    private mutating func linkConnects(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+    private mutating func linkConnects(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         // Candidates by destination port, each list by first packet.
         var byPort: [UInt16: [Int]] = [:]
         for f in att.legs where f.isTCP && f.sawSYN && att.tunnels[f.row] == nil && !leg(f.row).hasTunnel {
@@ -89,7 +88,7 @@ extension FlowFinalizer {
 
     /// BIND: the remote host's connection to the proxy's bound port (ProxyLegMatcher.matchBind). The
     /// flow row's `tunnel_target` names that host, like the evidence's `target`.
-    private mutating func linkBinds(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+    private mutating func linkBinds(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         for r in att.tunnels.keys.sorted(by: { leg($0).firstFrame < leg($1).firstFrame }) {
             let t = att.tunnels[r]!
             guard t.info.command == .bind, let f = facts[r], let bound = t.info.boundPort else { continue }
@@ -113,7 +112,7 @@ extension FlowFinalizer {
     /// UDP ASSOCIATE: every UDP flow from the relay's address to a target the client's relay flow
     /// exchanged datagrams with, first seen while that flow was live. The relay flow's `linked_frame`
     /// is the earliest of them; each names the client.
-    private mutating func linkRelays(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+    private mutating func linkRelays(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         var udp: [ProxyEndpoint: [Int]] = [:]   // candidate flows by destination
         for f in att.legs where !f.isTCP && att.relays[f.row] == nil {
             udp[ProxyEndpoint(address: leg(f.row).dstIP, port: leg(f.row).dstPort), default: []].append(f.row)
@@ -142,6 +141,26 @@ extension FlowFinalizer {
             if leg(list[mid]).firstSeen.nanoseconds < t { lo = mid + 1 } else { hi = mid }
         }
         return lo
+    }
+}
+
+/// ProxyAttribution.legs by row. AggregatorBox.legEnded records one per kept row, in row order (and
+/// FlowFinalizer.absorb keeps it so): then the records are read in place; a dictionary is built only
+/// when they are not in that order (a hand-made finalizer), not a copy of every record at the end.
+struct LegFactsByRow {
+    private let legs: ChunkedArray<LegFacts>
+    private let inRowOrder: Bool
+    private var byRow: [Int: LegFacts] = [:]
+
+    init(_ legs: ChunkedArray<LegFacts>) {
+        self.legs = legs
+        inRowOrder = legs.indices.allSatisfy { legs[$0].row == $0 }
+        if !inRowOrder { for f in legs { byRow[f.row] = f } }
+    }
+
+    subscript(row: Int) -> LegFacts? {
+        guard inRowOrder else { return byRow[row] }
+        return row >= 0 && row < legs.count ? legs[row] : nil
     }
 }
 
