@@ -134,3 +134,44 @@ import TorscanCore
         #expect(n >= 10)
     }
 }
+
+extension CompactEvidenceStorageTests {
+    /// After `finish`, the table gives back its storage (more flows than its first capacity were
+    /// live), keeps its counts, and works again: a new packet makes a new flow with the next id.
+    @Test func flowTableReleasesItsStorageAfterFinish() {
+        let t = FlowTable<Int>()
+        var r = Recorder()
+        let server = IPAddress("10.0.0.1")!
+        func send(_ i: Int, at s: Int64) -> FlowPacket {
+            t.packet(src: IPAddress(v4: 0x0A01_0000 | UInt32(i)), srcPort: 40000, dst: server, dstPort: 6881, ipProtocol: IPProtocolNumber.tcp,
+                     tcpFlags: [.syn], payloadBytes: 0, timestamp: Timestamp(seconds: s, nanos: 0),
+                     frame: FrameRef(captureIndex: 0, frame: i + 1), handler: &r)
+        }
+        for i in 0..<3000 { _ = send(i, at: 0) }
+        t.releaseStorage()   // flows are live: nothing happens
+        #expect(t.liveFlows == 3000)
+        t.finish(handler: &r)
+        t.releaseStorage()
+        #expect(t.liveFlows == 0 && r.ended.count == 3000 && t.counts.created == 3000 && t.counts.peakLive == 3000)
+        #expect(t.counts.ended[.endOfInput] == 3000)
+        let p = send(5, at: 1)
+        #expect(p.id == 3000 && p.packets == 1 && t.liveFlows == 1)
+        #expect(send(5, at: 2).id == 3000)   // found again through the new index
+        t.finish(handler: &r)
+        #expect(r.ended.count == 3001 && t.counts.created == 3001)
+    }
+
+    /// Linking reads ProxyAttribution.legs by row: in place when they are in row order (as the
+    /// analyzer records them), through a dictionary otherwise.
+    @Test func legFactsAreFoundByRow() {
+        func facts(_ rows: [Int]) -> ChunkedArray<LegFacts> {
+            var a = ChunkedArray<LegFacts>()
+            for r in rows { a.append(LegFacts(row: r, flowID: 100 + r, isTCP: true, sawSYN: true, bytesFromSrc: 0, bytesFromDst: 0)) }
+            return a
+        }
+        let inOrder = LegFactsByRow(facts([0, 1, 2]))
+        #expect(inOrder[1]?.flowID == 101 && inOrder[3] == nil && inOrder[-1] == nil)
+        let shuffled = LegFactsByRow(facts([2, 0, 5]))
+        #expect(shuffled[2]?.flowID == 102 && shuffled[5]?.flowID == 105 && shuffled[1] == nil)
+    }
+}
