@@ -10,7 +10,10 @@ public struct FrameRef: Hashable, Comparable, Sendable {
     /// 1-based frame number in that capture, as Wireshark numbers it.
     public var frame: Int
     public init(captureIndex: Int, frame: Int) { self.captureIndex = captureIndex; self.frame = frame }
-    public static func < (a: FrameRef, b: FrameRef) -> Bool { (a.captureIndex, a.frame) < (b.captureIndex, b.frame) }
+    /// Not a tuple comparison: that went through generic witnesses (issue 6, once per packet).
+    @inlinable public static func < (a: FrameRef, b: FrameRef) -> Bool {
+        a.captureIndex != b.captureIndex ? a.captureIndex < b.captureIndex : a.frame < b.frame
+    }
 }
 
 /// Evidence kinds, as they appear (sorted, `;`-joined) in the `signals` column.

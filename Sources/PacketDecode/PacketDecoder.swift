@@ -21,6 +21,14 @@ public struct PacketDecoder {
     /// `frame` is borrowed; the returned payload points into it, or into the decoder's reassembly buffer
     /// (valid until the next decode call).
     public mutating func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, timestamp: Timestamp) -> DecodedPacket {
+        // Most frames of most captures: Ethernet, IPv4, TCP or UDP, nothing odd (EthernetIPv4FastPath).
+        var p = DecodedPacket()
+        if linkType == .ethernet, Self.decodeEthernetIPv4(frame, into: &p) { return p }
+        return decodeLayered(frame, linkType: linkType, timestamp: timestamp)
+    }
+
+    /// Every frame, layer by layer (`decode` without its fast path; the tests compare the two).
+    mutating func decodeLayered(_ frame: UnsafeRawBufferPointer, linkType: LinkType, timestamp: Timestamp) -> DecodedPacket {
         var p = DecodedPacket()
         let link: LinkParse
         switch linkType {

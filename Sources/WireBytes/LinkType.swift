@@ -6,19 +6,21 @@ public struct LinkType: RawRepresentable, Hashable, Comparable, Sendable, Custom
     @inlinable public init(rawValue: UInt32) { self.rawValue = rawValue }
     @inlinable public init(_ rawValue: UInt32) { self.rawValue = rawValue }
     public static func < (a: LinkType, b: LinkType) -> Bool { a.rawValue < b.rawValue }
+    // Inlinable constants, not stored globals: a global `let` is read through an accessor call
+    // from other modules, once per frame here (issue 6).
 
-    public static let null = LinkType(0)            // BSD loopback, host-order AF_ family
-    public static let ethernet = LinkType(1)
-    public static let rawDLT12 = LinkType(12)       // DLT_RAW on most BSDs
-    public static let rawDLT14 = LinkType(14)       // DLT_RAW on OpenBSD
-    public static let ppp = LinkType(9)
-    public static let raw = LinkType(101)           // LINKTYPE_RAW
-    public static let loop = LinkType(108)          // OpenBSD loopback, network-order AF_ family
-    public static let linuxSLL = LinkType(113)
-    public static let ipv4 = LinkType(228)
-    public static let ipv6 = LinkType(229)
-    public static let nflog = LinkType(239)
-    public static let linuxSLL2 = LinkType(276)
+    @inlinable public static var null: LinkType { LinkType(0) }            // BSD loopback, host-order AF_ family
+    @inlinable public static var ethernet: LinkType { LinkType(1) }
+    @inlinable public static var rawDLT12: LinkType { LinkType(12) }       // DLT_RAW on most BSDs
+    @inlinable public static var rawDLT14: LinkType { LinkType(14) }       // DLT_RAW on OpenBSD
+    @inlinable public static var ppp: LinkType { LinkType(9) }
+    @inlinable public static var raw: LinkType { LinkType(101) }           // LINKTYPE_RAW
+    @inlinable public static var loop: LinkType { LinkType(108) }          // OpenBSD loopback, network-order AF_ family
+    @inlinable public static var linuxSLL: LinkType { LinkType(113) }
+    @inlinable public static var ipv4: LinkType { LinkType(228) }
+    @inlinable public static var ipv6: LinkType { LinkType(229) }
+    @inlinable public static var nflog: LinkType { LinkType(239) }
+    @inlinable public static var linuxSLL2: LinkType { LinkType(276) }
 
     /// The tcpdump.org name (LINKTYPE_ without prefix, lowercased), or the number.
     public var description: String {

@@ -34,6 +34,34 @@ import TorscanTestSupport
         #expect(settled > 1500)
     }
 
+    /// `cannotOpen` (the flow layer's shortcut, issue 6): when it says so, a fresh detector fed those
+    /// first bytes goes `.notATunnel` at once, holding nothing; checked for every first byte, both
+    /// directions, and the prefixes above with a byte changed. (It may say no where the detector
+    /// still decides at once, after reading more than the first byte: the flow layer then makes one.)
+    @Test func cannotOpenMatchesAFreshDetector() {
+        var firsts: [[UInt8]] = (0...255).map { [UInt8($0), 0x41, 0x42] }
+        for p in Self.prefixes { for i in p.indices { var q = p; q[i] ^= 0x20; firsts += [p, q, Array(p.prefix(i + 1))] } }
+        var decided = 0
+        for bytes in firsts {
+            for fromClient in [true, false] {
+                var d = TunnelDetector()
+                let n = bytes.withUnsafeBytes { d.consume($0, fromClient: fromClient) }
+                let atOnce = d.state == .notATunnel && n == 0 && d.takeDeferredBytes(fromClient: true).isEmpty
+                    && d.takeDeferredBytes(fromClient: false).isEmpty
+                let predicted = bytes.withUnsafeBytes { TunnelDetector.cannotOpen(with: $0, fromClient: fromClient) }
+                if predicted {
+                    #expect(atOnce, "\(bytes) fromClient \(fromClient)")
+                    decided += 1
+                }
+            }
+        }
+        // Every server-first flow, and client bytes that start neither 0x04, 0x05 nor "CONNECT ".
+        let connect = Array("CONNECT ".utf8)
+        let client = firsts.filter { b in ![4, 5].contains(b[0]) && !zip(b, connect).allSatisfy { $0 == $1 } }.count
+        #expect(decided == firsts.count + client, "\(decided)")
+        #expect(!TunnelDetector.cannotOpen(with: UnsafeRawBufferPointer(start: nil, count: 0), fromClient: false))
+    }
+
     @Test func randomSegmentsIntoMSE() {
         var g = TestRandomBytes(state: 5)
         for _ in 0..<1000 {

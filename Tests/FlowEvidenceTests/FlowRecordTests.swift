@@ -39,6 +39,23 @@ import PacketDecode
         f.packetsFromDst = Flow<Int>.maxCount
         #expect(f.packetsFromSrc == 1 << 32 && f.packetsFromDst == Flow<Int>.maxCount)
         #expect(f.packets == 1 << 32 + Flow<Int>.maxCount)
+        // The flow table's increment carries from the low 32 bits into the high 16.
+        f.packetsFromDst = 1 << 32 - 1
+        f.countPacket(fromSrc: false)
+        f.countPacket(fromSrc: true)
+        #expect(f.packetsFromDst == 1 << 32 && f.packetsFromSrc == 1 << 32 + 1)
+    }
+
+    @Test func lastFrameMovesOnlyForward() {
+        let key = FlowKey(a: Self.v4a, aPort: 1, b: Self.v4b, bPort: 2, proto: 6)
+        var f = Self.flow(key, srcIsA: true, frame: FrameRef(captureIndex: 1, frame: 10))
+        for (next, expected) in [(FrameRef(captureIndex: 1, frame: 9), FrameRef(captureIndex: 1, frame: 10)),
+                                 (FrameRef(captureIndex: 1, frame: 11), FrameRef(captureIndex: 1, frame: 11)),
+                                 (FrameRef(captureIndex: 0, frame: 1 << 30), FrameRef(captureIndex: 1, frame: 11)),
+                                 (FrameRef(captureIndex: 2, frame: 1), FrameRef(captureIndex: 2, frame: 1))] {
+            f.noteFrame(next)
+            #expect(f.lastFrame == expected && (next < expected || next == expected))
+        }
     }
 
     @Test func frameReferencesAtTheirLimits() {

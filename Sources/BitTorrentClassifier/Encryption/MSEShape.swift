@@ -21,19 +21,19 @@ enum MSEShape {
             return .structuredHeader
         }
         var printable = 0, zeros = 0
-        var seen: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // a 256-bit set, no allocation
-        for b in sample {
-            if b >= 0x20 && b < 0x7F || b == 0x0A || b == 0x0D { printable += 1 }
-            if b == 0 { zeros += 1 }
-            let bit = UInt64(1) << UInt64(b & 63)
-            switch b >> 6 {
-            case 0: seen.0 |= bit
-            case 1: seen.1 |= bit
-            case 2: seen.2 |= bit
-            default: seen.3 |= bit
+        // Distinct values in a 256-bit set on the stack, indexed rather than switched on (random
+        // bytes mispredict a switch).
+        let distinct = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { seen -> Int in
+            seen.initialize(repeating: 0)
+            sample.withUnsafeBufferPointer { bytes in
+                for b in bytes {
+                    printable &+= (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x0D ? 1 : 0
+                    zeros &+= b == 0 ? 1 : 0
+                    seen[Int(b >> 6)] |= UInt64(1) << UInt64(b & 63)
+                }
             }
+            return seen[0].nonzeroBitCount + seen[1].nonzeroBitCount + seen[2].nonzeroBitCount + seen[3].nonzeroBitCount
         }
-        let distinct = seen.0.nonzeroBitCount + seen.1.nonzeroBitCount + seen.2.nonzeroBitCount + seen.3.nonzeroBitCount
         // Printable ASCII: 95/256 = 37% of random bytes; > 60% over 96 bytes is ~5 sigma away.
         // Short samples get a fixed allowance so a 20-byte hash is not judged on a few bytes.
         if printable * 100 > n * 60 + 600 { return .printableText }

@@ -43,8 +43,9 @@ public struct MSEShapeDetector: Sendable {
     private var runBytes = RunLengths()
     /// The run receiving bytes: 0 (A: Ya+PadA), 1 (B: Yb+PadB), 2 (A: synchronisation, and on).
     private var run = 0
-    /// The first bytes of each run, kept for the randomness test.
-    private var samples: [[UInt8]] = [[], [], []]
+    /// The first bytes of each run, kept for the randomness test (three arrays, not an array of
+    /// them: that was one more allocation per TCP flow measured, issue 6).
+    private var samples = RunSamples()
     /// `finish()` found only the initiator's run, and it fits Ya + PadA.
     private var unanswered = false
 
@@ -56,11 +57,11 @@ public struct MSEShapeDetector: Sendable {
     public mutating func consume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
         guard case .undecided = verdict, bytes.count > 0, advance(fromInitiator: fromInitiator) else { return }
         runBytes[run] += bytes.count
-        let want = MSELimits.sampleLength[run] - samples[run].count
+        let want = MSELimits.sampleLength(run: run) - samples[run].count
         if want > 0 {
-            samples[run].append(contentsOf: bytes.slice(0, want))
+            samples.append(bytes.slice(0, want), toRun: run)
             // Test a DH run as soon as its first 96 bytes are in: random bulk data fails here early.
-            if run < 2, samples[run].count == MSELimits.sampleLength[run], let why = MSEShape.nonRandom(samples[run]) {
+            if run < 2, samples[run].count == MSELimits.sampleLength(run: run), let why = MSEShape.nonRandom(samples[run]) {
                 return reject(why)
             }
         }
@@ -152,6 +153,15 @@ public struct MSEShapeDetector: Sendable {
     }
 }
 
+/// The sampled first bytes of the three runs, indexed 0...2.
+private struct RunSamples: Sendable {
+    private var initiatorDH: [UInt8] = [], responderDH: [UInt8] = [], sync: [UInt8] = []
+    subscript(run: Int) -> [UInt8] { run == 0 ? initiatorDH : run == 1 ? responderDH : sync }
+    mutating func append(_ bytes: UnsafeRawBufferPointer, toRun run: Int) {
+        if run == 0 { initiatorDH.append(contentsOf: bytes) } else if run == 1 { responderDH.append(contentsOf: bytes) } else { sync.append(contentsOf: bytes) }
+    }
+}
+
 /// The byte counts of the three runs, indexed 0...2.
 private struct RunLengths: Sendable {
     private var initiatorDH = 0, responderDH = 0, sync = 0
@@ -205,7 +215,7 @@ public enum MSELimits {
     /// HASH('req1',S) 20 + HASH xor 20 + VC 8 + crypto_provide 4 + len(PadC) 2 + len(IA) 2.
     public static let minSync = 56
     /// Bytes of each run tested for randomness: a whole Ya/Yb, and the sync run's fixed part.
-    static let sampleLength = [96, 96, 56]
+    static func sampleLength(run: Int) -> Int { run < 2 ? minDHRun : minSync }
     /// RLPx v4 (pre-EIP-8) auth and ack sizes, devp2p rlpx.md: 307 and 210 bytes.
     static let rlpxLegacyAuth = 307
     static let rlpxLegacyAck = 210

@@ -80,10 +80,9 @@ public struct TunnelDetector: Sendable {
             guard case .http = proto, !retryClosed else { return bytes.count }   // only HTTP may retry (407)
         case .probing: break
         }
-        guard let first = bytes.first else { return 0 }
+        guard !bytes.isEmpty else { return 0 }
         // Most flows are not proxied: decide on their first byte without copying anything.
-        if case .unknown = proto, buffers[0].isEmpty, buffers[1].isEmpty,
-           !fromClient || (first != SOCKS5.version && first != SOCKS4.version && !HTTPConnect.couldBeRequest(bytes, at: 0)) {
+        if case .unknown = proto, buffers[0].isEmpty, buffers[1].isEmpty, Self.cannotOpen(with: bytes, fromClient: fromClient) {
             state = .notATunnel
             return 0
         }
@@ -112,6 +111,15 @@ public struct TunnelDetector: Sendable {
         case .probing, .failed:
             return bytes.count
         }
+    }
+
+    /// Whether a connection whose first bytes (of either direction) are `bytes` cannot be a proxy
+    /// handshake: they come from the server, or start with none of SOCKS5's and SOCKS4's version
+    /// bytes or "CONNECT ". A fresh detector fed them goes `.notATunnel` holding nothing, so a flow
+    /// layer may skip making one (issue 6: most flows of a busy link).
+    public static func cannotOpen(with bytes: UnsafeRawBufferPointer, fromClient: Bool) -> Bool {
+        guard let first = bytes.first else { return false }
+        return !fromClient || (first != SOCKS5.version && first != SOCKS4.version && !HTTPConnect.couldBeRequest(bytes, at: 0))
     }
 
     /// Gives up on a handshake that never completed (the flow ended or went idle while `.probing`):

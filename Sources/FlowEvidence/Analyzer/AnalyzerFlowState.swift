@@ -77,6 +77,27 @@ final class TCPFlowState: AnalyzerFlowState {
         reassemblerFromSrc = TCPReassembler(bufferLimit: 1); reassemblerFromDst = TCPReassembler(bufferLimit: 1)
     }
 
+    /// One segment of the flow: its acknowledgment first (which may release the other direction's
+    /// held bytes), then its own bytes, each to the direction's stream consumers (StreamFeed). Returns
+    /// whether no consumer of either direction wants more bytes. A method of the state, so that the
+    /// state is held once for the call, not retained around each use (issue 6's instruction count).
+    /// The feeds are built in place: a sink returned by a function is copied.
+    func segment(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool, sink: EvidenceSink) -> Bool {
+        if tcp.flags.ack {
+            let o = sink.origin
+            let back = EventOrigin(flowID: o.flowID, sender: o.receiver, receiver: o.sender, timestamp: o.timestamp, frame: o.frame)
+            var feed = StreamFeed(state: self, fromSrc: !fromSrc,
+                                  sink: EvidenceSink(aggregator: sink.aggregator, state: self, origin: back, senderIsSrc: !fromSrc,
+                                                     srcPort: sink.srcPort, dstPort: sink.dstPort))
+            if fromSrc { reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
+            else { reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
+        }
+        var feed = StreamFeed(state: self, fromSrc: fromSrc, sink: sink)
+        if fromSrc { reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: payload, cutBytes: cutBytes, consumer: &feed) }
+        else { reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: payload, cutBytes: cutBytes, consumer: &feed) }
+        return !feed.wantsBytes && !wantsBytes(fromSrc: !fromSrc)
+    }
+
     /// Whether the direction's classifier still wants bytes (not released): asked for every segment,
     /// answered without touching the classifier (one more object per packet).
     @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { (fromSrc ? finalFromSrc : finalFromDst) == nil }
@@ -86,17 +107,26 @@ final class TCPFlowState: AnalyzerFlowState {
         (fromSrc ? streamFromSrc : streamFromDst)?.value.state ?? (fromSrc ? finalFromSrc : finalFromDst) ?? .undecided
     }
 
-    func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, sink: inout S) {
-        guard let c = classifier(fromSrc: fromSrc) else { return }
-        c.value.consume(bytes, sink: &sink)
-        releaseIfDone(c, fromSrc: fromSrc)
-    }
-
-    /// TCPStreamClassifier.endProbingFromFirstByte for one direction.
-    func endProbingFromFirstByte(fromSrc: Bool) {
-        guard let c = fromSrc ? streamFromSrc : streamFromDst else { return }
-        c.value.endProbingFromFirstByte()
-        releaseIfDone(c, fromSrc: fromSrc)
+    /// Feeds the direction's classifier; then, when `endProbing`, TCPStreamClassifier.endProbingFromFirstByte.
+    func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, endProbing: Bool, sink: inout S) {
+        if let c = fromSrc ? streamFromSrc : streamFromDst {
+            c.value.consume(bytes, sink: &sink)
+            if endProbing { c.value.endProbingFromFirstByte() }
+            releaseIfDone(c, fromSrc: fromSrc)
+            return
+        }
+        guard (fromSrc ? finalFromSrc : finalFromDst) == nil else { return }
+        // The direction's first bytes go to a classifier on the stack: most streams are decided by
+        // them and never need one out of line (an allocation and a release per direction, issue 6).
+        var fresh = TCPStreamClassifier()
+        fresh.consume(bytes, sink: &sink)
+        if endProbing { fresh.endProbingFromFirstByte() }
+        if !fresh.wantsBytes {
+            if fromSrc { finalFromSrc = fresh.state } else { finalFromDst = fresh.state }
+            return
+        }
+        let c = OutOfLine(fresh)
+        if fromSrc { parts().streamFromSrc = c } else { parts().streamFromDst = c }
     }
 
     func gap<S: ClassifierSink>(_ byteCount: Int, fromSrc: Bool, sink: inout S) {
@@ -334,6 +364,12 @@ class AnalyzerFlowState {
                 yield &none
             }
         }
+    }
+    /// A detector was made (the flow's first bytes could start a proxy handshake).
+    final var hasTunnelDetector: Bool { tunnelParts?.hasDetector == true }
+    /// The flow is direct, decided before any detector was made (TunnelDetector.cannotOpen).
+    final func endTunnelProbe() {
+        probesTunnel = false
     }
     /// The detector's state, read without copying the detector (the getter above copies it whole).
     final var tunnelDetectorState: TunnelState? {

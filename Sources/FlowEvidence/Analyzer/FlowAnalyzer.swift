@@ -114,23 +114,10 @@ public struct FlowAnalyzer {
             if state.isForgettable { forget(flow, isTCP: false) } else { keepUDPState(flow, context: context) }   // `state` is gone after this
             return
         }
-        guard let tcpState = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
-        unowned(unsafe) let dirs = tcpState
-        if tcp.flags.ack {
-            // The acknowledgment speaks about the other direction's bytes.
-            // Built in place (a sink returned by a function is copied: issue 6's instruction count).
-            let back = EventOrigin(flowID: flow.id, sender: packet.dst, receiver: packet.src, timestamp: timestamp, frame: frame)
-            var feed = StreamFeed(state: state, fromSrc: !fromSrc,
-                                  sink: EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: back, senderIsSrc: !fromSrc,
-                                                     srcPort: sink.srcPort, dstPort: sink.dstPort))
-            if fromSrc { dirs.reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &feed) }
-            else { dirs.reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &feed) }
-        }
-        var feed = StreamFeed(state: state, fromSrc: fromSrc, sink: sink)
+        guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
         let cut = max(0, packet.payloadLength - packet.payload.count)
-        if fromSrc { dirs.reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        else { dirs.reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: packet.payload, cutBytes: cut, consumer: &feed) }
-        if !feed.wantsBytes, !dirs.wantsBytes(fromSrc: !fromSrc), finalizer.settleIfDone(state) {
+        let wantsNoMore = dirs.segment(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc, sink: sink)
+        if wantsNoMore, finalizer.settleIfDone(state) {
             if state.isForgettable {
                 forget(flow, isTCP: true)   // `state` may be gone after this
                 return
@@ -181,7 +168,7 @@ public struct FlowAnalyzer {
         finalizer.linkProxyLegs()
         let agg = finalizer.aggregator.value
         var anomalies = skipped
-        for (k, v) in finalizer.reassembly where v > 0 { anomalies[k, default: 0] += v }
+        for (k, v) in finalizer.reassembly.named where v > 0 { anomalies[k, default: 0] += v }
         for (a, n) in agg.counts.classifierAnomalies { anomalies[a.rawValue, default: 0] += n }
         if agg.counts.unattributedPieces > 0 { anomalies["piece_without_infohash", default: 0] += agg.counts.unattributedPieces }
         if agg.counts.dhtRefreshQueriesIgnored > 0 { anomalies["dht_refresh_query_ignored", default: 0] += agg.counts.dhtRefreshQueriesIgnored }
@@ -198,6 +185,26 @@ public struct FlowAnalyzer {
     }
 }
 
+/// Totals of the flows' TCP reassembly, counted as flows settle or end (plain counters: a dictionary
+/// keyed by name cost 60 instructions per packet in issue 6's count).
+struct ReassemblyTotals {
+    var gaps = 0, gapBytes = 0, tunnelHandshakesFailed = 0
+
+    mutating func add(_ c: TCPReassembler.Counters) {
+        gaps += c.gaps
+        gapBytes += Int(c.gapBytes)
+    }
+
+    mutating func add(_ o: ReassemblyTotals) {
+        gaps += o.gaps; gapBytes += o.gapBytes; tunnelHandshakesFailed += o.tunnelHandshakesFailed
+    }
+
+    /// By anomaly name (DESIGN.md rule 4).
+    var named: [String: Int] {
+        ["tcp_reassembly_gap": gaps, "tcp_reassembly_gap_bytes": gapBytes, "tunnel_handshake_failed": tunnelHandshakesFailed]
+    }
+}
+
 /// Creates flow state and finalises ended flows: flushes their reassemblers, then writes the flow row.
 struct FlowFinalizer: FlowLifecycle {
     let aggregator: AggregatorBox
@@ -211,8 +218,8 @@ struct FlowFinalizer: FlowLifecycle {
     var legRows = ChunkedArray<LegRow>()
     /// Rows kept so far (`rows` or `legRows`).
     var rowCount: Int { keepsAllRows ? rows.count : legRows.count }
-    /// Reassembly totals, by anomaly name.
-    var reassembly: [String: Int] = ["tcp_reassembly_gap": 0, "tcp_reassembly_gap_bytes": 0]
+    /// Reassembly totals (named in `finish`).
+    var reassembly = ReassemblyTotals()
     /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
     var scratch = UDPFlowState(isIPv6: false)
     /// The same for `FlowContext.openingSYN` flows (FlowAnalyzer.keepTCPState).
@@ -288,27 +295,31 @@ struct FlowFinalizer: FlowLifecycle {
     }
 
     private mutating func takeFinalState(_ dirs: TCPFlowState, into state: AnalyzerFlowState) {
-        for r in [dirs.reassemblerFromSrc, dirs.reassemblerFromDst] {
-            reassembly["tcp_reassembly_gap", default: 0] += r.counters.gaps
-            reassembly["tcp_reassembly_gap_bytes", default: 0] += Int(r.counters.gapBytes)
-        }
-        for s in [dirs.state(fromSrc: true), dirs.state(fromSrc: false)] {
-            if s == .peerWire { state.findings.kinds.insert(.peerWire) }
-            if s == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
-        }
+        reassembly.add(dirs.reassemblerFromSrc.counters)
+        reassembly.add(dirs.reassemblerFromDst.counters)
+        let (fromSrc, fromDst) = (dirs.state(fromSrc: true), dirs.state(fromSrc: false))
+        if fromSrc == .peerWire || fromDst == .peerWire { state.findings.kinds.insert(.peerWire) }
+        if fromSrc == .httpTracker || fromDst == .httpTracker { state.findings.kinds.insert(.trackerHTTP) }
+    }
+
+    /// Whether an address of the flow accepted a proxy handshake so far (no hashing while none did).
+    private func touchesProxy(_ a: IPAddress, _ b: IPAddress) -> Bool {
+        !aggregator.proxies.isEmpty && (aggregator.proxies.contains(a) || aggregator.proxies.contains(b))
     }
 
     mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
         let state = state(of: flow.context)
         if state.isPlaceholder {
-            guard keepsAllRows || aggregator.proxies.contains(flow.src) || aggregator.proxies.contains(flow.dst) else { return }
+            guard keepsAllRows || touchesProxy(flow.src, flow.dst) else { return }
             // A proxy's connection that carried nothing BitTorrent may still be a leg.
-            keep(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
-                         firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
-                         label: "other", infoHashes: [], firstFrame: flow.firstFrame), flow, state)
+            aggregator.legEnded(flow, state: state, row: rowCount)
+            guard keepsAllRows else { legRows.append(LegRow(flow, hasTunnel: false)); return }
+            rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+                                firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
+                                label: "other", infoHashes: [], firstFrame: flow.firstFrame))
             return
         }
-        if state.isTCP, state.tunnelFailure != nil { reassembly["tunnel_handshake_failed", default: 0] += 1 }
+        if state.isTCP, state.tunnelFailure != nil { reassembly.tunnelHandshakesFailed += 1 }
         if let dirs = state.tcp {
             for fromSrc in [true, false] {
                 let origin = EventOrigin(flowID: flow.id, sender: fromSrc ? flow.src : flow.dst, receiver: fromSrc ? flow.dst : flow.src,
@@ -338,24 +349,22 @@ struct FlowFinalizer: FlowLifecycle {
                 ?? PeerEndpoint(address: flow.dst.bytes, port: flow.dstPort)
             encryptedCandidates.append((row: rows.count, steps: evidence.stepsMatched, responder: responder))
         }
-        var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
-                            firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
-                            label: f.label(isTCP: state.isTCP), infoHashes: f.namedInfoHashes,
-                            tunnel: state.relayTarget != nil ? TunnelKind.socks5.flowColumn : (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn,
-                            firstFrame: flow.firstFrame,
-                            client: f.srcClient ?? f.dstClient)
-        row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        let label = f.label(isTCP: state.isTCP)
+        let tunnel = state.relayTarget != nil ? TunnelKind.socks5.flowColumn : (state.tunnel?.kind ?? state.tunnelFailure?.kind)?.flowColumn
+        // Decided before the row is built: most flows' rows are not kept when not every row is.
         let isCandidate = encryptedCandidates.last?.row == rows.count
-        guard keepsAllRows || isCandidate || row.label != "other" || row.tunnel != nil || !f.lookedUpInfoHashes.isEmpty
-                || aggregator.proxies.contains(row.srcIP) || aggregator.proxies.contains(row.dstIP) else { return }
+        guard keepsAllRows || isCandidate || label != "other" || tunnel != nil || !f.lookedUpInfoHashes.isEmpty
+                || touchesProxy(flow.src, flow.dst) else { return }
         // Naming looked-up infohashes changes flow rows only.
         if keepsAllRows, !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
-        keep(row, flow, state)
-    }
-
-    /// Keeps an ended flow's row (`rows`), or what linking needs of it (`legRows`).
-    private mutating func keep(_ row: FlowRow, _ flow: Flow<FlowContext>, _ state: AnalyzerFlowState) {
         aggregator.legEnded(flow, state: state, row: rowCount)
-        if keepsAllRows { rows.append(row) } else { legRows.append(LegRow(row)) }
+        // Without flow rows, what linking proxy legs reads of the row (issue 6's memory).
+        guard keepsAllRows else { legRows.append(LegRow(flow, hasTunnel: tunnel != nil)); return }
+        var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
+                            firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
+                            label: label, infoHashes: f.namedInfoHashes, tunnel: tunnel, firstFrame: flow.firstFrame,
+                            client: f.srcClient ?? f.dstClient)
+        row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
+        rows.append(row)
     }
 }

@@ -87,7 +87,7 @@ extension FlowFinalizer {
         let rowOffset = rowCount
         rows += other.rows
         legRows += other.legRows
-        for (k, v) in other.reassembly { reassembly[k, default: 0] += v }
+        reassembly.add(other.reassembly)
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
         lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }
         aggregator.relayFragments += other.aggregator.relayFragments

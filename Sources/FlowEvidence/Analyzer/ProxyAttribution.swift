@@ -68,6 +68,11 @@ struct LegRow {
     var firstSeen: Timestamp, lastSeen: Timestamp
     var firstFrame: FrameRef
 
+    init<C>(_ flow: Flow<C>, hasTunnel: Bool) {
+        srcIP = flow.src; dstIP = flow.dst; srcPort = flow.srcPort; dstPort = flow.dstPort; self.hasTunnel = hasTunnel
+        firstSeen = flow.firstSeen; lastSeen = flow.lastSeen; firstFrame = flow.firstFrame
+    }
+
     init(_ r: FlowRow) {
         srcIP = r.srcIP; dstIP = r.dstIP; srcPort = r.srcPort; dstPort = r.dstPort; hasTunnel = r.tunnel != nil
         firstSeen = r.firstSeen; lastSeen = r.lastSeen; firstFrame = r.firstFrame

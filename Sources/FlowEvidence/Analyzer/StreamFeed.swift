@@ -20,6 +20,11 @@ struct StreamFeed: StreamConsumer {
 
     mutating func deliver(_ bytes: UnsafeRawBufferPointer) {
         guard state.probesTunnel else { return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink) }
+        if !state.hasTunnelDetector, TunnelDetector.cannotOpen(with: bytes, fromClient: fromSrc) {
+            // What a new detector would decide at once, holding nothing (no detector is made).
+            state.endTunnelProbe()
+            return Self.classify(bytes, state: state, fromSrc: fromSrc, sink: &sink)
+        }
         let n = state.tunnelDetector!.consume(bytes, fromClient: fromSrc)
         switch state.tunnelDetectorState! {
         case .probing:
@@ -71,11 +76,8 @@ struct StreamFeed: StreamConsumer {
     private static func classify(_ bytes: UnsafeRawBufferPointer, state: AnalyzerFlowState, fromSrc: Bool, sink: inout EvidenceSink) {
         guard bytes.count > 0 else { return }
         state.mseConsume(bytes, fromInitiator: fromSrc)
-        state.tcp!.consume(bytes, fromSrc: fromSrc, sink: &sink)
         // Seen from its first byte (MSE is measured from the SYN) and not an MSE key exchange: a
         // direction that did not open with a handshake is not a peer connection.
-        if state.mseRuledOut {
-            state.tcp!.endProbingFromFirstByte(fromSrc: fromSrc)
-        }
+        state.tcp!.consume(bytes, fromSrc: fromSrc, endProbing: state.mseRuledOut, sink: &sink)
     }
 }

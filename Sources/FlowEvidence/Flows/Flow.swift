@@ -69,8 +69,31 @@ public struct Flow<Context> {
         return (UInt16(truncatingIfNeeded: v >> 32), UInt32(truncatingIfNeeded: v))
     }
 
+    /// One more packet from `src` (or `dst`): the 48-bit count without splitting it again.
+    @inline(__always) mutating func countPacket(fromSrc: Bool) {
+        if fromSrc {
+            srcPacketsLow &+= 1
+            if srcPacketsLow == 0 { srcPacketsHigh += 1 }   // traps past Flow.maxCount, as the setter does
+        } else {
+            dstPacketsLow &+= 1
+            if dstPacketsLow == 0 { dstPacketsHigh += 1 }
+        }
+    }
+
+    /// Moves `lastFrame` forward to `frame` when it is later (packed references sort as FrameRefs do).
+    @inline(__always) mutating func noteFrame(_ frame: FrameRef) {
+        let p = Self.pack(frame)
+        if p > lastFramePacked { lastFramePacked = p }
+    }
+
     public var key: FlowKey {
         FlowKey(a: Self.address(aHi, aLo, v6: flag(.aIsV6)), aPort: aPort, b: Self.address(bHi, bLo, v6: flag(.bIsV6)), bPort: bPort, proto: proto)
+    }
+    /// Whether this record is the flow of `k`, compared on the stored fields (building `key` first
+    /// costs a copy per lookup).
+    @inline(__always) func has(key k: FlowKey) -> Bool {
+        aLo == k.a.lo && bLo == k.b.lo && aPort == k.aPort && bPort == k.bPort && aHi == k.a.hi && bHi == k.b.hi
+            && proto == k.proto && flag(.aIsV6) == k.a.isV6 && flag(.bIsV6) == k.b.isV6
     }
     @inline(__always) private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
         var a = IPAddress(v4: 0)

@@ -136,7 +136,7 @@ public final class FlowTable<Context> {
 
         let (key, srcIsA) = FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
         let tag = index.hash(key)
-        var slot = index.find(tag: tag) { self.records[$0].key == key }
+        var slot = index.find(tag: tag) { self.records[$0].has(key: key) }
         if let s = slot {
             let closing = records[s].isClosing
             if clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind) {
@@ -166,10 +166,10 @@ public final class FlowTable<Context> {
         // Mutated in place through the optional: no copy of the record, no retain of its context.
         let fromSrc = records[s].srcIsA == srcIsA
         let wasClosing = records[s].isClosing
-        if fromSrc { records[s].packetsFromSrc += 1; records[s].bytesFromSrc += Int64(payloadBytes) }
-        else { records[s].packetsFromDst += 1; records[s].bytesFromDst += Int64(payloadBytes) }
+        records[s].countPacket(fromSrc: fromSrc)
+        if fromSrc { records[s].bytesFromSrc += Int64(payloadBytes) } else { records[s].bytesFromDst += Int64(payloadBytes) }
         if timestamp > records[s].lastSeen { records[s].lastSeen = timestamp }
-        if frame > records[s].lastFrame { records[s].lastFrame = frame }
+        records[s].noteFrame(frame)
         if let flags = tcpFlags {
             if flags.contains(.syn) { records[s].sawSYN = true }
             if flags.contains(.rst) { records[s].sawRST = true }
