@@ -26,10 +26,12 @@ public final class CaptureReader {
     public var isMapped: Bool { mapping != nil }
     /// Compute the SHA-256 of the file while reading (needed for streams, which cannot be re-read).
     public var computesSHA256 = false
-    /// Bytes of a mapped capture kept resident behind the record being read (ResidentWindow). The
-    /// pipeline's worker threads read records up to a few batches behind the reader (a few MB), so the
-    /// default leaves room; a reader whose records are done with at once can keep less.
-    public var pagesKeptBehind = 16 << 20
+    /// Bytes of a mapped capture kept resident behind the record being read (ResidentWindow).
+    public var pagesKeptBehind = 4 << 20
+    /// The lowest file offset that other threads will still read (the pipeline's workers read records
+    /// a few batches behind the reader), or nil: pages from there on are not released, so a lagging
+    /// thread does not fault released pages back in, which would then stay resident.
+    public var stillNeeded: (() -> Int?)?
     /// Lowercase hex SHA-256 of the file's bytes as stored (compressed if compressed), once known.
     public private(set) var sha256: String?
 
@@ -134,13 +136,13 @@ public final class CaptureReader {
         if let m = mapping {
             // Release what lies well behind the reading position: resident memory stays flat.
             let base = m.bytes.baseAddress!
-            var window = ResidentWindow(m, lag: pagesKeptBehind)
+            var window = ResidentWindow(m, lag: pagesKeptBehind, stillNeeded: stillNeeded)
             _ = parser.parse(m.bytes, base: 0, atEOF: true, state: &state) { record in
                 if let p = record.data.baseAddress { window.reading(at: p - base) }
                 return body(record)
             }
             if computesSHA256 && sha256 == nil && !state.result.stoppedEarly {
-                var hashWindow = ResidentWindow(m, lag: pagesKeptBehind)
+                var hashWindow = ResidentWindow(m, lag: pagesKeptBehind, stillNeeded: stillNeeded)
                 sha256 = Self.hash(m.bytes) { done in hashWindow.reading(at: done) }
             }
             return

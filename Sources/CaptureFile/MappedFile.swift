@@ -38,22 +38,36 @@ public final class MappedFile {
 }
 
 /// Releases the pages well behind a sequential reading position (`releasePages`), so that resident
-/// memory stays flat whatever the capture's size: at most twice `lag` bytes of the capture are resident.
+/// memory stays flat whatever the capture's size: about twice `lag` bytes of the capture behind the
+/// reading position are resident, plus what other threads still read (`stillNeeded`).
 struct ResidentWindow {
-    /// Pages kept resident behind the reading position, released in steps of this size. A reader
-    /// whose records are handed to other threads keeps more (`CaptureReader.pagesKeptBehind`): a
-    /// thread lagging further only re-reads pages from the page cache, but that costs a fault.
+    /// Pages kept resident behind the reading position, released in steps of this size.
     let lag: Int
-    let file: MappedFile
-    private var released = 0
+    /// The lowest offset other threads still read (CaptureReader.stillNeeded).
+    let stillNeeded: (() -> Int?)?
+    /// Releases [from, before) (MappedFile.releasePages; a recorder in tests).
+    let release: (_ from: Int, _ before: Int) -> Void
+    private(set) var released = 0
+    private var nextRelease: Int
 
-    init(_ file: MappedFile, lag: Int) { self.file = file; self.lag = max(lag, MappedFile.pageSize) }
+    init(lag: Int, stillNeeded: (() -> Int?)? = nil, release: @escaping (_ from: Int, _ before: Int) -> Void) {
+        self.lag = max(lag, MappedFile.pageSize); self.stillNeeded = stillNeeded; self.release = release
+        nextRelease = 2 * self.lag
+    }
+
+    init(_ file: MappedFile, lag: Int, stillNeeded: (() -> Int?)? = nil) {
+        self.init(lag: lag, stillNeeded: stillNeeded) { file.releasePages(from: $0, before: $1) }
+    }
 
     @inline(__always) mutating func reading(at offset: Int) {
-        if offset - released >= 2 * lag {
-            let from = released
-            released = offset - lag
-            file.releasePages(from: from, before: released)
-        }
+        if offset >= nextRelease { release(before: offset) }
+    }
+
+    private mutating func release(before offset: Int) {
+        nextRelease = offset + lag
+        let end = min(offset - lag, stillNeeded?() ?? Int.max)
+        guard end > released else { return }
+        release(released, end)
+        released = end
     }
 }

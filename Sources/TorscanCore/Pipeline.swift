@@ -85,14 +85,15 @@ public enum Pipeline {
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         // One thread is done with a record when the next is read: 4 MB of the capture behind it is plenty.
-        if threads == 1 { for (r, _) in ordered { r.pagesKeptBehind = 4 << 20 } }
-        var shardOptions = analyzerOptions   // the flow limit is shared: memory stays bounded as with one thread
-        shardOptions.maxFlows = max(1, (options.analyzer.maxFlows + threads - 1) / threads)
         // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
-        // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`).
-        if threads > 1 { analyzer = FlowAnalyzer(options: shardOptions) }
-        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(options: shardOptions) } : []
+        // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`). The flow limit is split
+        // in the same shares: memory stays bounded as with one thread.
+        if threads > 1 { analyzer = FlowAnalyzer(options: Self.shardOptions(analyzerOptions, virtualShards: 1, threads: threads)) }
+        let workerOptions = Self.shardOptions(analyzerOptions, virtualShards: Self.virtualShardsPerWorker, threads: threads)
+        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(options: workerOptions) } : []
         for w in workers { w.start() }
+        // Unmanaged: handing a packet to a worker costs no retain and release (`workers` owns them).
+        let handOff = workers.map { Unmanaged.passUnretained($0) }
         // The run's clock for flow timeouts: the latest timestamp so far, restarted when a file begins
         // before it (overlapping captures, or one whose last timestamp is bogus: pcapng-example's 2262),
         // so that such a file's flows are not all idle at once. Regressions count against `newest`.
@@ -105,6 +106,12 @@ public enum Pipeline {
         var nanos = false
         for (index, (reader, first)) in ordered.enumerated() {
             if let f = first, let l = latest, f < l { latest = f }
+            // Workers read records a few batches behind: their pages stay resident until then.
+            if !workers.isEmpty {
+                reader.stillNeeded = {
+                    workers.compactMap { $0.oldestRecordNeeded() }.map { $0.capture < index ? 0 : $0.offset }.min()
+                }
+            }
             let result = reader.forEachRecord { record in
                 packetsDone += 1
                 bytesDone += Int64(record.capturedLength) + 16
@@ -118,11 +125,11 @@ public enum Pipeline {
                     if let n = newest, record.timestamp < n { regressions += 1 } else { newest = record.timestamp }
                     if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
                 }
-                let shard = workers.isEmpty ? 0 : Self.owner(ofVirtualShard: shardIndex(packet, workers: 3 * threads - 2))
+                let shard = workers.isEmpty ? 0 : Self.owner(ofVirtualShard: shardIndex(packet, workers: Self.virtualShards(threads: threads)))
                 if shard == 0 {
                     analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock)
                 } else {
-                    workers[shard - 1].add(frame, record.timestamp, clock, packet)
+                    handOff[shard - 1]._withUnsafeGuaranteedRef { $0.add(frame, record.timestamp, clock, packet, recordOffset: record.fileOffset) }
                 }
                 return true
             }
@@ -155,9 +162,25 @@ public enum Pipeline {
     }
 
     /// The reading thread also reads and decodes every packet and hands the others theirs, so it
-    /// analyses fewer flows: of 3N - 2 virtual shards it owns shard 0 and worker k owns 3k - 2 ... 3k
-    /// (with 2 threads the reader had 55% of the samples when it owned a third, about even at a quarter).
-    static func owner(ofVirtualShard v: Int) -> Int { v == 0 ? 0 : (v - 1) / 3 + 1 }
+    /// analyses fewer flows: of 1 + 6(N - 1) virtual shards it owns shard 0 and worker k owns
+    /// 6k - 5 ... 6k. Measured on the 2 GB benchmark capture with two threads, once handing off cost
+    /// no reference counting (issue 6; interleaved runs, fastest of three): with 3, 4 and 6 shards per
+    /// worker 1.20, 1.06 and 0.99 s (one thread 1.51 s); in a second set with 5, 6, 8 and 12, 0.89 to
+    /// 0.90 s (one thread 1.40 s). The reader, which also reads and decodes every frame, is the busier.
+    static func owner(ofVirtualShard v: Int) -> Int { v == 0 ? 0 : (v - 1) / virtualShardsPerWorker + 1 }
+    static let virtualShardsPerWorker = 6
+    static func virtualShards(threads: Int) -> Int { 1 + virtualShardsPerWorker * (threads - 1) }
+
+    /// A shard's options: its share of the run's flow limit, plus 2% and 1,024 flows, because the
+    /// hash does not split flows exactly by share: at the limit, a shard must not evict flows that
+    /// one table would keep (reports are the same whatever the thread count). So N threads keep at
+    /// most about 2% more live flows than the limit in all.
+    static func shardOptions(_ o: AnalyzerOptions, virtualShards owned: Int, threads: Int) -> AnalyzerOptions {
+        var s = o
+        let share = Double(o.maxFlows) * Double(owned) / Double(virtualShards(threads: threads))
+        s.maxFlows = min(o.maxFlows, Int((share * 1.02).rounded(.up)) + 1024)
+        return s
+    }
 
     /// Whether FlowAnalyzer.process passes the packet to its flow table (its guards), for the clock.
     static func reachesFlowTable(_ p: DecodedPacket) -> Bool {

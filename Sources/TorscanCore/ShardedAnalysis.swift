@@ -25,13 +25,17 @@ final class PacketBatch: @unchecked Sendable {
         var packet: DecodedPacket
     }
     var entries: [Entry] = []
+    /// Where the record of the batch's first packet lies (capture index, offset in the file): the
+    /// reader keeps the capture's pages from there on resident until the batch is processed.
+    private(set) var firstRecord = (capture: 0, offset: 0)
     /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
     var copies: [UnsafeMutableRawBufferPointer] = []
 
     init() { entries.reserveCapacity(Self.capacity) }
     var isFull: Bool { entries.count >= Self.capacity }
 
-    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket) {
+    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, recordOffset: Int) {
+        if entries.isEmpty { firstRecord = (frame.captureIndex, recordOffset) }
         var p = packet
         if p.reassembled, p.payload.count > 0 {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: p.payload.count, alignment: 1)
@@ -56,6 +60,8 @@ final class BatchQueue: @unchecked Sendable {
     private var filled: [PacketBatch] = []
     private var empty: [PacketBatch] = (0..<BatchQueue.batchesInFlight).map { _ in PacketBatch() }
     private var closed = false
+    /// The first records of the batches sent and not processed yet, oldest first.
+    private var unprocessed: [(capture: Int, offset: Int)] = []
 
     /// Reader: an empty batch (waits while the worker holds them all).
     func emptyBatch() -> PacketBatch {
@@ -65,7 +71,12 @@ final class BatchQueue: @unchecked Sendable {
     }
     /// Reader: hands a batch to the worker.
     func send(_ b: PacketBatch) {
-        condition.lock(); filled.append(b); condition.broadcast(); condition.unlock()
+        condition.lock(); filled.append(b); unprocessed.append(b.firstRecord); condition.broadcast(); condition.unlock()
+    }
+    /// Reader: the first record of the oldest batch the worker has not finished.
+    func oldestUnprocessed() -> (capture: Int, offset: Int)? {
+        condition.lock(); defer { condition.unlock() }
+        return unprocessed.first
     }
     /// Reader: no more batches.
     func close() {
@@ -80,7 +91,7 @@ final class BatchQueue: @unchecked Sendable {
     /// Worker: gives a processed batch back.
     func recycle(_ b: PacketBatch) {
         b.reset()
-        condition.lock(); empty.append(b); condition.broadcast(); condition.unlock()
+        condition.lock(); unprocessed.removeFirst(); empty.append(b); condition.broadcast(); condition.unlock()
     }
 }
 
@@ -89,12 +100,16 @@ final class ShardWorker: @unchecked Sendable {
     var analyzer: FlowAnalyzer
     let queue = BatchQueue()
     private let finished = DispatchSemaphore(value: 0)
-    /// The batch the reader is filling.
-    var current: PacketBatch
+    /// The batch the reader is filling, and the same unmanaged: appending through it costs no
+    /// retain and release per packet (issue 6: they were the reader's bottleneck with two threads).
+    private var current: PacketBatch { didSet { currentRef = .passUnretained(current) } }
+    private var currentRef: Unmanaged<PacketBatch>
 
     init(options: AnalyzerOptions) {
         analyzer = FlowAnalyzer(options: options)
-        current = queue.emptyBatch()
+        let first = queue.emptyBatch()
+        current = first
+        currentRef = .passUnretained(first)
     }
 
     func start() {
@@ -112,9 +127,17 @@ final class ShardWorker: @unchecked Sendable {
     }
 
     /// Reader: queues one packet.
-    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket) {
-        current.append(frame, t, clock, packet)
-        if current.isFull { queue.send(current); current = queue.emptyBatch() }
+    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, recordOffset: Int) {
+        let full = currentRef._withUnsafeGuaranteedRef { b in
+            b.append(frame, t, clock, packet, recordOffset: recordOffset)
+            return b.isFull
+        }
+        if full { queue.send(current); current = queue.emptyBatch() }
+    }
+
+    /// Reader: the first record this worker still has to read (in a batch sent or being filled).
+    func oldestRecordNeeded() -> (capture: Int, offset: Int)? {
+        queue.oldestUnprocessed() ?? (current.entries.isEmpty ? nil : current.firstRecord)
     }
 
     /// After `drain`: the worker's analyzer, no longer referenced by the worker (so that finishing it

@@ -86,11 +86,19 @@ public struct FlowAnalyzer {
                                            ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
                                            timestamp: timestamp, frame: frame, handler: &finalizer)
         if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
-        // Unowned: the table (or the finalizer, for its scratch state) holds the flow's state for this
-        // whole call (no retain per packet).
         let context = table.context(of: flow)
         if case .openingSYN = context, flow.packets == 1 { return }   // processed when the next packet loads it
-        unowned(unsafe) let state = finalizer.state(of: context)
+        // The state without a reference of our own (no retain and release per packet): the table, or
+        // the finalizer for its scratch states, holds it for this whole call.
+        finalizer.stateReference(of: context)._withUnsafeGuaranteedRef { state in
+            analyze(packet, of: flow, state: state, context: context, timestamp: timestamp, frame: frame)
+        }
+    }
+
+    /// The packet of a flow not settled yet, through its state.
+    private mutating func analyze(_ packet: DecodedPacket, of flow: FlowPacket, state: AnalyzerFlowState, context: FlowContext,
+                                  timestamp: Timestamp, frame: FrameRef) {
+        let tcp = packet.tcp
         let fromSrc = flow.fromSrc
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.startMSE()   // the key exchange can be measured from here
@@ -131,7 +139,9 @@ public struct FlowAnalyzer {
     /// memory, issue 6): its row, if one is kept, comes from the flow table's record alone.
     private func forget(_ flow: FlowPacket, isTCP: Bool) {
         table.markSettled(flow)
-        table.replaceContext(of: flow, with: .state(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+        let old = table.context(of: flow)
+        table.replaceContext(of: flow, with: .owning(isTCP ? AnalyzerFlowState.settledTCP : AnalyzerFlowState.settledUDP))
+        old.releaseState()
     }
 
     /// After a segment of a flow kept as `openingSYN` (processed in the finalizer's scratch state): its
@@ -141,7 +151,7 @@ public struct FlowAnalyzer {
         if let seq = finalizer.scratchTCP.openingSYN {
             table.replaceContext(of: flow, with: .openingSYN(seq))
         } else {
-            table.replaceContext(of: flow, with: .state(finalizer.scratchTCP))
+            table.replaceContext(of: flow, with: .owning(finalizer.scratchTCP))   // (an openingSYN context owns nothing)
             finalizer.scratchTCP = TCPFlowState(bufferLimit: finalizer.bufferLimit)
         }
     }
@@ -154,7 +164,7 @@ public struct FlowAnalyzer {
         if let bits = finalizer.scratch.probingUDP {
             table.replaceContext(of: flow, with: .probingUDP(bits))
         } else {
-            table.replaceContext(of: flow, with: .state(finalizer.scratch))
+            table.replaceContext(of: flow, with: .owning(finalizer.scratch))   // (a probingUDP context owns nothing)
             finalizer.scratch = UDPFlowState(isIPv6: false)
         }
     }
@@ -230,10 +240,16 @@ struct FlowFinalizer: FlowLifecycle {
 
     /// The flow's state: its own, or a scratch state loaded with its bits.
     @inline(__always) mutating func state(of context: FlowContext) -> AnalyzerFlowState {
+        stateReference(of: context).takeUnretainedValue()
+    }
+
+    /// The same without a reference of the caller's own (valid while the context's record, or the
+    /// scratch state, is not replaced).
+    @inline(__always) mutating func stateReference(of context: FlowContext) -> Unmanaged<AnalyzerFlowState> {
         switch context {
         case .state(let s): return s
-        case .probingUDP(let bits): scratch.load(probingUDP: bits); return scratch
-        case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return scratchTCP
+        case .probingUDP(let bits): scratch.load(probingUDP: bits); return .passUnretained(scratch)
+        case .openingSYN(let seq): scratchTCP.load(openingSYN: seq, bufferLimit: bufferLimit); return .passUnretained(scratchTCP)
         }
     }
 
@@ -276,7 +292,7 @@ struct FlowFinalizer: FlowLifecycle {
     mutating func makeContext(key: FlowKey, src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16) -> FlowContext {
         if key.proto == IPProtocolNumber.tcp {
             if let seq = openingSYN { return .openingSYN(seq) }
-            return .state(TCPFlowState(bufferLimit: bufferLimit))
+            return .owning(TCPFlowState(bufferLimit: bufferLimit))
         }
         var c = UDPFlowClassifier()
         c.isIPv6 = isIPv6
@@ -309,6 +325,7 @@ struct FlowFinalizer: FlowLifecycle {
 
     mutating func flowEnded(_ flow: Flow<FlowContext>, reason: FlowEndReason) {
         let state = state(of: flow.context)
+        defer { flow.context.releaseState() }   // the record goes; `state` holds its own reference until the end
         if state.isPlaceholder {
             guard keepsAllRows || touchesProxy(flow.src, flow.dst) else { return }
             // A proxy's connection that carried nothing BitTorrent may still be a leg.

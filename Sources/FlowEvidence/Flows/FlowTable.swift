@@ -204,12 +204,15 @@ public final class FlowTable<Context> {
         return s
     }
 
+    /// Doubles the record array, but never past `maxFlows` records: live flows, so slots, never
+    /// exceed it (a table sized for 875,000 flows would otherwise reserve 1,048,576 records: 19 MB).
     private func growRecords() {
-        let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: capacity * 2)
+        let newCapacity = max(capacity + 1, min(capacity * 2, maxFlows))
+        let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: newCapacity)
         for s in occupied.indices where occupied[s] { (bigger + s).moveInitialize(from: records + s, count: 1) }
         records.deallocate()
         records = bigger
-        capacity *= 2
+        capacity = newCapacity
     }
 
     private func enqueue(slot: Int, kind: FlowQueueKind, clock: Int64) {
