@@ -16,9 +16,11 @@ public struct AnalyzerOptions: Sendable {
     public var reassemblyBufferLimit: Int
     /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
     public var torrents = TorrentCatalog()
-    /// Keep a flow row for every flow (`torscan flows`, eval, extract). When false, rows of flows
-    /// that can matter to no report (label `other`, no tunnel, not touching a proxy's address) are
-    /// dropped as the flows end, so that memory does not grow with the capture (issue 6).
+    /// Keep a flow row for every flow (`torscan flows`, eval, extract). When false (the evidence
+    /// reports), rows of flows that can matter to no report (label `other`, no tunnel, not touching a
+    /// proxy's address) are dropped as the flows end, the others are kept only as what linking proxy
+    /// legs reads of them (LegRow), and what only flow rows use (MSE corroboration, DHT lookups to
+    /// name) is not collected, so that memory grows as little as possible with the capture (issue 6).
     public var keepsAllFlowRows = true
     /// The evidence row shapes `finish` makes (each holds every row): both unless the caller needs one.
     public var evidenceShapes: EvidenceShapes = [.merged, .perDay]
