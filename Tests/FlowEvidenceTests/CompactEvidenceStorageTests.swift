@@ -174,4 +174,20 @@ extension CompactEvidenceStorageTests {
         let shuffled = LegFactsByRow(facts([2, 0, 5]))
         #expect(shuffled[2]?.flowID == 102 && shuffled[5]?.flowID == 105 && shuffled[1] == nil)
     }
+
+    /// A leg record gives back the row's columns (IPv4 and IPv6 ends, either family on either side).
+    @Test func legRowKeepsTheColumnsLinkingReads() {
+        #expect(MemoryLayout<LegRow>.stride == 64)
+        let v4 = IPAddress("10.77.0.1")!, v6 = IPAddress("2001:db8::1")!
+        for (s, d) in [(v4, v6), (v6, v4), (v4, v4)] {
+            for tunnel in [nil, "socks5"] {
+                let row = FlowRow(proto: .tcp, srcIP: s, srcPort: 40000, dstIP: d, dstPort: 1080, firstSeen: Timestamp(nanoseconds: 5),
+                                  lastSeen: Timestamp(nanoseconds: 9), packets: 3, bytes: 10, label: "other", infoHashes: [],
+                                  tunnel: tunnel, firstFrame: FrameRef(captureIndex: 2, frame: 123_456_789))
+                let l = LegRow(row)
+                #expect(l.srcIP == s && l.dstIP == d && l.srcPort == 40000 && l.dstPort == 1080 && l.hasTunnel == (tunnel != nil))
+                #expect(l.firstSeen == row.firstSeen && l.lastSeen == row.lastSeen && l.firstFrame == row.firstFrame)
+            }
+        }
+    }
 }

@@ -59,23 +59,46 @@ struct LegFacts {
 
 /// The columns of an ended flow's row that linking reads (ProxyLegLinking), kept instead of the row
 /// when the run keeps no flow rows (AnalyzerOptions.keepsAllFlowRows false: the evidence reports,
-/// which use the links only): 80 bytes instead of a FlowRow's 240 and its strings (issue 6's memory).
+/// which use the links only): 64 bytes (addresses without their padding, the first frame packed as
+/// in Flow) instead of a FlowRow's 240 and its strings (issue 6's memory).
 struct LegRow {
-    var srcIP: IPAddress, dstIP: IPAddress
-    var srcPort: UInt16, dstPort: UInt16
-    /// The row's `tunnel` column is set (a tunnel opened, or a proxy handshake that failed).
-    var hasTunnel: Bool
-    var firstSeen: Timestamp, lastSeen: Timestamp
-    var firstFrame: FrameRef
+    private let srcHi: UInt64, srcLo: UInt64, dstHi: UInt64, dstLo: UInt64
+    let firstSeen: Timestamp, lastSeen: Timestamp
+    private let firstFramePacked: UInt64
+    let srcPort: UInt16, dstPort: UInt16
+    private let flags: UInt8
+
+    private static let srcIsV6: UInt8 = 1, dstIsV6: UInt8 = 2, tunnel: UInt8 = 4
+
+    init(srcIP: IPAddress, srcPort: UInt16, dstIP: IPAddress, dstPort: UInt16, hasTunnel: Bool,
+         firstSeen: Timestamp, lastSeen: Timestamp, firstFrame: FrameRef) {
+        srcHi = srcIP.hi; srcLo = srcIP.lo; dstHi = dstIP.hi; dstLo = dstIP.lo
+        self.srcPort = srcPort; self.dstPort = dstPort
+        self.firstSeen = firstSeen; self.lastSeen = lastSeen
+        firstFramePacked = Flow<Void>.pack(firstFrame)
+        flags = (srcIP.isV6 ? Self.srcIsV6 : 0) | (dstIP.isV6 ? Self.dstIsV6 : 0) | (hasTunnel ? Self.tunnel : 0)
+    }
 
     init<C>(_ flow: Flow<C>, hasTunnel: Bool) {
-        srcIP = flow.src; dstIP = flow.dst; srcPort = flow.srcPort; dstPort = flow.dstPort; self.hasTunnel = hasTunnel
-        firstSeen = flow.firstSeen; lastSeen = flow.lastSeen; firstFrame = flow.firstFrame
+        self.init(srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort, hasTunnel: hasTunnel,
+                  firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, firstFrame: flow.firstFrame)
     }
 
     init(_ r: FlowRow) {
-        srcIP = r.srcIP; dstIP = r.dstIP; srcPort = r.srcPort; dstPort = r.dstPort; hasTunnel = r.tunnel != nil
-        firstSeen = r.firstSeen; lastSeen = r.lastSeen; firstFrame = r.firstFrame
+        self.init(srcIP: r.srcIP, srcPort: r.srcPort, dstIP: r.dstIP, dstPort: r.dstPort, hasTunnel: r.tunnel != nil,
+                  firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstFrame: r.firstFrame)
+    }
+
+    var srcIP: IPAddress { Self.address(srcHi, srcLo, v6: flags & Self.srcIsV6 != 0) }
+    var dstIP: IPAddress { Self.address(dstHi, dstLo, v6: flags & Self.dstIsV6 != 0) }
+    /// The row's `tunnel` column is set (a tunnel opened, or a proxy handshake that failed).
+    var hasTunnel: Bool { flags & Self.tunnel != 0 }
+    var firstFrame: FrameRef { Flow<Void>.unpack(firstFramePacked) }
+
+    private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
+        var a = IPAddress(v4: 0)
+        a.hi = hi; a.lo = lo; a.isV6 = v6
+        return a
     }
 }
 
