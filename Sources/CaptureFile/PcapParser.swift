@@ -72,11 +72,15 @@ struct PcapParser: RecordParser {
                 state.damage(.truncatedRecord, at: base + pos, "\(remaining) of \(Self.recordHeaderLength) record header bytes")
                 return ParseStep(consumed: buf.count, need: 0, stop: false)
             }
+            // The 16 header bytes are present (checked above): read without a check per field.
+            let header = buf.baseAddress! + pos
             let be = bigEndian
-            let secs = buf.u32(at: pos, bigEndian: be)!
-            let frac = buf.u32(at: pos + 4, bigEndian: be)!
-            var incl = Int(buf.u32(at: pos + 8, bigEndian: be)!)
-            var orig = Int(buf.u32(at: pos + 12, bigEndian: be)!)
+            @inline(__always) func field(_ o: Int) -> UInt32 {
+                let v = header.loadUnaligned(fromByteOffset: o, as: UInt32.self)
+                return be ? UInt32(bigEndian: v) : UInt32(littleEndian: v)
+            }
+            let secs = field(0), frac = field(4)
+            var incl = Int(field(8)), orig = Int(field(12))
             if lengthsSwapped == .yes || (lengthsSwapped == .maybe && incl > orig) { swap(&incl, &orig) }
             if incl > CaptureLimits.maxPcapCapturedLength {
                 state.damage(.badRecordLength, at: base + pos, "captured length \(incl) above \(CaptureLimits.maxPcapCapturedLength); resynchronising")
@@ -85,7 +89,7 @@ struct PcapParser: RecordParser {
                 pos += 1
                 continue
             }
-            let end = pos + Self.recordHeaderLength + incl
+            let end = pos &+ Self.recordHeaderLength &+ incl   // incl is at most maxPcapCapturedLength
             if end > buf.count {
                 if !atEOF { return ParseStep(consumed: pos, need: Self.recordHeaderLength + incl, stop: false) }
                 state.damage(.truncatedRecord, at: base + pos, "record needs \(Self.recordHeaderLength + incl) bytes, \(remaining) present")

@@ -30,6 +30,25 @@ struct PcapngParser: RecordParser {
 
         /// Nanoseconds since the epoch, nil on overflow (beyond year 2262).
         @inline(__always) func nanoseconds(_ t: UInt64) -> Int64? {
+            let sec: UInt64, fracNs: UInt64
+            // Microseconds (the default if_tsresol) and nanoseconds: divisions by a constant, which
+            // compile to a multiplication (a division by a variable costs tens of cycles per packet).
+            if unitsPerSecond == 1_000_000 && binaryShift < 0 {
+                sec = t / 1_000_000
+                fracNs = (t &- sec &* 1_000_000) &* 1_000
+            } else if unitsPerSecond == 1_000_000_000 && binaryShift < 0 {
+                sec = t / 1_000_000_000
+                fracNs = t &- sec &* 1_000_000_000
+            } else {
+                (sec, fracNs) = slowSplit(t)
+            }
+            guard sec <= UInt64(Int.max), let s = Int(sec) +? Int(offsetSeconds),
+                  let ns = s *? 1_000_000_000, let total = ns +? Int(fracNs) else { return nil }
+            return Int64(total)
+        }
+
+        /// Seconds and nanoseconds for any other resolution.
+        private func slowSplit(_ t: UInt64) -> (UInt64, UInt64) {
             let (sec, frac) = t.quotientAndRemainder(dividingBy: unitsPerSecond)
             let fracNs: UInt64
             if binaryShift >= 0 {
@@ -41,9 +60,7 @@ struct PcapngParser: RecordParser {
             } else {
                 fracNs = frac / (unitsPerSecond / 1_000_000_000)
             }
-            guard sec <= UInt64(Int.max), let s = Int(sec) +? Int(offsetSeconds),
-                  let ns = s *? 1_000_000_000, let total = ns +? Int(fracNs) else { return nil }
-            return Int64(total)
+            return (sec, fracNs)
         }
     }
 
@@ -183,10 +200,16 @@ struct PcapngParser: RecordParser {
             guard block.count >= 32 else {
                 state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
             }
-            localID = type == 6 ? Int(block.u32(at: 8, bigEndian: be)!) : Int(block.u16(at: 8, bigEndian: be)!)
-            tsUnits = UInt64(block.u32(at: 12, bigEndian: be)!) << 32 | UInt64(block.u32(at: 16, bigEndian: be)!)
-            caplen = Int(block.u32(at: 20, bigEndian: be)!)
-            origlen = Int(block.u32(at: 24, bigEndian: be)!)
+            // The 32 bytes are present (checked above): read without a check per field.
+            let b = block.baseAddress!
+            @inline(__always) func field(_ o: Int) -> UInt32 {
+                let v = b.loadUnaligned(fromByteOffset: o, as: UInt32.self)
+                return be ? UInt32(bigEndian: v) : UInt32(littleEndian: v)
+            }
+            localID = type == 6 ? Int(field(8)) : Int(block.u16(at: 8, bigEndian: be)!)
+            tsUnits = UInt64(field(12)) << 32 | UInt64(field(16))
+            caplen = Int(field(20))
+            origlen = Int(field(24))
             dataStart = 28
             guard caplen <= block.count - 32 else {
                 state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(block.count - 32)")
