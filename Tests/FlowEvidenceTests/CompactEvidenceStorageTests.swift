@@ -190,4 +190,26 @@ extension CompactEvidenceStorageTests {
             }
         }
     }
+
+    /// The winner is the dictionary's (most votes, ties to the smallest name), across the small limit
+    /// and through merges.
+    @Test func voteCountsPickTheDictionarysWinner() {
+        var rng = SplitMix(state: 8)
+        let names = (0..<(VoteCounts.smallLimit * 2)).map { "client-\($0 % 7)-\($0)" }
+        for distinct in [1, 2, VoteCounts.smallLimit, VoteCounts.smallLimit + 1, names.count] {
+            var v = VoteCounts(), other = VoteCounts()
+            var d: [String: Int] = [:]
+            for _ in 0..<60 {
+                let n = names[Int.random(in: 0..<distinct, using: &rng)]
+                if Bool.random(using: &rng) { v.add(n) } else { other.add(n) }
+                d[n, default: 0] += 1
+            }
+            v.add(other)
+            let expected = d.min { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }?.key
+            #expect(v.winner == expected && !v.isEmpty, "\(distinct) names")
+        }
+        var tie = VoteCounts()
+        tie.add("b"); tie.add("a")
+        #expect(tie.winner == "a" && VoteCounts().winner == nil && VoteCounts().isEmpty)
+    }
 }

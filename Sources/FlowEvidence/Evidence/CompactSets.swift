@@ -107,3 +107,44 @@ struct SignalSet: Equatable {
         }
     }
 }
+
+/// Votes per client name (EvidenceAccumulator.client): a short array while few names were seen (most
+/// rows see one or two: a dictionary's storage for one entry is twice the array's), a dictionary
+/// beyond `smallLimit` names (so that adding stays O(1) whatever a capture sends).
+struct VoteCounts {
+    static var smallLimit: Int { 8 }
+
+    private var small: [(name: String, votes: Int)] = []
+    private var large: [String: Int] = [:]
+
+    init() {}
+
+    var isEmpty: Bool { small.isEmpty && large.isEmpty }
+
+    mutating func add(_ name: String, votes n: Int = 1) {
+        guard large.isEmpty else { large[name, default: 0] += n; return }
+        if let i = small.firstIndex(where: { $0.name == name }) {
+            small[i].votes += n
+            return
+        }
+        small.append((name, n))
+        if small.count > Self.smallLimit {
+            for (k, v) in small { large[k, default: 0] += v }
+            small = []
+        }
+    }
+
+    mutating func add(_ other: VoteCounts) {
+        for (k, v) in other.small { add(k, votes: v) }
+        for (k, v) in other.large { add(k, votes: v) }
+    }
+
+    /// The name with the most votes (ties: the smallest name); nil when none.
+    var winner: String? {
+        func better(_ a: (String, Int), _ b: (String, Int)) -> Bool { a.1 != b.1 ? a.1 > b.1 : a.0 < b.0 }
+        var best: (String, Int)?
+        for e in small where best.map({ better(e, $0) }) ?? true { best = e }
+        for e in large where best.map({ better(e, $0) }) ?? true { best = e }
+        return best?.0
+    }
+}

@@ -41,7 +41,7 @@ final class EvidenceAccumulator {
     var bytesUp: Int64 = 0, bytesDown: Int64 = 0
     var piecesUp = CompactSet<UInt32>(), piecesDown = CompactSet<UInt32>()
     /// Client names from extended handshakes (`v`, BEP 10), and from peer ids (BEP 20).
-    var versionVotes: [String: Int] = [:], peerIDVotes: [String: Int] = [:]
+    var versionVotes = VoteCounts(), peerIDVotes = VoteCounts()
     /// The earliest supporting frames (Flow.pack), sorted, at most `EvidenceLimits.supportingFrames`.
     private var packedFrames: [UInt64] = []
     /// The earliest peer-wire frame (handshake or piece), packed: the row's first frame when there is
@@ -122,8 +122,8 @@ final class EvidenceAccumulator {
         peers.formUnion(o.peers)
         bytesUp += o.bytesUp; bytesDown += o.bytesDown
         piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
-        for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
-        for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
+        versionVotes.add(o.versionVotes)
+        peerIDVotes.add(o.peerIDVotes)
         getPeersQueries += o.getPeersQueries
         onlyGetPeers = onlyGetPeers && o.onlyGetPeers
         if let r = o.rare {
@@ -138,8 +138,7 @@ final class EvidenceAccumulator {
 
     /// The most frequent name (ties: the smallest), from `v` when any, else from peer ids.
     var client: String? {
-        let votes = versionVotes.isEmpty ? peerIDVotes : versionVotes
-        return votes.min { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }?.key
+        (versionVotes.isEmpty ? peerIDVotes : versionVotes).winner
     }
 
     func row(ip: IPAddress, infoHash: InfoHash, day: Int64?, activeDays: [Int64], via: ProxyEndpoint? = nil) -> EvidenceRow? {
