@@ -278,6 +278,16 @@ class AnalyzerFlowState {
     /// settled (`releaseTCP`): nothing on it can be learned any more.
     final var tcp: TCPFlowState? { isTCP && !tcpReleased ? tcpState : nil }
 
+    /// `tcp?.wantsBytes(fromSrc:)` and `tcp?.consume(...)` without taking a reference to the state
+    /// (asked and fed per segment).
+    final func tcpWantsBytes(fromSrc: Bool) -> Bool {
+        isTCP && !tcpReleased && tcpState.wantsBytes(fromSrc: fromSrc)
+    }
+    final func tcpConsume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, endProbing: Bool, sink: inout S) {
+        guard isTCP && !tcpReleased else { return }
+        tcpState.consume(bytes, fromSrc: fromSrc, endProbing: endProbing, sink: &sink)
+    }
+
     /// Releases the per-direction TCP parts (FlowFinalizer.settleIfDone).
     final func releaseTCP() {
         guard let t = tcp else { return }
