@@ -33,6 +33,10 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
     @inlinable @inline(__always) public static func == (a: IPAddress, b: IPAddress) -> Bool {
         a.lo == b.lo && a.hi == b.hi && a.isV6 == b.isV6
     }
+    /// One word into the hasher, not three (sets of addresses are looked up at every flow's end).
+    @inlinable public func hash(into h: inout Hasher) {
+        h.combine(lo ^ (hi &* 0x9E37_79B9_7F4A_7C15) ^ (isV6 ? 0x8000_0000_0000_0000 : 0))
+    }
 
     public var bytes: [UInt8] {
         if !isV6 { return (0..<4).map { UInt8(truncatingIfNeeded: lo >> UInt64(24 - 8 * $0)) } }

@@ -84,7 +84,6 @@ public enum Pipeline {
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
-        // One thread is done with a record when the next is read: 4 MB of the capture behind it is plenty.
         // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
         // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`). The flow limit is split
         // in the same shares: memory stays bounded as with one thread.

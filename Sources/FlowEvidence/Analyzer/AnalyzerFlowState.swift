@@ -278,10 +278,15 @@ class AnalyzerFlowState {
     /// settled (`releaseTCP`): nothing on it can be learned any more.
     final var tcp: TCPFlowState? { isTCP && !tcpReleased ? tcpState : nil }
 
-    /// `tcp?.wantsBytes(fromSrc:)` and `tcp?.consume(...)` without taking a reference to the state
-    /// (asked and fed per segment).
+    /// `tcp?.wantsBytes(fromSrc:)`, `tcp?.segment(...)` and `tcp?.consume(...)` without taking a
+    /// reference to the state (asked and fed per segment).
     final func tcpWantsBytes(fromSrc: Bool) -> Bool {
         isTCP && !tcpReleased && tcpState.wantsBytes(fromSrc: fromSrc)
+    }
+    /// TCPFlowState.segment, nil when the flow is settled (or not TCP).
+    final func tcpSegment(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool, sink: EvidenceSink) -> Bool? {
+        guard isTCP && !tcpReleased else { return nil }
+        return tcpState.segment(tcp, payload: payload, cutBytes: cutBytes, fromSrc: fromSrc, sink: sink)
     }
     final func tcpConsume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, endProbing: Bool, sink: inout S) {
         guard isTCP && !tcpReleased else { return }

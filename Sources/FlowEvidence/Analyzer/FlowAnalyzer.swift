@@ -124,9 +124,9 @@ public struct FlowAnalyzer {
             if state.isForgettable { forget(flow, isTCP: false) } else { keepUDPState(flow, context: context) }   // `state` is gone after this
             return
         }
-        guard let dirs = state.tcp else { return }   // a TCP packet always maps to a TCP flow (the key has the protocol)
         let cut = max(0, packet.payloadLength - packet.payload.count)
-        let wantsNoMore = dirs.segment(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc, sink: sink)
+        // (A TCP packet always maps to a TCP flow: the key has the protocol.)
+        guard let wantsNoMore = state.tcpSegment(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc, sink: sink) else { return }
         if wantsNoMore, finalizer.settleIfDone(state) {
             if state.isForgettable {
                 forget(flow, isTCP: true)   // `state` may be gone after this
