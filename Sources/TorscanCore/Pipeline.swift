@@ -78,15 +78,17 @@ public enum Pipeline {
             do { filter = try BPFFilterSet(expression: expr) } catch { throw PipelineError.badFilter("\(error)") }
         }
         var decoder = PacketDecoder()
-        var analyzer = FlowAnalyzer(options: options.analyzer)
+        var analyzerOptions = options.analyzer
+        analyzerOptions.evidenceShapes = options.perDay ? .perDay : .merged   // the one the run reports
+        var analyzer = FlowAnalyzer(options: analyzerOptions)
         // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
         let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
         // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`). The flow limit is split
         // in the same shares: memory stays bounded as with one thread.
-        if threads > 1 { analyzer = FlowAnalyzer(options: Self.shardOptions(options.analyzer, virtualShards: 1, threads: threads)) }
-        let workerOptions = Self.shardOptions(options.analyzer, virtualShards: Self.virtualShardsPerWorker, threads: threads)
+        if threads > 1 { analyzer = FlowAnalyzer(options: Self.shardOptions(analyzerOptions, virtualShards: 1, threads: threads)) }
+        let workerOptions = Self.shardOptions(analyzerOptions, virtualShards: Self.virtualShardsPerWorker, threads: threads)
         let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(options: workerOptions) } : []
         for w in workers { w.start() }
         // Unmanaged: handing a packet to a worker costs no retain and release (`workers` owns them).
@@ -141,7 +143,8 @@ public enum Pipeline {
         progress?(bytesDone, packetsDone)
         let output: AnalysisOutput
         for w in workers { w.drain() }
-        output = FlowAnalyzer.finish(shards: [analyzer] + workers.map(\.analyzer), clock: latest,
+        // The shards are handed over, not shared: finishing them then copies none of their arrays.
+        output = FlowAnalyzer.finish(shards: [consume analyzer] + workers.map { $0.takeAnalyzer() }, clock: latest,
                                      timestampRegressions: regressions)
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
@@ -152,7 +155,8 @@ public enum Pipeline {
         for reason in FlowEndReason.allCases { counts.append(("flows_ended_" + reason.rawValue, c.ended[reason, default: 0])) }
         counts.append(("timestamp_regressions", c.timestampRegressions))
         let rows = options.perDay ? output.evidencePerDay : output.evidence
-        return AnalysisRun(inputs: inputs, evidence: rows.filter(options.selects), flows: output.flows,
+        let selected = options.infoHashes.isEmpty && options.subjects.isEmpty ? rows : rows.filter(options.selects)
+        return AnalysisRun(inputs: inputs, evidence: selected, flows: output.flows,
                            counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
     }
 

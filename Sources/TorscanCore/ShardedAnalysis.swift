@@ -140,6 +140,14 @@ final class ShardWorker: @unchecked Sendable {
         queue.oldestUnprocessed() ?? (current.entries.isEmpty ? nil : current.firstRecord)
     }
 
+    /// After `drain`: the worker's analyzer, no longer referenced by the worker (so that finishing it
+    /// copies none of its arrays); the worker keeps an empty one.
+    func takeAnalyzer() -> FlowAnalyzer {
+        var taken = FlowAnalyzer(options: analyzer.options)
+        swap(&taken, &analyzer)
+        return taken
+    }
+
     /// Reader: sends what is left and waits for the worker to finish.
     func drain() {
         queue.send(current)

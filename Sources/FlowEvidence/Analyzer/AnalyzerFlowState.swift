@@ -496,7 +496,7 @@ struct EvidenceSink: ClassifierSink {
 
     mutating func receive(_ event: ClassifierEvent) {
         aggregator.value.record(event, origin: aggregator.tag(origin, state: state, ends: ends), flow: state.findings, senderIsSrc: senderIsSrc)
-        collectCorroboration(event)
+        if aggregator.collectsCorroboration { collectCorroboration(event) }
     }
 
     /// Listening endpoints known from cleartext BitTorrent, for MSECorroboration (its wiring notes).
@@ -541,6 +541,10 @@ struct EvidenceSink: ClassifierSink {
 final class AggregatorBox {
     var value: EvidenceAggregator
     var corroboration = MSECorroboration()
+    /// Only the encrypted label of flow rows uses `corroboration` (FlowFinalizer.labelEncryptedFlows):
+    /// a run that keeps no flow rows does not collect it, so that memory does not grow with the
+    /// capture's BitTorrent endpoints (issue 6).
+    var collectsCorroboration = true
     /// SOCKS5 UDP relays opened by UDP ASSOCIATE, and the client each serves.
     var udpRelays: [RelayEndpoint: IPAddress] = [:]
     /// Addresses that accepted a proxy handshake (tunnel server side): their flows' rows are kept for

@@ -16,22 +16,36 @@ public struct AnalyzerOptions: Sendable {
     public var reassemblyBufferLimit: Int
     /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
     public var torrents = TorrentCatalog()
-    /// Keep a flow row for every flow (`torscan flows`, eval, extract). When false, rows of flows
-    /// that can matter to no report (label `other`, no tunnel, not touching a proxy's address) are
-    /// dropped as the flows end, so that memory does not grow with the capture (issue 6).
+    /// Keep a flow row for every flow (`torscan flows`, eval, extract). When false (the evidence
+    /// reports), rows of flows that can matter to no report (label `other`, no tunnel, not touching a
+    /// proxy's address) are dropped as the flows end, the others are kept only as what linking proxy
+    /// legs reads of them (LegRow), and what only flow rows use (MSE corroboration, DHT lookups to
+    /// name) is not collected, so that memory grows as little as possible with the capture (issue 6).
     public var keepsAllFlowRows = true
+    /// The evidence row shapes `finish` makes (each holds every row): both unless the caller needs one.
+    public var evidenceShapes: EvidenceShapes = [.merged, .perDay]
     public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable<Void>.defaultMaxFlows,
                 reassemblyBufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         self.timeouts = timeouts; self.maxFlows = maxFlows; self.reassemblyBufferLimit = reassemblyBufferLimit
     }
 }
 
+/// AnalysisOutput's two shapes of evidence rows.
+public struct EvidenceShapes: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// One row per (ip, infohash): `AnalysisOutput.evidence`.
+    public static let merged = EvidenceShapes(rawValue: 1)
+    /// One row per (ip, infohash, UTC day): `AnalysisOutput.evidencePerDay`.
+    public static let perDay = EvidenceShapes(rawValue: 2)
+}
+
 public struct AnalysisOutput: Sendable {
-    /// One row per (ip, infohash), sorted.
+    /// One row per (ip, infohash), sorted (empty unless AnalyzerOptions.evidenceShapes has `.merged`).
     public var evidence: [EvidenceRow]
-    /// One row per (ip, infohash, UTC day), sorted (`--per-day`).
+    /// One row per (ip, infohash, UTC day), sorted (`--per-day`; empty unless the options' shapes have `.perDay`).
     public var evidencePerDay: [EvidenceRow]
-    /// One row per flow, by first frame.
+    /// One row per flow, by first frame (empty unless AnalyzerOptions.keepsAllFlowRows).
     public var flows: [FlowRow]
     public var flowCounts: FlowCounts
     /// Named counts (DESIGN.md rule 4): classifier anomalies, reassembly gaps, skipped packets.
@@ -49,6 +63,7 @@ public struct FlowAnalyzer {
         table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
         if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
+        box.collectsCorroboration = options.keepsAllFlowRows
         finalizer = FlowFinalizer(aggregator: box, bufferLimit: options.reassemblyBufferLimit, keepsAllRows: options.keepsAllFlowRows)
     }
 
@@ -159,6 +174,7 @@ public struct FlowAnalyzer {
     /// Ends every live flow and returns the reports' rows and counts.
     public mutating func finish() -> AnalysisOutput {
         table.finish(handler: &finalizer)
+        table.releaseStorage()
         finalizer.labelEncryptedFlows()
         finalizer.nameLookedUpInfoHashes()
         finalizer.linkProxyLegs()
@@ -174,7 +190,9 @@ public struct FlowAnalyzer {
         if finalizer.aggregator.relayFragments > 0 { anomalies["socks5_udp_fragment", default: 0] += finalizer.aggregator.relayFragments }
         if table.counts.timestampRegressions > 0 { anomalies["timestamp_regression", default: 0] += table.counts.timestampRegressions }
         let flows = finalizer.rows.sorted { ($0.firstFrame, $0.firstSeen) < ($1.firstFrame, $1.firstSeen) }
-        return AnalysisOutput(evidence: agg.rows(perDay: false), evidencePerDay: agg.rows(perDay: true), flows: flows,
+        let shapes = options.evidenceShapes
+        return AnalysisOutput(evidence: shapes.contains(.merged) ? agg.rows(perDay: false) : [],
+                              evidencePerDay: shapes.contains(.perDay) ? agg.rows(perDay: true) : [], flows: flows,
                               flowCounts: table.counts, anomalies: anomalies)
     }
 }
@@ -206,7 +224,12 @@ struct FlowFinalizer: FlowLifecycle {
     let keepsAllRows: Bool
     /// The address family of the packet being processed (for new flows' UDP tracker parsing).
     var isIPv6 = false
+    /// Ended flows' rows, when all are kept (`keepsAllRows`); else what linking proxy legs needs of
+    /// the rows that could be legs (`legRows`), in the same order (the row index of AggregatorBox.legEnded).
     var rows: [FlowRow] = []
+    var legRows = ChunkedArray<LegRow>()
+    /// Rows kept so far (`rows` or `legRows`).
+    var rowCount: Int { keepsAllRows ? rows.count : legRows.count }
     /// Reassembly totals (named in `finish`).
     var reassembly = ReassemblyTotals()
     /// The state in which packets of `FlowContext.probingUDP` flows are processed (FlowAnalyzer.keepUDPState).
@@ -307,7 +330,9 @@ struct FlowFinalizer: FlowLifecycle {
         defer { flow.context.releaseState() }   // the record goes; `state` holds its own reference until the end
         if state.isPlaceholder {
             guard keepsAllRows || touchesProxy(flow.src, flow.dst) else { return }
-            aggregator.legEnded(flow, state: state, row: rows.count)   // a proxy's connection that carried nothing BitTorrent may still be a leg
+            // A proxy's connection that carried nothing BitTorrent may still be a leg.
+            aggregator.legEnded(flow, state: state, row: rowCount)
+            guard keepsAllRows else { legRows.append(LegRow(flow, hasTunnel: false)); return }
             rows.append(FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                                 firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                                 label: "other", infoHashes: [], firstFrame: flow.firstFrame))
@@ -349,13 +374,16 @@ struct FlowFinalizer: FlowLifecycle {
         let isCandidate = encryptedCandidates.last?.row == rows.count
         guard keepsAllRows || isCandidate || label != "other" || tunnel != nil || !f.lookedUpInfoHashes.isEmpty
                 || touchesProxy(flow.src, flow.dst) else { return }
+        // Naming looked-up infohashes changes flow rows only.
+        if keepsAllRows, !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
+        aggregator.legEnded(flow, state: state, row: rowCount)
+        // Without flow rows, what linking proxy legs reads of the row (issue 6's memory).
+        guard keepsAllRows else { legRows.append(LegRow(flow, hasTunnel: tunnel != nil)); return }
         var row = FlowRow(proto: state.isTCP ? .tcp : .udp, srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort,
                             firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, packets: flow.packets, bytes: flow.bytes,
                             label: label, infoHashes: f.namedInfoHashes, tunnel: tunnel, firstFrame: flow.firstFrame,
                             client: f.srcClient ?? f.dstClient)
         row.tunnelTarget = state.relayTarget ?? (state.tunnel ?? state.tunnelFailure?.request).map { "\($0.target):\($0.targetPort)" }
-        if !f.lookedUpInfoHashes.isEmpty { lookups.append((rows.count, f.lookedUpInfoHashes)) }
-        aggregator.legEnded(flow, state: state, row: rows.count)
         rows.append(row)
     }
 }

@@ -36,8 +36,9 @@ extension FlowAnalyzer {
 
     /// Ends every shard's live flows (first expiring those idle at the run's last clock `clock`),
     /// combines the shards into one analyzer and finishes it.
-    public static func finish(shards: [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
-        var shards = shards
+    /// `consuming`: the shards are changed in place (their flows end), so their arrays must not be
+    /// shared with the caller's (a copy of every kept row at the end of the run, issue 6's memory).
+    public static func finish(shards: consuming [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
         precondition(!shards.isEmpty)
         var counts = FlowCounts()
         for i in shards.indices {
@@ -49,9 +50,12 @@ extension FlowAnalyzer {
             for (r, n) in c.ended { counts.ended[r, default: 0] += n }
         }
         counts.timestampRegressions = timestampRegressions
-        var merged = shards[0]
-        var idOffset = shards[0].table.counts.created
-        for shard in shards.dropFirst() {
+        // Taken out of the array, not copied: the merged analyzer's arrays stay uniquely referenced
+        // (a copy would be made at their first change: the flow rows twice at the end of the run).
+        var merged = shards.removeFirst()
+        var idOffset = merged.table.counts.created
+        while !shards.isEmpty {
+            let shard = shards.removeFirst()   // released once absorbed, not at the end of the run
             merged.absorb(shard, flowIDOffset: idOffset)
             idOffset += shard.table.counts.created
         }
@@ -61,7 +65,10 @@ extension FlowAnalyzer {
         return out
     }
 
-    private mutating func endAllFlows() { table.finish(handler: &finalizer) }
+    private mutating func endAllFlows() {
+        table.finish(handler: &finalizer)
+        table.releaseStorage()
+    }
 
     private mutating func expireAll(at clock: Timestamp) {
         table.setClock(clock)
@@ -77,8 +84,9 @@ extension FlowAnalyzer {
 
 extension FlowFinalizer {
     mutating func absorb(_ other: FlowFinalizer, flowIDOffset: Int) {
-        let rowOffset = rows.count
+        let rowOffset = rowCount
         rows += other.rows
+        legRows += other.legRows
         reassembly.add(other.reassembly)
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
         lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }
@@ -93,7 +101,7 @@ extension FlowFinalizer {
 extension EvidenceAggregator {
     mutating func absorb(_ other: EvidenceAggregator, flowIDOffset: Int) {
         for (key, acc) in other.table {
-            acc.flows = Set(acc.flows.map { $0 + flowIDOffset })
+            acc.flows = acc.flows.shifted(by: flowIDOffset)
             if let mine = table[key] { mine.merge(acc) } else { table[key] = acc }
         }
         for (h, name) in other.torrentNames where torrentNames[h] == nil { torrentNames[h] = name }

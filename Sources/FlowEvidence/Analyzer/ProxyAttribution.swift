@@ -57,12 +57,57 @@ struct LegFacts {
     var bytesFromSrc: Int64, bytesFromDst: Int64
 }
 
+/// The columns of an ended flow's row that linking reads (ProxyLegLinking), kept instead of the row
+/// when the run keeps no flow rows (AnalyzerOptions.keepsAllFlowRows false: the evidence reports,
+/// which use the links only): 64 bytes (addresses without their padding, the first frame packed as
+/// in Flow) instead of a FlowRow's 240 and its strings (issue 6's memory).
+struct LegRow {
+    private let srcHi: UInt64, srcLo: UInt64, dstHi: UInt64, dstLo: UInt64
+    let firstSeen: Timestamp, lastSeen: Timestamp
+    private let firstFramePacked: UInt64
+    let srcPort: UInt16, dstPort: UInt16
+    private let flags: UInt8
+
+    private static let srcIsV6: UInt8 = 1, dstIsV6: UInt8 = 2, tunnel: UInt8 = 4
+
+    init(srcIP: IPAddress, srcPort: UInt16, dstIP: IPAddress, dstPort: UInt16, hasTunnel: Bool,
+         firstSeen: Timestamp, lastSeen: Timestamp, firstFrame: FrameRef) {
+        srcHi = srcIP.hi; srcLo = srcIP.lo; dstHi = dstIP.hi; dstLo = dstIP.lo
+        self.srcPort = srcPort; self.dstPort = dstPort
+        self.firstSeen = firstSeen; self.lastSeen = lastSeen
+        firstFramePacked = Flow<Void>.pack(firstFrame)
+        flags = (srcIP.isV6 ? Self.srcIsV6 : 0) | (dstIP.isV6 ? Self.dstIsV6 : 0) | (hasTunnel ? Self.tunnel : 0)
+    }
+
+    init<C>(_ flow: Flow<C>, hasTunnel: Bool) {
+        self.init(srcIP: flow.src, srcPort: flow.srcPort, dstIP: flow.dst, dstPort: flow.dstPort, hasTunnel: hasTunnel,
+                  firstSeen: flow.firstSeen, lastSeen: flow.lastSeen, firstFrame: flow.firstFrame)
+    }
+
+    init(_ r: FlowRow) {
+        self.init(srcIP: r.srcIP, srcPort: r.srcPort, dstIP: r.dstIP, dstPort: r.dstPort, hasTunnel: r.tunnel != nil,
+                  firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstFrame: r.firstFrame)
+    }
+
+    var srcIP: IPAddress { Self.address(srcHi, srcLo, v6: flags & Self.srcIsV6 != 0) }
+    var dstIP: IPAddress { Self.address(dstHi, dstLo, v6: flags & Self.dstIsV6 != 0) }
+    /// The row's `tunnel` column is set (a tunnel opened, or a proxy handshake that failed).
+    var hasTunnel: Bool { flags & Self.tunnel != 0 }
+    var firstFrame: FrameRef { Flow<Void>.unpack(firstFramePacked) }
+
+    private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
+        var a = IPAddress(v4: 0)
+        a.hi = hi; a.lo = lo; a.isV6 = v6
+        return a
+    }
+}
+
 /// Side records of the run, kept by AggregatorBox (not in the per-flow state).
 struct ProxyAttribution {
     /// Tunnels of live flows, by flow id.
     var open: [Int: OpenTunnel] = [:]
     /// Every ended flow, in row order.
-    var legs: [LegFacts] = []
+    var legs = ChunkedArray<LegFacts>()
     /// Ended client legs, by row index: TCP tunnels, and UDP flows relayed by a SOCKS5 relay.
     var tunnels: [Int: OpenTunnel] = [:]
     var relays: [Int: ProxyEndpoint] = [:]
@@ -79,7 +124,11 @@ struct ProxyAttribution {
     static let maxTargetsPerRelayFlow = 4096
 
     mutating func absorb(_ other: ProxyAttribution, rowOffset: Int, flowIDOffset: Int) {
-        legs += other.legs.map { var f = $0; f.row += rowOffset; f.flowID += flowIDOffset; return f }
+        for var f in other.legs {   // appended one by one: no array of them all
+            f.row += rowOffset
+            f.flowID += flowIDOffset
+            legs.append(f)
+        }
         for (r, t) in other.tunnels { tunnels[r + rowOffset] = t }
         for (r, e) in other.relays { relays[r + rowOffset] = e }
         for (r, t) in other.relayTargets { relayTargets[r + rowOffset] = t }

@@ -25,8 +25,7 @@ extension FlowFinalizer {
     mutating func linkProxyLegs() {
         let att = aggregator.attribution
         guard !att.tunnels.isEmpty || !att.relays.isEmpty else { return }
-        var facts: [Int: LegFacts] = [:]
-        for f in att.legs { facts[f.row] = f }
+        let facts = LegFactsByRow(att.legs)
         var exits: [Int: ProxyExit] = [:]
         var used = Set<Int>()
         linkConnects(att, facts, &used, &exits)
@@ -35,45 +34,50 @@ extension FlowFinalizer {
         aggregator.value.attribute(exits)
     }
 
+    /// The columns linking reads of kept row `r` (FlowRow or LegRow, as the run keeps them).
+    func leg(_ r: Int) -> LegRow { keepsAllRows ? LegRow(rows[r]) : legRows[r] }
+
     /// `exitIsSrc`: the proxy's address on its leg is the leg's src (CONNECT, UDP relay), else its dst (BIND).
-    private mutating func link(client r: Int, proxyLeg c: Int, exitIsSrc: Bool = true, _ facts: [Int: LegFacts], _ exits: inout [Int: ProxyExit]) {
-        rows[c].attributedTo = clientAddress(r)
-        rows[c].linkedFrame = rows[r].firstFrame
-        rows[r].linkedFrame = rows[c].firstFrame
-        if let id = facts[c]?.flowID { exits[id] = ProxyExit(exit: exitIsSrc ? rows[c].srcIP : rows[c].dstIP, client: clientAddress(r)) }
+    private mutating func link(client r: Int, proxyLeg c: Int, exitIsSrc: Bool = true, _ facts: LegFactsByRow, _ exits: inout [Int: ProxyExit]) {
+        if keepsAllRows {
+            rows[c].attributedTo = clientAddress(r)
+            rows[c].linkedFrame = leg(r).firstFrame
+            rows[r].linkedFrame = leg(c).firstFrame
+        }
+        if let id = facts[c]?.flowID { exits[id] = ProxyExit(exit: exitIsSrc ? leg(c).srcIP : leg(c).dstIP, client: clientAddress(r)) }
     }
 
     /// The client end of client leg `r`: the flow's src for a TCP tunnel, the side that is not the relay for UDP.
     private func clientAddress(_ r: Int) -> IPAddress {
-        guard let relay = aggregator.attribution.relays[r] else { return rows[r].srcIP }
-        return rows[r].dstIP == relay.address && rows[r].dstPort == relay.port ? rows[r].srcIP : rows[r].dstIP
+        guard let relay = aggregator.attribution.relays[r] else { return leg(r).srcIP }
+        return leg(r).dstIP == relay.address && leg(r).dstPort == relay.port ? leg(r).srcIP : leg(r).dstIP
     }
 
-    private mutating func linkConnects(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+    private mutating func linkConnects(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         // Candidates by destination port, each list by first packet.
         var byPort: [UInt16: [Int]] = [:]
-        for f in att.legs where f.isTCP && f.sawSYN && att.tunnels[f.row] == nil && rows[f.row].tunnel == nil {
-            byPort[rows[f.row].dstPort, default: []].append(f.row)
+        for f in att.legs where f.isTCP && f.sawSYN && att.tunnels[f.row] == nil && !leg(f.row).hasTunnel {
+            byPort[leg(f.row).dstPort, default: []].append(f.row)
         }
-        for k in byPort.keys { byPort[k]!.sort { (rows[$0].firstSeen, rows[$0].firstFrame) < (rows[$1].firstSeen, rows[$1].firstFrame) } }
-        let order = att.tunnels.keys.sorted { (att.tunnels[$0]!.openedAt, rows[$0].firstFrame) < (att.tunnels[$1]!.openedAt, rows[$1].firstFrame) }
+        for k in byPort.keys { byPort[k]!.sort { (leg($0).firstSeen, leg($0).firstFrame) < (leg($1).firstSeen, leg($1).firstFrame) } }
+        let order = att.tunnels.keys.sorted { (att.tunnels[$0]!.openedAt, leg($0).firstFrame) < (att.tunnels[$1]!.openedAt, leg($1).firstFrame) }
         for r in order {
             let t = att.tunnels[r]!
             guard t.info.command == .connect, let f = facts[r], let list = byPort[t.info.targetPort] else { continue }
-            let client = ProxyClientLeg(tunnel: t.info, requestAt: rows[r].firstSeen, replyAt: t.openedAt,
+            let client = ProxyClientLeg(tunnel: t.info, requestAt: leg(r).firstSeen, replyAt: t.openedAt,
                                         bytesUp: Int(f.bytesFromSrc) - t.handshakeUp, bytesDown: Int(f.bytesFromDst) - t.handshakeDown)
-            let from = rows[r].firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
+            let from = leg(r).firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
             let to = t.openedAt.nanoseconds + ProxyLegMatcher.timingSlackNanoseconds
             var best: (score: Int, sameHost: Bool, row: Int)?
             var i = firstIndex(list, notBefore: from)
-            while i < list.count, rows[list[i]].firstSeen.nanoseconds <= to {
+            while i < list.count, leg(list[i]).firstSeen.nanoseconds <= to {
                 let c = list[i]
                 i += 1
                 guard c != r, !used.contains(c), let cf = facts[c] else { continue }
-                let leg = ProxyLeg(address: rows[c].dstIP.bytes, port: rows[c].dstPort, openedAt: rows[c].firstSeen,
-                                   bytesToTarget: Int(cf.bytesFromSrc), bytesFromTarget: Int(cf.bytesFromDst))
-                guard let m = ProxyLegMatcher.match(client, leg) else { continue }
-                let sameHost = rows[c].srcIP == t.via.address
+                let candidate = ProxyLeg(address: leg(c).dstIP.bytes, port: leg(c).dstPort, openedAt: leg(c).firstSeen,
+                                         bytesToTarget: Int(cf.bytesFromSrc), bytesFromTarget: Int(cf.bytesFromDst))
+                guard let m = ProxyLegMatcher.match(client, candidate) else { continue }
+                let sameHost = leg(c).srcIP == t.via.address
                 if case .domain = t.info.target, !sameHost, !m.reasons.contains("byte_counts_equal") { continue }
                 if let b = best, (b.score, b.sameHost ? 1 : 0) >= (m.score, sameHost ? 1 : 0) { continue }
                 best = (m.score, sameHost, c)
@@ -84,20 +88,20 @@ extension FlowFinalizer {
 
     /// BIND: the remote host's connection to the proxy's bound port (ProxyLegMatcher.matchBind). The
     /// flow row's `tunnel_target` names that host, like the evidence's `target`.
-    private mutating func linkBinds(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
-        for r in att.tunnels.keys.sorted(by: { rows[$0].firstFrame < rows[$1].firstFrame }) {
+    private mutating func linkBinds(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+        for r in att.tunnels.keys.sorted(by: { leg($0).firstFrame < leg($1).firstFrame }) {
             let t = att.tunnels[r]!
             guard t.info.command == .bind, let f = facts[r], let bound = t.info.boundPort else { continue }
-            rows[r].tunnelTarget = t.target
-            let client = ProxyClientLeg(tunnel: t.info, requestAt: rows[r].firstSeen, replyAt: t.openedAt,
+            if keepsAllRows { rows[r].tunnelTarget = t.target }
+            let client = ProxyClientLeg(tunnel: t.info, requestAt: leg(r).firstSeen, replyAt: t.openedAt,
                                         bytesUp: Int(f.bytesFromSrc) - t.handshakeUp, bytesDown: Int(f.bytesFromDst) - t.handshakeDown)
             var best: (score: Int, row: Int)?
             for c in att.legs where c.isTCP && c.sawSYN && att.tunnels[c.row] == nil && !used.contains(c.row) && c.row != r {
-                let x = rows[c.row]
-                guard x.dstPort == bound, x.tunnel == nil else { continue }
-                let leg = ProxyLeg(address: x.srcIP.bytes, port: x.srcPort, openedAt: x.firstSeen,
-                                   bytesToTarget: Int(c.bytesFromDst), bytesFromTarget: Int(c.bytesFromSrc))
-                guard let m = ProxyLegMatcher.matchBind(client, leg, toPort: x.dstPort) else { continue }
+                let x = leg(c.row)
+                guard x.dstPort == bound, !x.hasTunnel else { continue }
+                let candidate = ProxyLeg(address: x.srcIP.bytes, port: x.srcPort, openedAt: x.firstSeen,
+                                         bytesToTarget: Int(c.bytesFromDst), bytesFromTarget: Int(c.bytesFromSrc))
+                guard let m = ProxyLegMatcher.matchBind(client, candidate, toPort: x.dstPort) else { continue }
                 if let b = best, b.score >= m.score { continue }
                 best = (m.score, c.row)
             }
@@ -108,23 +112,23 @@ extension FlowFinalizer {
     /// UDP ASSOCIATE: every UDP flow from the relay's address to a target the client's relay flow
     /// exchanged datagrams with, first seen while that flow was live. The relay flow's `linked_frame`
     /// is the earliest of them; each names the client.
-    private mutating func linkRelays(_ att: ProxyAttribution, _ facts: [Int: LegFacts], _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
+    private mutating func linkRelays(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         var udp: [ProxyEndpoint: [Int]] = [:]   // candidate flows by destination
         for f in att.legs where !f.isTCP && att.relays[f.row] == nil {
-            udp[ProxyEndpoint(address: rows[f.row].dstIP, port: rows[f.row].dstPort), default: []].append(f.row)
+            udp[ProxyEndpoint(address: leg(f.row).dstIP, port: leg(f.row).dstPort), default: []].append(f.row)
         }
-        for r in att.relays.keys.sorted(by: { rows[$0].firstFrame < rows[$1].firstFrame }) {
+        for r in att.relays.keys.sorted(by: { leg($0).firstFrame < leg($1).firstFrame }) {
             let relay = att.relays[r]!
-            let from = rows[r].firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
-            let to = rows[r].lastSeen.nanoseconds + ProxyLegMatcher.timingSlackNanoseconds
+            let from = leg(r).firstSeen.nanoseconds - ProxyLegMatcher.timingSlackNanoseconds
+            let to = leg(r).lastSeen.nanoseconds + ProxyLegMatcher.timingSlackNanoseconds
             var linked: [Int] = []
             for target in att.relayTargets[r] ?? [] {
-                for c in udp[target] ?? [] where !used.contains(c) && rows[c].srcIP == relay.address
-                    && (from...to).contains(rows[c].firstSeen.nanoseconds) {
+                for c in udp[target] ?? [] where !used.contains(c) && leg(c).srcIP == relay.address
+                    && (from...to).contains(leg(c).firstSeen.nanoseconds) {
                     linked.append(c)
                 }
             }
-            linked.sort { rows[$0].firstFrame < rows[$1].firstFrame }
+            linked.sort { leg($0).firstFrame < leg($1).firstFrame }
             for c in linked.reversed() { used.insert(c); link(client: r, proxyLeg: c, facts, &exits) }   // the earliest last: linked_frame
         }
     }
@@ -134,9 +138,29 @@ extension FlowFinalizer {
         var lo = 0, hi = list.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if rows[list[mid]].firstSeen.nanoseconds < t { lo = mid + 1 } else { hi = mid }
+            if leg(list[mid]).firstSeen.nanoseconds < t { lo = mid + 1 } else { hi = mid }
         }
         return lo
+    }
+}
+
+/// ProxyAttribution.legs by row. AggregatorBox.legEnded records one per kept row, in row order (and
+/// FlowFinalizer.absorb keeps it so): then the records are read in place; a dictionary is built only
+/// when they are not in that order (a hand-made finalizer), not a copy of every record at the end.
+struct LegFactsByRow {
+    private let legs: ChunkedArray<LegFacts>
+    private let inRowOrder: Bool
+    private var byRow: [Int: LegFacts] = [:]
+
+    init(_ legs: ChunkedArray<LegFacts>) {
+        self.legs = legs
+        inRowOrder = legs.indices.allSatisfy { legs[$0].row == $0 }
+        if !inRowOrder { for f in legs { byRow[f.row] = f } }
+    }
+
+    subscript(row: Int) -> LegFacts? {
+        guard inRowOrder else { return byRow[row] }
+        return row >= 0 && row < legs.count ? legs[row] : nil
     }
 }
 
@@ -152,7 +176,7 @@ extension EvidenceAggregator {
     mutating func attribute(_ exits: [Int: ProxyExit]) {
         guard !exits.isEmpty else { return }
         for (k, acc) in table where k.via == nil {
-            for id in acc.flows { if let e = exits[id], e.exit == k.ip { acc.attributedTo.insert(e.client) } }
+            for id in acc.flows { if let e = exits[id], e.exit == k.ip { acc.rareParts.attributedTo.insert(e.client) } }
         }
     }
 }

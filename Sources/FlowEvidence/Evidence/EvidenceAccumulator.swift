@@ -24,32 +24,53 @@ struct EvidenceKey: Hashable, Comparable {
     func sameRow(_ o: EvidenceKey) -> Bool { ip == o.ip && infoHash == o.infoHash && via == o.via }
 }
 
+/// One per (address, infohash, day) until the end of the run, so kept small (issue 6: peak memory
+/// must not grow with the capture): sets as CompactSet and SignalSet, frames packed in 8 bytes
+/// (Flow.pack), and what few rows have (verification, proxies) out of line in `rare`.
 final class EvidenceAccumulator {
     var firstSeen: Timestamp
     var lastSeen: Timestamp
     /// nil while only annotations (extension, pex, ...) were seen: such a row is not reported.
     var confidence: Confidence?
-    var signals: Set<Signal> = []
-    var flows: Set<Int> = []
-    var peers: Set<IPAddress> = []
-    var bytesUp: Int64 = 0, bytesDown: Int64 = 0
-    var piecesUp: Set<UInt32> = [], piecesDown: Set<UInt32> = []
-    /// Pieces this address sent whose bytes matched (or did not match) the torrent's piece hash.
-    var piecesVerified: Set<UInt32> = [], piecesFailed: Set<UInt32> = []
-    /// Client names from extended handshakes (`v`, BEP 10), and from peer ids (BEP 20).
-    var versionVotes: [String: Int] = [:], peerIDVotes: [String: Int] = [:]
-    /// The earliest supporting frames, sorted, at most `EvidenceLimits.supportingFrames`.
-    var frames: [FrameRef] = []
-    /// The earliest peer-wire frame (handshake or piece): the row's first frame when there is one, so
-    /// that a `handshake` or `transfer` row points at the handshake rather than at an earlier announce.
-    var firstPeerWireFrame: FrameRef?
-    /// DHT get_peers queries, and whether they are all the evidence there is.
-    var getPeersQueries = 0
+    var signals = SignalSet()
+    /// Whether DHT get_peers queries (`getPeersQueries`) are all the evidence there is.
     var onlyGetPeers = true
-    /// Tunnelled targets of the evidence (rows with `via`), and the clients a proxy's exit evidence is
-    /// attributed to (ProxyAttribution).
-    var targets: Set<String> = []
-    var attributedTo: Set<IPAddress> = []
+    var getPeersQueries = 0
+    var flows = CompactSet<Int>()
+    var peers = CompactSet<IPAddress>()
+    var bytesUp: Int64 = 0, bytesDown: Int64 = 0
+    var piecesUp = CompactSet<UInt32>(), piecesDown = CompactSet<UInt32>()
+    /// Client names from extended handshakes (`v`, BEP 10), and from peer ids (BEP 20).
+    var versionVotes = VoteCounts(), peerIDVotes = VoteCounts()
+    /// The earliest supporting frames (Flow.pack), sorted, at most `EvidenceLimits.supportingFrames`.
+    private var packedFrames: [UInt64] = []
+    /// The earliest peer-wire frame (handshake or piece), packed: the row's first frame when there is
+    /// one, so that a `handshake` or `transfer` row points at the handshake rather than at an earlier announce.
+    private var packedFirstPeerWireFrame: UInt64?
+    /// Verification and proxy attribution: nil in most rows.
+    private(set) var rare: RareEvidence?
+
+    /// What few accumulators have, out of line.
+    final class RareEvidence {
+        /// Pieces this address sent whose bytes matched (or did not match) the torrent's piece hash.
+        var piecesVerified = CompactSet<UInt32>(), piecesFailed = CompactSet<UInt32>()
+        /// Tunnelled targets of the evidence (rows with `via`), and the clients a proxy's exit evidence
+        /// is attributed to (ProxyAttribution).
+        var targets: Set<String> = []
+        var attributedTo = CompactSet<IPAddress>()
+    }
+
+    /// The out-of-line part, created when first written.
+    var rareParts: RareEvidence {
+        if let r = rare { return r }
+        let r = RareEvidence()
+        rare = r
+        return r
+    }
+
+    var targets: Set<String> { rare?.targets ?? [] }
+    var frames: [FrameRef] { packedFrames.map(Flow<Void>.unpack) }
+    var firstPeerWireFrame: FrameRef? { packedFirstPeerWireFrame.map(Flow<Void>.unpack) }
 
     init(timestamp: Timestamp) { firstSeen = timestamp; lastSeen = timestamp }
 
@@ -70,22 +91,27 @@ final class EvidenceAccumulator {
 
     /// Keeps the first `EvidenceLimits.targetsPerRow` targets in sort order: order of arrival does not matter.
     func addTarget(_ t: String) {
-        guard !targets.contains(t) else { return }
-        if targets.count < EvidenceLimits.targetsPerRow { targets.insert(t); return }
-        guard let last = targets.max(), t < last else { return }
-        targets.remove(last)
-        targets.insert(t)
+        let r = rareParts
+        guard !r.targets.contains(t) else { return }
+        if r.targets.count < EvidenceLimits.targetsPerRow { r.targets.insert(t); return }
+        guard let last = r.targets.max(), t < last else { return }
+        r.targets.remove(last)
+        r.targets.insert(t)
     }
 
     /// Keeps the earliest frames: order of arrival does not matter.
-    func addFrame(_ f: FrameRef, peerWire: Bool) {
-        if peerWire, firstPeerWireFrame.map({ f < $0 }) ?? true { firstPeerWireFrame = f }
-        if frames.count == EvidenceLimits.supportingFrames, let last = frames.last, f >= last { return }
-        var i = frames.count
-        while i > 0, frames[i - 1] > f { i -= 1 }
-        if i > 0, frames[i - 1] == f { return }
-        frames.insert(f, at: i)
-        if frames.count > EvidenceLimits.supportingFrames { frames.removeLast() }
+    func addFrame(_ frame: FrameRef, peerWire: Bool) {
+        addFrame(packed: Flow<Void>.pack(frame), peerWire: peerWire)
+    }
+
+    private func addFrame(packed f: UInt64, peerWire: Bool) {
+        if peerWire, packedFirstPeerWireFrame.map({ f < $0 }) ?? true { packedFirstPeerWireFrame = f }
+        if packedFrames.count == EvidenceLimits.supportingFrames, let last = packedFrames.last, f >= last { return }
+        var i = packedFrames.count
+        while i > 0, packedFrames[i - 1] > f { i -= 1 }
+        if i > 0, packedFrames[i - 1] == f { return }
+        packedFrames.insert(f, at: i)
+        if packedFrames.count > EvidenceLimits.supportingFrames { packedFrames.removeLast() }
     }
 
     func merge(_ o: EvidenceAccumulator) {
@@ -96,33 +122,36 @@ final class EvidenceAccumulator {
         peers.formUnion(o.peers)
         bytesUp += o.bytesUp; bytesDown += o.bytesDown
         piecesUp.formUnion(o.piecesUp); piecesDown.formUnion(o.piecesDown)
-        piecesVerified.formUnion(o.piecesVerified); piecesFailed.formUnion(o.piecesFailed)
-        for (k, v) in o.versionVotes { versionVotes[k, default: 0] += v }
-        for (k, v) in o.peerIDVotes { peerIDVotes[k, default: 0] += v }
+        versionVotes.add(o.versionVotes)
+        peerIDVotes.add(o.peerIDVotes)
         getPeersQueries += o.getPeersQueries
         onlyGetPeers = onlyGetPeers && o.onlyGetPeers
-        for t in o.targets { addTarget(t) }
-        attributedTo.formUnion(o.attributedTo)
-        for f in o.frames { addFrame(f, peerWire: false) }
-        if let f = o.firstPeerWireFrame { addFrame(f, peerWire: true) }
+        if let r = o.rare {
+            let mine = rareParts
+            mine.piecesVerified.formUnion(r.piecesVerified); mine.piecesFailed.formUnion(r.piecesFailed)
+            for t in r.targets { addTarget(t) }
+            mine.attributedTo.formUnion(r.attributedTo)
+        }
+        for f in o.packedFrames { addFrame(packed: f, peerWire: false) }
+        if let f = o.packedFirstPeerWireFrame { addFrame(packed: f, peerWire: true) }
     }
 
     /// The most frequent name (ties: the smallest), from `v` when any, else from peer ids.
     var client: String? {
-        let votes = versionVotes.isEmpty ? peerIDVotes : versionVotes
-        return votes.min { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }?.key
+        (versionVotes.isEmpty ? peerIDVotes : versionVotes).winner
     }
 
     func row(ip: IPAddress, infoHash: InfoHash, day: Int64?, activeDays: [Int64], via: ProxyEndpoint? = nil) -> EvidenceRow? {
+        let frames = frames
         guard let confidence, let first = firstPeerWireFrame ?? frames.first else { return nil }
         var r = EvidenceRow(ip: ip, infoHash: infoHash, day: day, firstSeen: firstSeen, lastSeen: lastSeen,
-                            activeDays: activeDays, confidence: confidence, signals: signals, flows: flows.count,
+                            activeDays: activeDays, confidence: confidence, signals: signals.set, flows: flows.count,
                             peers: peers.count, bytesUp: bytesUp, bytesDown: bytesDown, piecesUp: piecesUp.count,
-                            piecesDown: piecesDown.count, piecesVerified: piecesVerified.count, client: client, torrentName: nil,
+                            piecesDown: piecesDown.count, piecesVerified: rare?.piecesVerified.count ?? 0, client: client, torrentName: nil,
                             firstFrame: first, supportingFrames: frames)
         r.via = via
-        r.targets = targets.sorted()
-        r.attributedTo = attributedTo.sorted()
+        r.targets = rare?.targets.sorted() ?? []
+        r.attributedTo = rare?.attributedTo.sorted() ?? []
         return r
     }
 }

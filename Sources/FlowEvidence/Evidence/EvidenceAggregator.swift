@@ -49,6 +49,12 @@ public struct EvidenceAggregator {
         return id
     }
 
+    /// Client names seen, each stored once: the rows' votes share them (a name per vote made a string
+    /// for every row, issue 6's memory).
+    private var clientNames: Set<String> = []
+
+    private mutating func internedClientName(_ name: String) -> String { clientNames.insert(name).memberAfterInsert }
+
     /// Names the client from a peer id (BEP 20), when a client identifier is available.
     public var clientFromPeerID: ((PeerID) -> String?)?
     public internal(set) var counts = AggregatorCounts()
@@ -86,7 +92,7 @@ public struct EvidenceAggregator {
             peerWire(acc, origin, remote: origin.receiver)
             acc.addFrame(origin.frame, peerWire: true)
             if let name = clientFromPeerID?(hs.peerID) {
-                acc.peerIDVotes[name, default: 0] += 1
+                acc.peerIDVotes.add(internedClientName(name))
                 setClient(flow, senderIsSrc, name, onlyIfUnset: true)
             }
 
@@ -124,7 +130,8 @@ public struct EvidenceAggregator {
         case .extendedHandshake(let eh):
             flow.kinds.insert(.peerWire)
             if let v = eh.client { setClient(flow, senderIsSrc, v, onlyIfUnset: false) }
-            annotate(flow, origin, .extended) { acc in if let v = eh.client { acc.versionVotes[v, default: 0] += 1 } }
+            let v: String? = if let c = eh.client { internedClientName(c) } else { nil }
+            annotate(flow, origin, .extended) { acc in if let v { acc.versionVotes.add(v) } }
 
         case .metadataPiece(let piece, let totalSize, let bytes):
             flow.kinds.insert(.peerWire)
@@ -215,11 +222,11 @@ public struct EvidenceAggregator {
             switch verifier.add(sender: origin.sender, infoHash: h, piece: Int(index), begin: Int(offset), block: bytes, spec: spec) {
             case .verified:
                 let acc = accumulator(origin.sender, h, origin)
-                acc.piecesVerified.insert(index)
+                acc.rareParts.piecesVerified.insert(index)
                 acc.raise(to: .verified)
                 counts.piecesVerified += 1
             case .mismatch:
-                accumulator(origin.sender, h, origin).piecesFailed.insert(index)
+                accumulator(origin.sender, h, origin).rareParts.piecesFailed.insert(index)
                 counts.pieceHashMismatches += 1
             default:
                 break

@@ -245,6 +245,22 @@ public final class FlowTable<Context> {
         }
     }
 
+    /// Gives back the flows' storage once none is live (after `finish`), keeping the counts: the end
+    /// of the run (linking, evidence rows, reports) then does not add to a table sized for the run's
+    /// busiest moment, which would make the run's peak memory grow with what the run found (issue 6).
+    /// The table stays usable: it grows again as flows are created.
+    public func releaseStorage() {
+        guard index.count == 0 else { return }
+        records.deallocate()   // every slot is free: nothing to deinitialize
+        capacity = 1024
+        records = .allocate(capacity: capacity)
+        occupied = []
+        generations = []
+        freeSlots = []
+        index = FlowIndex()
+        timers = [Deque<TimerEntry>](repeating: Deque(), count: FlowQueueKind.allCases.count)
+    }
+
     /// Finalises the flows found idle longer than their timeout at the table's clock (see the sweep).
     public func expire<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
         guard let now else { return }
