@@ -75,12 +75,8 @@ struct PcapParser: RecordParser {
             // The 16 header bytes are present (checked above): read without a check per field.
             let header = buf.baseAddress! + pos
             let be = bigEndian
-            @inline(__always) func field(_ o: Int) -> UInt32 {
-                let v = header.loadUnaligned(fromByteOffset: o, as: UInt32.self)
-                return be ? UInt32(bigEndian: v) : UInt32(littleEndian: v)
-            }
-            let secs = field(0), frac = field(4)
-            var incl = Int(field(8)), orig = Int(field(12))
+            let secs = header.uncheckedU32(at: 0, bigEndian: be), frac = header.uncheckedU32(at: 4, bigEndian: be)
+            var incl = Int(header.uncheckedU32(at: 8, bigEndian: be)), orig = Int(header.uncheckedU32(at: 12, bigEndian: be))
             if lengthsSwapped == .yes || (lengthsSwapped == .maybe && incl > orig) { swap(&incl, &orig) }
             if incl > CaptureLimits.maxPcapCapturedLength {
                 state.damage(.badRecordLength, at: base + pos, "captured length \(incl) above \(CaptureLimits.maxPcapCapturedLength); resynchronising")

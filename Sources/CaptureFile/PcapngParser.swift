@@ -202,14 +202,10 @@ struct PcapngParser: RecordParser {
             }
             // The 32 bytes are present (checked above): read without a check per field.
             let b = block.baseAddress!
-            @inline(__always) func field(_ o: Int) -> UInt32 {
-                let v = b.loadUnaligned(fromByteOffset: o, as: UInt32.self)
-                return be ? UInt32(bigEndian: v) : UInt32(littleEndian: v)
-            }
-            localID = type == 6 ? Int(field(8)) : Int(block.u16(at: 8, bigEndian: be)!)
-            tsUnits = UInt64(field(12)) << 32 | UInt64(field(16))
-            caplen = Int(field(20))
-            origlen = Int(field(24))
+            localID = type == 6 ? Int(b.uncheckedU32(at: 8, bigEndian: be)) : Int(block.u16(at: 8, bigEndian: be)!)
+            tsUnits = UInt64(b.uncheckedU32(at: 12, bigEndian: be)) << 32 | UInt64(b.uncheckedU32(at: 16, bigEndian: be))
+            caplen = Int(b.uncheckedU32(at: 20, bigEndian: be))
+            origlen = Int(b.uncheckedU32(at: 24, bigEndian: be))
             dataStart = 28
             guard caplen <= block.count - 32 else {
                 state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(block.count - 32)")

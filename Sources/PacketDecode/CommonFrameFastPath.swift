@@ -25,16 +25,16 @@ extension PacketDecoder {
     static func decodeCommonIPv4(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
         let eth = Ethernet.headerLength
         guard frame.count >= eth + IPv4Header.minLength, let base = frame.baseAddress,
-              UInt16(bigEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == EtherType.ipv4 else { return false }
+              base.uncheckedU16be(at: 12) == EtherType.ipv4 else { return false }
         let vihl = base.load(fromByteOffset: eth, as: UInt8.self)
         let ihl = Int(vihl & 0x0f) * 4
         let ipCaptured = frame.count - eth
         guard vihl >> 4 == 4, ihl >= IPv4Header.minLength, ipCaptured >= ihl else { return false }
-        let total = Int(Self.u16(base, eth + 2))
+        let total = Int(base.uncheckedU16be(at: eth + 2))
         // Zero (segmentation offload) is counted by the layers; fragments are reassembled there.
-        guard total >= ihl, Self.u16(base, eth + 6) & 0x3fff == 0 else { return false }
-        p.src = IPAddress(v4: Self.u32(base, eth + 12))
-        p.dst = IPAddress(v4: Self.u32(base, eth + 16))
+        guard total >= ihl, base.uncheckedU16be(at: eth + 6) & 0x3fff == 0 else { return false }
+        p.src = IPAddress(v4: base.uncheckedU32be(at: eth + 12))
+        p.dst = IPAddress(v4: base.uncheckedU32be(at: eth + 16))
         return transport(base, l4: eth + ihl, announced: total - ihl, captured: ipCaptured - ihl,
                          proto: base.load(fromByteOffset: eth + 9, as: UInt8.self), into: &p)
     }
@@ -45,15 +45,14 @@ extension PacketDecoder {
     static func decodeCommonIPv6(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
         let eth = Ethernet.headerLength
         guard frame.count >= eth + IPv6Header.length, let base = frame.baseAddress,
-              UInt16(bigEndian: base.loadUnaligned(fromByteOffset: 12, as: UInt16.self)) == EtherType.ipv6,
+              base.uncheckedU16be(at: 12) == EtherType.ipv6,
               base.load(fromByteOffset: eth, as: UInt8.self) >> 4 == 6 else { return false }
         let proto = base.load(fromByteOffset: eth + 6, as: UInt8.self)
         guard proto == 6 || proto == 17 else { return false }
-        @inline(__always) func u64(_ o: Int) -> UInt64 { UInt64(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt64.self)) }
-        p.src = IPAddress(v6hi: u64(eth + 8), v6lo: u64(eth + 16))
-        p.dst = IPAddress(v6hi: u64(eth + 24), v6lo: u64(eth + 32))
+        p.src = IPAddress(v6hi: base.uncheckedU64be(at: eth + 8), v6lo: base.uncheckedU64be(at: eth + 16))
+        p.dst = IPAddress(v6hi: base.uncheckedU64be(at: eth + 24), v6lo: base.uncheckedU64be(at: eth + 32))
         p.isIPv6 = true
-        return transport(base, l4: eth + IPv6Header.length, announced: Int(Self.u16(base, eth + 4)),
+        return transport(base, l4: eth + IPv6Header.length, announced: Int(base.uncheckedU16be(at: eth + 4)),
                          captured: frame.count - eth - IPv6Header.length, proto: proto, into: &p)
     }
 
@@ -68,13 +67,13 @@ extension PacketDecoder {
             guard l4Captured >= TCP.minHeaderLength else { return false }
             headerLength = Int(base.load(fromByteOffset: l4 + 12, as: UInt8.self) >> 4) * 4
             guard headerLength >= TCP.minHeaderLength, announced >= headerLength, l4Captured >= headerLength else { return false }
-            p.tcp = TCPInfo(seq: u32(base, l4 + 4), ack: u32(base, l4 + 8), flags: TCPFlags(rawValue: base.load(fromByteOffset: l4 + 13, as: UInt8.self)),
-                            window: u16(base, l4 + 14), headerLength: headerLength)
+            p.tcp = TCPInfo(seq: base.uncheckedU32be(at: l4 + 4), ack: base.uncheckedU32be(at: l4 + 8), flags: TCPFlags(rawValue: base.load(fromByteOffset: l4 + 13, as: UInt8.self)),
+                            window: base.uncheckedU16be(at: l4 + 14), headerLength: headerLength)
             p.payloadLength = announced - headerLength
         case 17:
             headerLength = UDP.headerLength
             guard l4Captured >= headerLength else { return false }
-            let length = Int(u16(base, l4 + 4))
+            let length = Int(base.uncheckedU16be(at: l4 + 4))
             // A length that disagrees with the IP datagram is an anomaly the layers count (and 0, an
             // IPv6 jumbogram's, they read as the IP length).
             guard length >= headerLength, length <= announced else { return false }
@@ -85,20 +84,13 @@ extension PacketDecoder {
         p.ipOffset = Ethernet.headerLength
         p.hasIP = true
         p.ipProtocol = proto
-        p.srcPort = u16(base, l4)
-        p.dstPort = u16(base, l4 + 2)
+        p.srcPort = base.uncheckedU16be(at: l4)
+        p.dstPort = base.uncheckedU16be(at: l4 + 2)
         let present = min(p.payloadLength, l4Captured - headerLength)
         p.payload = UnsafeRawBufferPointer(start: base + l4 + headerLength, count: present)
         if present < p.payloadLength {
             p.stop = DecodeStop(layer: .payload, reason: .payloadCutBySnaplen, offset: l4 + headerLength)
         }
         return true
-    }
-
-    @inline(__always) private static func u16(_ base: UnsafeRawPointer, _ o: Int) -> UInt16 {
-        UInt16(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt16.self))
-    }
-    @inline(__always) private static func u32(_ base: UnsafeRawPointer, _ o: Int) -> UInt32 {
-        UInt32(bigEndian: base.loadUnaligned(fromByteOffset: o, as: UInt32.self))
     }
 }

@@ -67,3 +67,22 @@ extension UnsafeRawBufferPointer {
         return String(decoding: out, as: UTF8.self)
     }
 }
+
+/// The same loads without a check, for a parser that has checked once that a whole header is
+/// present (the pcap record and pcapng block headers, the decoder's fast path: issue 6, where a
+/// check per field cost tens of instructions per packet). The caller guarantees the bytes exist.
+extension UnsafeRawPointer {
+    @inlinable @inline(__always) public func uncheckedU16be(at offset: Int) -> UInt16 {
+        UInt16(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+    }
+    @inlinable @inline(__always) public func uncheckedU32be(at offset: Int) -> UInt32 {
+        UInt32(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+    }
+    @inlinable @inline(__always) public func uncheckedU64be(at offset: Int) -> UInt64 {
+        UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+    }
+    @inlinable @inline(__always) public func uncheckedU32(at offset: Int, bigEndian: Bool) -> UInt32 {
+        let v = loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        return bigEndian ? UInt32(bigEndian: v) : UInt32(littleEndian: v)
+    }
+}

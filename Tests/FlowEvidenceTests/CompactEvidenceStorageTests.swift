@@ -12,17 +12,7 @@ import PacketDecode
 import TorscanCore
 
 @Suite struct CompactEvidenceStorageTests {
-    /// A deterministic generator (SplitMix64), so that a failure can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
+    // Random inputs come from SplitMix (TCPReassemblerTests.swift): a failure can be replayed.
 
     @Test func chunkedArrayIsAnArrayAcrossChunks() {
         let n = 3 * ChunkedArray<Int>.chunkSize + 5

@@ -276,20 +276,22 @@ class AnalyzerFlowState {
 
     /// TCP flows only: a reassembler and a stream classifier per direction; nil once the flow is
     /// settled (`releaseTCP`): nothing on it can be learned any more.
-    final var tcp: TCPFlowState? { isTCP && !tcpReleased ? tcpState : nil }
+    final var tcp: TCPFlowState? { hasTCPParts ? tcpState : nil }
+    /// `tcp` is not nil (read without taking a reference).
+    private final var hasTCPParts: Bool { isTCP && !tcpReleased }
 
     /// `tcp?.wantsBytes(fromSrc:)`, `tcp?.segment(...)` and `tcp?.consume(...)` without taking a
     /// reference to the state (asked and fed per segment).
     final func tcpWantsBytes(fromSrc: Bool) -> Bool {
-        isTCP && !tcpReleased && tcpState.wantsBytes(fromSrc: fromSrc)
+        hasTCPParts && tcpState.wantsBytes(fromSrc: fromSrc)
     }
     /// TCPFlowState.segment, nil when the flow is settled (or not TCP).
     final func tcpSegment(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool, sink: EvidenceSink) -> Bool? {
-        guard isTCP && !tcpReleased else { return nil }
+        guard hasTCPParts else { return nil }
         return tcpState.segment(tcp, payload: payload, cutBytes: cutBytes, fromSrc: fromSrc, sink: sink)
     }
     final func tcpConsume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, endProbing: Bool, sink: inout S) {
-        guard isTCP && !tcpReleased else { return }
+        guard hasTCPParts else { return }
         tcpState.consume(bytes, fromSrc: fromSrc, endProbing: endProbing, sink: &sink)
     }
 

@@ -204,10 +204,8 @@ public final class FlowTable<Context> {
         return s
     }
 
-    /// Doubles the record array, but never past `maxFlows` records: live flows, so slots, never
-    /// exceed it (a table sized for 875,000 flows would otherwise reserve 1,048,576 records: 19 MB).
     private func growRecords() {
-        let newCapacity = max(capacity + 1, min(capacity * 2, maxFlows))
+        let newCapacity = capacity * 2
         let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: newCapacity)
         for s in occupied.indices where occupied[s] { (bigger + s).moveInitialize(from: records + s, count: 1) }
         records.deallocate()
