@@ -1,6 +1,7 @@
 // Opens one capture (a path, or "-" for standard input) and reads its records in order.
-// Uncompressed regular files are memory-mapped; compressed files and pipes are streamed through a
-// bounded buffer that carries a partial record over to the next read (DESIGN.md pipeline, stage 1).
+// Uncompressed regular files are read in large chunks into reused buffers (ChunkedFile.swift says
+// why not mmap); compressed files and pipes are streamed through a bounded buffer that carries a
+// partial record over to the next read (DESIGN.md pipeline, stage 1).
 import WireBytes
 import Crypto
 #if canImport(Glibc)
@@ -22,20 +23,23 @@ public final class CaptureReader {
     /// Every interface (pcap: one); for pcapng complete after `forEachRecord`.
     public private(set) var interfaces: [CaptureInterface] = []
     public var linkTypes: [LinkType] { interfaces.map(\.linkType) }
-    /// True when the capture is memory-mapped (zero copy).
-    public var isMapped: Bool { mapping != nil }
+    /// True for an uncompressed regular file: its records can stay valid after `forEachRecord`'s
+    /// body returns, for other threads that read them later (`laggingReaders`).
+    public var supportsLaggingReaders: Bool { file != nil }
     /// Compute the SHA-256 of the file while reading (needed for streams, which cannot be re-read).
     public var computesSHA256 = false
-    /// Bytes of a mapped capture kept resident behind the record being read (ResidentWindow).
-    public var pagesKeptBehind = 4 << 20
-    /// The lowest file offset that other threads will still read (the pipeline's workers read records
-    /// a few batches behind the reader), or nil: pages from there on are not released, so a lagging
-    /// thread does not fault released pages back in, which would then stay resident.
-    public var stillNeeded: (() -> Int?)?
+    /// Other threads that read this file's records after the reader (the pipeline's workers, a few
+    /// batches behind): records stay valid until they are done with them. Regular files only.
+    public var laggingReaders: LaggingReaders?
     /// Lowercase hex SHA-256 of the file's bytes as stored (compressed if compressed), once known.
     public private(set) var sha256: String?
 
-    private var mapping: MappedFile?
+    private var file: ChunkedFile?
+    /// The size of a regular file's read buffers (ChunkedFile.defaultChunkSize; tests make it small).
+    public var readChunkSize: Int {
+        get { file?.chunkSize ?? 0 }
+        set { file?.chunkSize = newValue }
+    }
     private var stream: StreamSource?
     /// Decompressed bytes read ahead while sniffing, handed to the first read.
     private var head: UnsafeMutableRawBufferPointer?
@@ -61,10 +65,13 @@ public final class CaptureReader {
         var magic: UInt32 = 0
         let n = isRegular ? pread(fd, &magic, 4, 0) : 0
         let compressed = withUnsafeBytes(of: &magic) { FormatSniffer.compression(of: UnsafeRawBufferPointer(rebasing: $0[0..<max(0, n)])) } != .none
-        if isRegular && !compressed, let m = MappedFile(fd: fd, size: Int(st.st_size)) {
-            close(fd)
-            mapping = m
-            try sniff(m.bytes)
+        if isRegular && !compressed {
+            let f = ChunkedFile(fd: fd)   // closes fd when released
+            file = f
+            let head = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+            defer { head.deallocate() }
+            let n = f.read(into: head.baseAddress!, count: head.count, at: 0) ?? 0
+            try sniff(UnsafeRawBufferPointer(rebasing: head[0..<n]))
         } else {
             try openStream(fd: fd, closesFD: true)
         }
@@ -133,18 +140,8 @@ public final class CaptureReader {
     }
 
     private func drive<P: RecordParser>(_ parser: inout P, _ state: inout ReadState, _ body: (CaptureRecord) -> Bool) {
-        if let m = mapping {
-            // Release what lies well behind the reading position: resident memory stays flat.
-            let base = m.bytes.baseAddress!
-            var window = ResidentWindow(m, lag: pagesKeptBehind, stillNeeded: stillNeeded)
-            _ = parser.parse(m.bytes, base: 0, atEOF: true, state: &state) { record in
-                if let p = record.data.baseAddress { window.reading(at: p - base) }
-                return body(record)
-            }
-            if computesSHA256 && sha256 == nil && !state.result.stoppedEarly {
-                var hashWindow = ResidentWindow(m, lag: pagesKeptBehind, stillNeeded: stillNeeded)
-                sha256 = Self.hash(m.bytes) { done in hashWindow.reading(at: done) }
-            }
+        if let f = file {
+            driveChunked(f, &parser, &state, body)
             return
         }
         guard let s = stream, var buf = head, !consumed else {
@@ -187,6 +184,60 @@ public final class CaptureReader {
         if computesSHA256 && !state.result.stoppedEarly { sha256 = hashStreamFile(s) }
     }
 
+    /// Reads a regular file chunk by chunk (ChunkedFile.swift). With lagging readers, a buffer is
+    /// refilled only once they are done with the records delivered from it.
+    private func driveChunked<P: RecordParser>(_ f: ChunkedFile, _ parser: inout P, _ state: inout ReadState,
+                                               _ body: (CaptureRecord) -> Bool) {
+        let lagging = laggingReaders
+        let slots = lagging == nil ? 1 : ChunkedFile.chunksWithLaggingReaders
+        var hasher = computesSHA256 && sha256 == nil ? SHA256() : nil
+        var slot = 0
+        var buf = f.buffer(0, size: f.chunkSize)
+        var start = 0, end = 0, base = 0, eof = false   // unparsed: buf[start..<end]; buf[0] is at file offset base
+        while true {
+            if !eof && end < buf.count {
+                guard let n = f.read(into: buf.baseAddress! + end, count: buf.count - end, at: base + end) else {
+                    state.damage(.readError, at: base + end, String(cString: strerror(errno)))
+                    hasher = nil
+                    eof = true
+                    continue
+                }
+                hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: buf.baseAddress! + end, count: n))
+                end += n
+                if end < buf.count { eof = true }   // read(into:) stops short only at the end of the file
+            }
+            let step = parser.parse(UnsafeRawBufferPointer(rebasing: buf[start..<end]), base: base + start, atEOF: eof,
+                                    state: &state, body: body)
+            start += step.consumed
+            if step.stop || eof { break }
+            // The buffer is full: its unparsed end (a partial record) starts the next buffer.
+            let carry = end - start
+            let size = max(f.chunkSize, step.need, carry < buf.count ? 0 : 2 * buf.count)
+            guard size <= CaptureLimits.maxStreamBuffer else {
+                state.damage(.badBlockLength, at: base + start, "a record needs more than \(CaptureLimits.maxStreamBuffer) bytes")
+                break
+            }
+            f.setDeliveredEnd(slot, base + start)
+            let next = (slot + 1) % slots
+            if next == slot {
+                if carry > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, carry) }
+                buf = f.buffer(slot, size: size, keeping: carry)
+            } else {
+                if let l = lagging, let oldest = l.oldestNeeded(), oldest < f.deliveredEnd(next) { l.waitUntilDone(f.deliveredEnd(next)) }
+                let nextBuf = f.buffer(next, size: size)
+                if carry > 0 { nextBuf.baseAddress!.copyMemory(from: buf.baseAddress! + start, byteCount: carry) }
+                buf = nextBuf
+            }
+            slot = next
+            base += start; end = carry; start = 0
+        }
+        // The buffers go when every record delivered from them is processed (a run of many files
+        // holds one file's buffers at a time).
+        lagging?.waitUntilDone(Int.max)
+        f.releaseBuffers()
+        if let h = hasher, !state.result.stoppedEarly { sha256 = Self.hex(h.finalize()) }
+    }
+
     /// Streams: hash a regular file again from its start; standard input was hashed as it was read.
     private func hashStreamFile(_ s: StreamSource) -> String? {
         if path == "-" {
@@ -203,19 +254,6 @@ public final class CaptureReader {
             h.update(bufferPointer: UnsafeRawBufferPointer(rebasing: chunk[0..<n]))
             off += off_t(n)
         }
-    }
-
-    /// `hashed` is told how many bytes are done after each chunk (the mapped reader releases pages).
-    static func hash(_ bytes: UnsafeRawBufferPointer, hashed: (Int) -> Void = { _ in }) -> String {
-        var h = SHA256()
-        var off = 0
-        while off < bytes.count {
-            let n = min(1 << 22, bytes.count - off)
-            h.update(bufferPointer: bytes.slice(off, n))
-            off += n
-            hashed(off)
-        }
-        return hex(h.finalize())
     }
 
     static func hex(_ d: SHA256.Digest) -> String {

@@ -1,8 +1,8 @@
 // The values the capture layer hands to the pipeline: one record per packet, borrowed bytes.
 import WireBytes
 
-/// One packet record. `data` points into the mapping or the stream buffer and is valid only
-/// during the callback that receives it (DESIGN.md rule 1: no copy per packet).
+/// One packet record. `data` points into the reader's buffer and is valid only during the callback
+/// that receives it, unless `CaptureReader.laggingReaders` holds it (DESIGN.md rule 1: no copy per packet).
 public struct CaptureRecord {
     /// 1-based within the file, as Wireshark numbers them.
     public var frameNumber: Int

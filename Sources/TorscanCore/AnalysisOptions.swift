@@ -21,6 +21,9 @@ public struct AnalysisOptions: Sendable {
     /// Analysis threads (flows spread by a symmetric hash; ShardedAnalysis.swift). 1: the caller's
     /// thread only. Default: the machine's cores; reports are the same for any N.
     public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// Bytes per read buffer of a regular file (CaptureReader.readChunkSize); nil: its default.
+    /// Tests make it small, so that workers read records from buffers the reader reuses.
+    public var readChunkSize: Int?
 
     public init() {}
 

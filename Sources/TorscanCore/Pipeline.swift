@@ -57,6 +57,7 @@ public enum Pipeline {
             do {
                 let r = try CaptureReader(path: p)
                 r.computesSHA256 = hashInputs
+                if let size = options.readChunkSize { r.readChunkSize = size }
                 opened.append((r, p == "-" ? nil : firstTimestamp(p)))
             } catch {
                 failures.append("\(error)")
@@ -81,9 +82,9 @@ public enum Pipeline {
         var analyzerOptions = options.analyzer
         analyzerOptions.evidenceShapes = options.perDay ? .perDay : .merged   // the one the run reports
         var analyzer = FlowAnalyzer(options: analyzerOptions)
-        // Workers need payloads that outlive the record: mapped files only (ShardedAnalysis.swift).
+        // Workers need payloads that outlive the record: regular files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
-        let threads = ordered.allSatisfy(\.reader.isMapped) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
+        let threads = ordered.allSatisfy(\.reader.supportsLaggingReaders) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
         // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
         // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`). The flow limit is split
         // in the same shares: memory stays bounded as with one thread.
@@ -105,11 +106,11 @@ public enum Pipeline {
         var nanos = false
         for (index, (reader, first)) in ordered.enumerated() {
             if let f = first, let l = latest, f < l { latest = f }
-            // Workers read records a few batches behind: their pages stay resident until then.
+            // Workers read records a few batches behind: the reader's buffers keep them until then.
             if !workers.isEmpty {
-                reader.stillNeeded = {
-                    workers.compactMap { $0.oldestRecordNeeded() }.map { $0.capture < index ? 0 : $0.offset }.min()
-                }
+                reader.laggingReaders = LaggingReaders(
+                    oldestNeeded: { workers.compactMap { $0.oldestRecordNeeded() }.map { $0.capture < index ? 0 : $0.offset }.min() },
+                    waitUntilDone: { offset in for w in workers { w.waitUntilProcessed(before: (index, offset)) } })
             }
             let result = reader.forEachRecord { record in
                 packetsDone += 1
@@ -161,13 +162,15 @@ public enum Pipeline {
     }
 
     /// The reading thread also reads and decodes every packet and hands the others theirs, so it
-    /// analyses fewer flows: of 1 + 6(N - 1) virtual shards it owns shard 0 and worker k owns
-    /// 6k - 5 ... 6k. Measured on the 2 GB benchmark capture with two threads, once handing off cost
-    /// no reference counting (issue 6; interleaved runs, fastest of three): with 3, 4 and 6 shards per
-    /// worker 1.20, 1.06 and 0.99 s (one thread 1.51 s); in a second set with 5, 6, 8 and 12, 0.89 to
-    /// 0.90 s (one thread 1.40 s). The reader, which also reads and decodes every frame, is the busier.
+    /// analyses fewer flows: of 1 + 4(N - 1) virtual shards it owns shard 0 and worker k owns
+    /// 4k - 3 ... 4k. Measured with two threads on the 2 GB benchmark capture (issue 6), as perf
+    /// samples per thread in the same run (the host's speed varies too much between runs for
+    /// wall times): with 6 shards per worker the worker took 10-25% more samples than the reader
+    /// and the reader waited for it (300 ms a run); with 4 they were within 5% of each other;
+    /// with 3 and 2 the reader took more. (With the file mapped, before ChunkedFile, reading cost
+    /// the reader more and 6 was the balance.)
     static func owner(ofVirtualShard v: Int) -> Int { v == 0 ? 0 : (v - 1) / virtualShardsPerWorker + 1 }
-    static let virtualShardsPerWorker = 6
+    static let virtualShardsPerWorker = 4
     static func virtualShards(threads: Int) -> Int { 1 + virtualShardsPerWorker * (threads - 1) }
 
     /// A shard's options: its share of the run's flow limit, plus 2% and 1,024 flows, because the

@@ -4,8 +4,9 @@
 // A symmetric hash sends both directions of a flow to the same thread, so every flow is whole in one
 // shard; FlowAnalyzer.finish(shards:) combines them (FlowAnalyzerShards.swift).
 //
-// Payload pointers: a mapped capture stays mapped for the whole run, so a batch holds pointers into
-// the mapping. A payload rebuilt from fragments points into the decoder's reassembly buffer (reused at
+// Payload pointers: a batch holds pointers into the reader's chunk buffers, which the reader refills
+// only once the workers are done with their records (CaptureReader.laggingReaders: the batches'
+// first records, BatchQueue.waitUntilProcessed). A payload rebuilt from fragments points into the decoder's reassembly buffer (reused at
 // the next decode), so it is copied into the batch (rare: one allocation per reassembled datagram).
 // Streamed input (stdin, gzip, zstd) reuses its buffer per record: the pipeline uses one thread then.
 import Foundation
@@ -78,6 +79,11 @@ final class BatchQueue: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         return unprocessed.first
     }
+    /// Reader: waits until every batch sent with a first record before `record` is processed.
+    func waitUntilProcessed(before record: (capture: Int, offset: Int)) {
+        condition.lock(); defer { condition.unlock() }
+        while let first = unprocessed.first, first < record { condition.wait() }
+    }
     /// Reader: no more batches.
     func close() {
         condition.lock(); closed = true; condition.broadcast(); condition.unlock()
@@ -138,6 +144,13 @@ final class ShardWorker: @unchecked Sendable {
     /// Reader: the first record this worker still has to read (in a batch sent or being filled).
     func oldestRecordNeeded() -> (capture: Int, offset: Int)? {
         queue.oldestUnprocessed() ?? (current.entries.isEmpty ? nil : current.firstRecord)
+    }
+
+    /// Reader: sends the batch being filled (if any) and waits until every record before `record`
+    /// is processed, so that the reader may reuse the buffer they lie in.
+    func waitUntilProcessed(before record: (capture: Int, offset: Int)) {
+        if !current.entries.isEmpty, current.firstRecord < record { queue.send(current); current = queue.emptyBatch() }
+        queue.waitUntilProcessed(before: record)
     }
 
     /// After `drain`: the worker's analyzer, no longer referenced by the worker (so that finishing it

@@ -21,8 +21,10 @@ struct ReadOutcome {
     var reader: CaptureReader
 }
 
-func readAll(path: String) throws -> ReadOutcome {
+/// `configure` sets the reader up before reading (buffer size, hashing).
+func readAll(path: String, configure: (CaptureReader) -> Void = { _ in }) throws -> ReadOutcome {
     let reader = try CaptureReader(path: path)
+    configure(reader)
     var recs: [Rec] = []
     let result = reader.forEachRecord { r in
         recs.append(Rec(frame: r.frameNumber, ns: r.timestamp.nanoseconds, hasTimestamp: r.hasTimestamp,

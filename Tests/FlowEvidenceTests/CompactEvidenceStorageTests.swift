@@ -10,6 +10,7 @@ import WireBytes
 import PacketDecode
 @testable import FlowEvidence
 import TorscanCore
+import CaptureFile
 
 @Suite struct CompactEvidenceStorageTests {
     // Random inputs come from SplitMix (TCPReassemblerTests.swift): a failure can be replayed.
@@ -201,5 +202,32 @@ extension CompactEvidenceStorageTests {
         var tie = VoteCounts()
         tie.add("b"); tie.add("a")
         #expect(tie.winner == "a" && VoteCounts().winner == nil && VoteCounts().isEmpty)
+    }
+}
+
+/// Workers read their packets' bytes from the reader's buffers a few batches behind it; the reader
+/// refills a buffer only once they are done with it (CaptureReader.laggingReaders). With 4 KB
+/// buffers, SampleCaptures' files wrap the eight buffers hundreds of times: evidence and flow rows
+/// must be what one thread with the default buffers gives.
+@Suite struct ReusedReadBufferTests {
+    @Test func workersReadingBehindTheReaderGetTheSameRows() throws {
+        // The uncompressed ones: a compressed input makes the whole run use one thread.
+        let samples = try CaptureInputs.expand([TestPaths.packageRoot.appendingPathComponent("SampleCaptures").path])
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
+        #expect(samples.count >= 30)
+        var one = AnalysisOptions()
+        one.threads = 1
+        let a = try Pipeline.analyze(paths: samples, options: one)
+        #expect(a.evidence.count > 10)
+        for threads in [2, 3] {
+            var small = AnalysisOptions()
+            small.threads = threads
+            small.readChunkSize = 4096
+            let b = try Pipeline.analyze(paths: samples, options: small)
+            let sameEvidence = a.evidence == b.evidence, sameFlows = a.flows == b.flows   // (not the rows in a failure)
+            #expect(sameEvidence, "--threads \(threads)")
+            #expect(sameFlows, "--threads \(threads)")
+            #expect(a.inputs.map(\.packets) == b.inputs.map(\.packets))
+        }
     }
 }
