@@ -17,7 +17,8 @@ import FlowEvidence
 /// Packets for one worker, in capture order. Reused: the reader refills batches the worker returns.
 /// One array of entries (not one per field): the reader appends once per packet.
 final class PacketBatch: @unchecked Sendable {
-    static let capacity = 4096
+    /// 1,024: what a worker reads is still in cache (ChunkedFile.swift; 4,096 was 10% slower).
+    static let capacity = 1024
     struct Entry {
         var frame: FrameRef
         var timestamp: Timestamp
