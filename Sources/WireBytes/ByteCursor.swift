@@ -1,10 +1,10 @@
 // Bounds-checked reading of borrowed bytes (DESIGN.md rules 1-3).
 //
 // Every reader in torscan reads through ByteCursor: a raw pointer and an offset over bytes that
-// someone else owns (a memory-mapped capture, a stream buffer). Reads return nil when the bytes
+// someone else owns (the capture reader's file or stream buffer). Reads return nil when the bytes
 // are short; nothing here traps on wire data and nothing copies. The caller guarantees that the
-// underlying memory outlives the cursor (the capture reader keeps its mapping open for the whole
-// read loop), which is why cursors are created inside closures and never stored in flows.
+// underlying memory outlives the cursor (the capture reader keeps a record's buffer until the
+// record is processed), which is why cursors are created inside closures and never stored in flows.
 
 /// A forward-only reader over borrowed bytes. Every read checks the remaining length first.
 public struct ByteCursor {

@@ -37,15 +37,15 @@ func zstd(_ input: [UInt8]) -> [UInt8] {
     static let manyNg = Pcapng.file(n: 25_000, bigEndian: true)
 
     @Test(arguments: [false, true])
-    func compressedEqualsMapped(pcapng: Bool) throws {
+    func compressedEqualsRegularFile(pcapng: Bool) throws {
         let plain = pcapng ? Self.manyNg : Self.many
-        let mapped = try readBytes(plain)
-        #expect(mapped.reader.supportsLaggingReaders)
+        let regular = try readBytes(plain)
+        #expect(regular.reader.supportsLaggingReaders)
         for (compressed, kind) in [(gzip(plain), Compression.gzip), (zstd(plain), .zstd)] {
             let out = try readBytes(compressed, suffix: ".pcap")   // the name does not matter
             #expect(out.reader.compression == kind)
             #expect(!out.reader.supportsLaggingReaders)
-            #expect(out.records == mapped.records)
+            #expect(out.records == regular.records)
             #expect(out.result.damage.isEmpty)
         }
     }
