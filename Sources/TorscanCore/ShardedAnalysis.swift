@@ -186,5 +186,7 @@ func shardIndex(_ p: DecodedPacket, workers: Int) -> Int {
     var h = address(p.src) &+ address(p.dst)
     h = (h ^ (h >> 31)) &* 0x94D0_49BB_1331_11EB
     h ^= h >> 32
-    return Int(h % UInt64(workers))
+    // The high half of h * workers: uniform over 0..<workers for a mixed h, without the 64-bit
+    // division `h % workers` would cost (15 cycles per packet on the reader, issue 6).
+    return Int(truncatingIfNeeded: h.multipliedFullWidth(by: UInt64(workers)).high)
 }
