@@ -63,8 +63,15 @@ import Testing
     /// A lagging reader holds record views and reads them only later, as the pipeline's workers
     /// do: every byte must still be the record's when it reads it, and the reader must have asked
     /// it to catch up before refilling a buffer that held records it had not read.
-    @Test func recordsStayValidUntilLaggingReadersAreDone() throws {
-        let bytes = Pcap.file(n: 3_000)
+    /// With `bigRecords`, every 100th record is 20 KB (more than a buffer): its buffer grows while
+    /// other buffers still hold records the lagging reader has not read.
+    @Test(arguments: [false, true])
+    func recordsStayValidUntilLaggingReadersAreDone(bigRecords: Bool) throws {
+        var bytes = Pcap.header()
+        for i in 0..<3_000 {
+            let size = bigRecords && i % 100 == 7 ? 20_000 : 60 + i % 40
+            bytes += Pcap.record(sec: 1_600_000_000 + UInt32(i), frac: 0, data: payload(size, seed: UInt8(i & 0xff)))
+        }
         let path = tempFile(bytes)
         defer { unlink(path) }
         let expected = try Self.read(path, chunk: 1 << 20).records
