@@ -35,10 +35,11 @@ public final class CaptureReader {
     public private(set) var sha256: String?
 
     private var file: ChunkedFile?
-    /// The size of a regular file's read buffers (ChunkedFile.defaultChunkSize; tests make it small).
+    /// The size of a regular file's read buffers (ChunkedFile.defaultChunkSize; tests make it small),
+    /// at least 4 KiB. Set before reading.
     public var readChunkSize: Int {
         get { file?.chunkSize ?? 0 }
-        set { file?.chunkSize = newValue }
+        set { file?.chunkSize = max(newValue, 4096) }
     }
     private var stream: StreamSource?
     /// Decompressed bytes read ahead while sniffing, handed to the first read.

@@ -33,7 +33,8 @@ struct ParseStep {
     var stop: Bool
 }
 
-/// Record parsers (pcap, pcapng) take bytes a buffer at a time (a file's chunk or a stream's). They never consume a partial record unless `atEOF` (then it is damage).
+/// Record parsers (pcap, pcapng) take bytes a buffer at a time (a file's chunk or a stream's).
+/// They never consume a partial record unless `atEOF` (then it is damage).
 protocol RecordParser {
     mutating func parse(_ buf: UnsafeRawBufferPointer, base: Int, atEOF: Bool, state: inout ReadState,
                         body: (CaptureRecord) -> Bool) -> ParseStep

@@ -1,6 +1,7 @@
-// Streaming byte source for what is not an uncompressed regular file: standard input, pipes, and gzip (RFC 1952, via
-// zlib inflate with automatic header detection, windowBits 15+32) or zstd (RFC 8878, via
-// ZSTD_decompressStream) files. Compression is recognised from the first bytes, never the name.
+// Streaming byte source for what is not an uncompressed regular file: standard input, pipes, and
+// gzip (RFC 1952, via zlib inflate with automatic header detection, windowBits 15+32) or zstd
+// (RFC 8878, via ZSTD_decompressStream) files. Compression is recognised from the first bytes, never
+// the name.
 // Concatenated gzip members and zstd frames are read in sequence, as gzip(1) and zstd(1) do.
 import SystemZlib
 import CZstd

@@ -6,8 +6,9 @@
 //
 // Payload pointers: a batch holds pointers into the reader's chunk buffers, which the reader refills
 // only once the workers are done with their records (CaptureReader.laggingReaders: the batches'
-// first records, BatchQueue.waitUntilProcessed). A payload rebuilt from fragments points into the decoder's reassembly buffer (reused at
-// the next decode), so it is copied into the batch (rare: one allocation per reassembled datagram).
+// first records, BatchQueue.waitUntilProcessed). A payload rebuilt from fragments points into the
+// decoder's reassembly buffer (reused at the next decode), so it is copied into the batch (rare: one
+// allocation per reassembled datagram).
 // Streamed input (stdin, gzip, zstd) reuses its buffer per record: the pipeline uses one thread then.
 import Foundation
 import WireBytes
