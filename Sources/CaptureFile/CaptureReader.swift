@@ -145,97 +145,33 @@ public final class CaptureReader {
             driveChunked(f, &parser, &state, body)
             return
         }
-        guard let s = stream, var buf = head, !consumed else {
+        guard let s = stream, let first = head, !consumed else {
             state.damage(.readError, at: 0, "standard input or a compressed stream can be read only once")
             return
         }
         consumed = true
+        head = nil   // the read buffers own it now
         // Compressed input: inflate on a second thread while this one parses (ReadAhead).
         let ahead = s.compression == .none ? nil : ReadAhead(s)
         defer { ahead?.stop() }
-        var start = 0, end = headCount, streamBase = 0, eof = false
-        defer { head = buf; headCount = 0 }
-        while true {
-            let view = UnsafeRawBufferPointer(rebasing: buf[start..<end])
-            let step = parser.parse(view, base: streamBase + start, atEOF: eof, state: &state, body: body)
-            start += step.consumed
-            if step.stop || eof { break }
-            if start > 0 {
-                // Carry the partial record over to the front (regions may overlap: memmove).
-                if end > start { memmove(buf.baseAddress!, buf.baseAddress! + start, end - start) }
-                streamBase += start; end -= start; start = 0
-            }
-            if step.need > buf.count || end == buf.count {
-                // One record larger than the buffer: grow it, within the named limit.
-                let size = min(max(step.need, buf.count * 2), CaptureLimits.maxStreamBuffer)
-                guard size > end else {
-                    state.damage(.badBlockLength, at: streamBase, "a record needs more than \(CaptureLimits.maxStreamBuffer) bytes")
-                    break
-                }
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 16)
-                bigger.baseAddress!.copyMemory(from: buf.baseAddress!, byteCount: end)
-                buf.deallocate()
-                buf = bigger
-            }
-            let n = ahead?.read(into: buf.baseAddress! + end, count: buf.count - end) ?? s.read(into: buf.baseAddress! + end, count: buf.count - end)
-            if n == 0 { eof = true } else { end += n }
+        let reached = parser.parse(ReadBuffers(size: first.count, first: first), filled: headCount, lagging: nil,
+                                   state: &state, body: body) { p, count, _ in
+            ahead?.read(into: p, count: count) ?? s.read(into: p, count: count)
         }
         ahead?.stop()   // the producer is done with `s` before its failure and hash are read
-        if let (anomaly, detail) = s.failure { state.damage(anomaly, at: streamBase + end, detail) }
+        if let (anomaly, detail) = s.failure { state.damage(anomaly, at: reached, detail) }
         if computesSHA256 && !state.result.stoppedEarly { sha256 = hashStreamFile(s) }
     }
 
-    /// Reads a regular file chunk by chunk (ChunkedFile.swift). With lagging readers, a buffer is
-    /// refilled only once they are done with the records delivered from it.
+    /// Reads a regular file chunk by chunk (ChunkedFile.swift), hashing what it reads when asked to.
     private func driveChunked<P: RecordParser>(_ f: ChunkedFile, _ parser: inout P, _ state: inout ReadState,
                                                _ body: (CaptureRecord) -> Bool) {
-        let lagging = laggingReaders
-        let slots = lagging == nil ? 1 : ChunkedFile.chunksWithLaggingReaders
         var hasher = computesSHA256 && sha256 == nil ? SHA256() : nil
-        var slot = 0
-        var buf = f.buffer(0, size: f.chunkSize)
-        var start = 0, end = 0, base = 0, eof = false   // unparsed: buf[start..<end]; buf[0] is at file offset base
-        while true {
-            if !eof && end < buf.count {
-                guard let n = f.read(into: buf.baseAddress! + end, count: buf.count - end, at: base + end) else {
-                    state.damage(.readError, at: base + end, String(cString: strerror(errno)))
-                    hasher = nil
-                    eof = true
-                    continue
-                }
-                hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: buf.baseAddress! + end, count: n))
-                end += n
-                if end < buf.count { eof = true }   // read(into:) stops short only at the end of the file
-            }
-            let step = parser.parse(UnsafeRawBufferPointer(rebasing: buf[start..<end]), base: base + start, atEOF: eof,
-                                    state: &state, body: body)
-            start += step.consumed
-            if step.stop || eof { break }
-            // The buffer is full: its unparsed end (a partial record) starts the next buffer.
-            let carry = end - start
-            let size = max(f.chunkSize, step.need, carry < buf.count ? 0 : 2 * buf.count)
-            guard size <= CaptureLimits.maxStreamBuffer else {
-                state.damage(.badBlockLength, at: base + start, "a record needs more than \(CaptureLimits.maxStreamBuffer) bytes")
-                break
-            }
-            f.setDeliveredEnd(slot, base + start)
-            let next = (slot + 1) % slots
-            if next == slot {
-                if carry > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, carry) }
-                buf = f.buffer(slot, size: size, keeping: carry)
-            } else {
-                if let l = lagging, let oldest = l.oldestNeeded(), oldest < f.deliveredEnd(next) { l.waitUntilDone(f.deliveredEnd(next)) }
-                let nextBuf = f.buffer(next, size: size)
-                if carry > 0 { nextBuf.baseAddress!.copyMemory(from: buf.baseAddress! + start, byteCount: carry) }
-                buf = nextBuf
-            }
-            slot = next
-            base += start; end = carry; start = 0
+        _ = parser.parse(ReadBuffers(size: f.chunkSize), filled: 0, lagging: laggingReaders, state: &state, body: body) { p, count, at in
+            guard let n = f.read(into: p, count: count, at: at) else { hasher = nil; return nil }
+            hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n))
+            return n
         }
-        // The buffers go when every record delivered from them is processed (a run of many files
-        // holds one file's buffers at a time).
-        lagging?.waitUntilDone(Int.max)
-        f.releaseBuffers()
         if let h = hasher, !state.result.stoppedEarly { sha256 = Self.hex(h.finalize()) }
     }
 

@@ -9,6 +9,8 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     @inlinable public init(v4: UInt32) { hi = 0; lo = UInt64(v4); isV6 = false }
     @inlinable public init(v6hi: UInt64, v6lo: UInt64) { hi = v6hi; lo = v6lo; isV6 = true }
+    /// From the stored words (compact records keep the family apart, as a flag).
+    @inlinable public init(hi: UInt64, lo: UInt64, isV6: Bool) { self.hi = hi; self.lo = lo; self.isV6 = isV6 }
 
     /// From 4 or 16 network-order bytes.
     public init?(bytes: UnsafeRawBufferPointer) {

@@ -89,17 +89,11 @@ struct LegRow {
                   firstSeen: r.firstSeen, lastSeen: r.lastSeen, firstFrame: r.firstFrame)
     }
 
-    var srcIP: IPAddress { Self.address(srcHi, srcLo, v6: flags & Self.srcIsV6 != 0) }
-    var dstIP: IPAddress { Self.address(dstHi, dstLo, v6: flags & Self.dstIsV6 != 0) }
+    var srcIP: IPAddress { IPAddress(hi: srcHi, lo: srcLo, isV6: flags & Self.srcIsV6 != 0) }
+    var dstIP: IPAddress { IPAddress(hi: dstHi, lo: dstLo, isV6: flags & Self.dstIsV6 != 0) }
     /// The row's `tunnel` column is set (a tunnel opened, or a proxy handshake that failed).
     var hasTunnel: Bool { flags & Self.tunnel != 0 }
     var firstFrame: FrameRef { Flow<Void>.unpack(firstFramePacked) }
-
-    private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
-        var a = IPAddress(v4: 0)
-        a.hi = hi; a.lo = lo; a.isV6 = v6
-        return a
-    }
 }
 
 /// Side records of the run, kept by AggregatorBox (not in the per-flow state).

@@ -87,7 +87,7 @@ public struct Flow<Context> {
     }
 
     public var key: FlowKey {
-        FlowKey(a: Self.address(aHi, aLo, v6: flag(.aIsV6)), aPort: aPort, b: Self.address(bHi, bLo, v6: flag(.bIsV6)), bPort: bPort, proto: proto)
+        FlowKey(a: IPAddress(hi: aHi, lo: aLo, isV6: flag(.aIsV6)), aPort: aPort, b: IPAddress(hi: bHi, lo: bLo, isV6: flag(.bIsV6)), bPort: bPort, proto: proto)
     }
     /// Whether this record is the flow of `k`, compared on the stored fields (building `key` first
     /// costs a copy per lookup).
@@ -95,17 +95,12 @@ public struct Flow<Context> {
         aLo == k.a.lo && bLo == k.b.lo && aPort == k.aPort && bPort == k.bPort && aHi == k.a.hi && bHi == k.b.hi
             && proto == k.proto && flag(.aIsV6) == k.a.isV6 && flag(.bIsV6) == k.b.isV6
     }
-    @inline(__always) private static func address(_ hi: UInt64, _ lo: UInt64, v6: Bool) -> IPAddress {
-        var a = IPAddress(v4: 0)
-        a.hi = hi; a.lo = lo; a.isV6 = v6
-        return a
-    }
 
     /// Whether `src` (the side that sent the first packet seen, DESIGN.md flow contract) is `key.a`.
     var srcIsA: Bool { flag(.srcIsA) }
-    public var src: IPAddress { srcIsA ? Self.address(aHi, aLo, v6: flag(.aIsV6)) : Self.address(bHi, bLo, v6: flag(.bIsV6)) }
+    public var src: IPAddress { srcIsA ? IPAddress(hi: aHi, lo: aLo, isV6: flag(.aIsV6)) : IPAddress(hi: bHi, lo: bLo, isV6: flag(.bIsV6)) }
     public var srcPort: UInt16 { srcIsA ? aPort : bPort }
-    public var dst: IPAddress { srcIsA ? Self.address(bHi, bLo, v6: flag(.bIsV6)) : Self.address(aHi, aLo, v6: flag(.aIsV6)) }
+    public var dst: IPAddress { srcIsA ? IPAddress(hi: bHi, lo: bLo, isV6: flag(.bIsV6)) : IPAddress(hi: aHi, lo: aLo, isV6: flag(.aIsV6)) }
     public var dstPort: UInt16 { srcIsA ? bPort : aPort }
     public var ipProtocol: UInt8 { proto }
     public var firstFrame: FrameRef { Self.unpack(firstFramePacked) }

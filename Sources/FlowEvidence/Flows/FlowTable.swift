@@ -205,12 +205,11 @@ public final class FlowTable<Context> {
     }
 
     private func growRecords() {
-        let newCapacity = capacity * 2
-        let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: newCapacity)
+        let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: capacity * 2)
         for s in occupied.indices where occupied[s] { (bigger + s).moveInitialize(from: records + s, count: 1) }
         records.deallocate()
         records = bigger
-        capacity = newCapacity
+        capacity *= 2
     }
 
     private func enqueue(slot: Int, kind: FlowQueueKind, clock: Int64) {
