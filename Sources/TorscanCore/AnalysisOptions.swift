@@ -24,6 +24,9 @@ public struct AnalysisOptions: Sendable {
     /// Bytes per read buffer of a regular file (CaptureReader.readChunkSize); nil: its default.
     /// Tests make it small, so that workers read records from buffers the reader reuses.
     public var readChunkSize: Int?
+    /// Tests: move a shard to another thread every this many packets (ShardBalancer.forceMove)
+    /// instead of when loads ask for it, to check that moves do not change reports. nil: by load.
+    public var shardMoveInterval: Int?
 
     public init() {}
 

@@ -31,6 +31,9 @@ public struct AnalysisRun: Sendable {
     public var anomalies: [String: Int]
     /// Fractional digits for timestamps: 9 when any input has nanosecond resolution.
     public var fractionDigits: Int
+    /// Shards moved between threads during the run (ShardBalancer; 0 with one thread). Not in any
+    /// report: reports are the same whatever the moves.
+    public var shardMoves = 0
     public var damaged: Bool { inputs.contains { !$0.damage.isEmpty } }
     public var capturePaths: [String] { inputs.map(\.path) }
 }
@@ -81,16 +84,23 @@ public enum Pipeline {
         var decoder = PacketDecoder()
         var analyzerOptions = options.analyzer
         analyzerOptions.evidenceShapes = options.perDay ? .perDay : .merged   // the one the run reports
-        var analyzer = FlowAnalyzer(options: analyzerOptions)
         // Workers need payloads that outlive the record: regular files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
-        let threads = ordered.allSatisfy(\.reader.supportsLaggingReaders) && options.analyzer.torrents.entries.isEmpty ? max(1, options.threads) : 1
-        // N threads: the reading thread analyses one share of the flows itself (so N threads keep N cores
-        // busy, not N + 1), N - 1 workers the rest (`owner(ofVirtualShard:)`). The flow limit is split
+        let threads = ordered.allSatisfy(\.reader.supportsLaggingReaders) && options.analyzer.torrents.entries.isEmpty ? min(max(1, options.threads), 256) : 1
+        // N threads: flows are spread over 16N shards, each with its own analyzer; the reading thread
+        // runs some of them itself (so N threads keep N cores busy, not N + 1), N - 1 workers the rest,
+        // and ShardBalancer moves shards between them as their loads change. The flow limit is split
         // in the same shares: memory stays bounded as with one thread.
-        if threads > 1 { analyzer = FlowAnalyzer(options: Self.shardOptions(analyzerOptions, virtualShards: 1, threads: threads)) }
-        let workerOptions = Self.shardOptions(analyzerOptions, virtualShards: Self.virtualShardsPerWorker, threads: threads)
-        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(options: workerOptions) } : []
+        let shardCount = threads > 1 ? ShardBalancer.shardsPerThread * threads : 1
+        let shardOptions = threads > 1 ? Self.shardOptions(analyzerOptions, shards: shardCount) : analyzerOptions
+        let shardBoxes = (0..<shardCount).map { _ in ShardBox(FlowAnalyzer(options: shardOptions)) }
+        // Unmanaged: a packet reaches its shard's analyzer with no retain and release (`shardBoxes` owns them).
+        let shards = shardBoxes.map { Unmanaged.passUnretained($0) }
+        let balancer = ShardBalancer(shards: shardCount, threads: threads)
+        let owner = balancer.owner.baseAddress!
+        let forcedMoves = options.shardMoveInterval ?? 0
+        let single = shards[0]
+        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards) } : []
         for w in workers { w.start() }
         // Unmanaged: handing a packet to a worker costs no retain and release (`workers` owns them).
         let handOff = workers.map { Unmanaged.passUnretained($0) }
@@ -125,11 +135,21 @@ public enum Pipeline {
                     if let n = newest, record.timestamp < n { regressions += 1 } else { newest = record.timestamp }
                     if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
                 }
-                let shard = workers.isEmpty ? 0 : Self.owner(ofVirtualShard: shardIndex(packet, workers: Self.virtualShards(threads: threads)))
-                if shard == 0 {
-                    analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock)
+                if workers.isEmpty {
+                    single._withUnsafeGuaranteedRef { $0.analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock) }
+                    return true
+                }
+                if forcedMoves > 0 {
+                    if packetsDone % forcedMoves == 0 { balancer.forceMove(workers) }
+                } else if packetsDone & 0xFFF == 0 {
+                    balancer.look(workers)
+                }
+                let shard = shardIndex(packet, workers: shardCount)
+                let thread = Int(owner[shard])
+                if thread == 0 {
+                    shards[shard]._withUnsafeGuaranteedRef { $0.analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock) }
                 } else {
-                    handOff[shard - 1]._withUnsafeGuaranteedRef { $0.add(frame, record.timestamp, clock, packet, recordOffset: record.fileOffset) }
+                    handOff[thread - 1]._withUnsafeGuaranteedRef { $0.add(frame, record.timestamp, clock, packet, shard: shard, recordOffset: record.fileOffset) }
                 }
                 return true
             }
@@ -145,7 +165,7 @@ public enum Pipeline {
         let output: AnalysisOutput
         for w in workers { w.drain() }
         // The shards are handed over, not shared: finishing them then copies none of their arrays.
-        output = FlowAnalyzer.finish(shards: [consume analyzer] + workers.map { $0.takeAnalyzer() }, clock: latest,
+        output = FlowAnalyzer.finish(shards: shardBoxes.map { $0.take() }, clock: latest,
                                      timestampRegressions: regressions)
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
@@ -157,29 +177,19 @@ public enum Pipeline {
         counts.append(("timestamp_regressions", c.timestampRegressions))
         let rows = options.perDay ? output.evidencePerDay : output.evidence
         let selected = options.infoHashes.isEmpty && options.subjects.isEmpty ? rows : rows.filter(options.selects)
-        return AnalysisRun(inputs: inputs, evidence: selected, flows: output.flows,
-                           counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
+        var run = AnalysisRun(inputs: inputs, evidence: selected, flows: output.flows,
+                              counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
+        run.shardMoves = balancer.moves
+        return run
     }
-
-    /// The reading thread also reads and decodes every packet and hands the others theirs, so it
-    /// analyses fewer flows: of 1 + 4(N - 1) virtual shards it owns shard 0 and worker k owns
-    /// 4k - 3 ... 4k. Measured with two threads on the 2 GB benchmark capture (issue 6), as perf
-    /// samples per thread in the same run (the host's speed varies too much between runs for
-    /// wall times): with 6 shards per worker the worker took 10-25% more samples than the reader
-    /// and the reader waited for it (300 ms a run); with 4 they were within 5% of each other;
-    /// with 3 and 2 the reader took more. (With the file mapped, before ChunkedFile, reading cost
-    /// the reader more and 6 was the balance.)
-    static func owner(ofVirtualShard v: Int) -> Int { v == 0 ? 0 : (v - 1) / virtualShardsPerWorker + 1 }
-    static let virtualShardsPerWorker = 4
-    static func virtualShards(threads: Int) -> Int { 1 + virtualShardsPerWorker * (threads - 1) }
 
     /// A shard's options: its share of the run's flow limit, plus 2% and 1,024 flows, because the
     /// hash does not split flows exactly by share: at the limit, a shard must not evict flows that
     /// one table would keep (reports are the same whatever the thread count). So N threads keep at
-    /// most about 2% more live flows than the limit in all.
-    static func shardOptions(_ o: AnalyzerOptions, virtualShards owned: Int, threads: Int) -> AnalyzerOptions {
+    /// most about 2% and 1,024 flows per shard more live flows than the limit in all.
+    static func shardOptions(_ o: AnalyzerOptions, shards: Int) -> AnalyzerOptions {
         var s = o
-        let share = Double(o.maxFlows) * Double(owned) / Double(virtualShards(threads: threads))
+        let share = Double(o.maxFlows) / Double(shards)
         s.maxFlows = min(o.maxFlows, Int((share * 1.02).rounded(.up)) + 1024)
         return s
     }

@@ -1,8 +1,9 @@
 // `--threads N` (issue 6): the calling thread reads and decodes (IP fragment reassembly needs one
 // decoder that sees every frame in order), analyses its own share of the flows and hands the packets
-// of the others in batches to N - 1 workers, each owning a FlowAnalyzer (Pipeline.owner(ofVirtualShard:)).
-// A symmetric hash sends both directions of a flow to the same thread, so every flow is whole in one
-// shard; FlowAnalyzer.finish(shards:) combines them (FlowAnalyzerShards.swift).
+// of the others in batches to N - 1 workers. A symmetric hash puts every flow in one of many shards
+// (both directions in the same one), each with its own FlowAnalyzer (ShardBox); ShardBalancer decides
+// which thread runs which shard and moves shards between threads as their loads change.
+// FlowAnalyzer.finish(shards:) combines the shards (FlowAnalyzerShards.swift).
 //
 // Payload pointers: a batch holds pointers into the reader's chunk buffers, which the reader refills
 // only once the workers are done with their records (CaptureReader.laggingReaders: the batches'
@@ -15,8 +16,24 @@ import WireBytes
 import PacketDecode
 import FlowEvidence
 
+/// One shard's analyzer. One thread at a time uses it: the one ShardBalancer names for the shard (a
+/// move waits until the old owner has processed every packet it was given, ShardBalancer.move).
+final class ShardBox: @unchecked Sendable {
+    var analyzer: FlowAnalyzer
+    init(_ analyzer: FlowAnalyzer) { self.analyzer = analyzer }
+    /// The analyzer, no longer referenced by the box (so that finishing it copies none of its
+    /// arrays); the box keeps an empty one.
+    func take() -> FlowAnalyzer {
+        var taken = FlowAnalyzer(options: analyzer.options)
+        swap(&taken, &analyzer)
+        return taken
+    }
+}
+
 /// Packets for one worker, in capture order. Reused: the reader refills batches the worker returns.
-/// One array of entries (not one per field): the reader appends once per packet.
+/// Raw storage for a fixed number of entries: the reader writes each packet's entry in place, with
+/// no capacity or uniqueness check and no copy through the stack (an Array's append: 5% of a
+/// two-thread run's CPU, perf).
 final class PacketBatch: @unchecked Sendable {
     /// 1,024: what a worker reads is still in cache (ChunkedFile.swift; 4,096 was 10% slower).
     static let capacity = 1024
@@ -26,37 +43,47 @@ final class PacketBatch: @unchecked Sendable {
         /// The run's clock before the packet (FlowAnalyzer.process(record:timestamp:packet:clock:)).
         var clock: Timestamp
         var packet: DecodedPacket
+        /// The packet's shard (Pipeline: `shardIndex`).
+        var shard: Int32
     }
-    var entries: [Entry] = []
+    private let storage = UnsafeMutablePointer<Entry>.allocate(capacity: PacketBatch.capacity)
+    private(set) var count = 0
     /// Where the record of the batch's first packet lies (capture index, offset in the file): the
     /// reader keeps the capture's pages from there on resident until the batch is processed.
     private(set) var firstRecord = (capture: 0, offset: 0)
     /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
     var copies: [UnsafeMutableRawBufferPointer] = []
 
-    init() { entries.reserveCapacity(Self.capacity) }
-    var isFull: Bool { entries.count >= Self.capacity }
+    init() { precondition(_isPOD(Entry.self), "PacketBatch entries are not deinitialized") }
+    deinit { reset(); storage.deallocate() }
 
-    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, recordOffset: Int) {
-        if entries.isEmpty { firstRecord = (frame.captureIndex, recordOffset) }
-        var p = packet
-        if p.reassembled, p.payload.count > 0 {
-            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: p.payload.count, alignment: 1)
-            copy.copyMemory(from: p.payload)
+    var entries: UnsafeBufferPointer<Entry> { UnsafeBufferPointer(start: storage, count: count) }
+    var isEmpty: Bool { count == 0 }
+    var isFull: Bool { count >= Self.capacity }
+
+    @inline(__always)
+    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordOffset: Int) {
+        if count == 0 { firstRecord = (frame.captureIndex, recordOffset) }
+        let e = storage + count
+        e.initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: packet, shard: Int32(truncatingIfNeeded: shard)))
+        count += 1
+        if packet.reassembled, packet.payload.count > 0 {
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: packet.payload.count, alignment: 1)
+            copy.copyMemory(from: packet.payload)
             copies.append(copy)
-            p.payload = UnsafeRawBufferPointer(copy)
+            e.pointee.packet.payload = UnsafeRawBufferPointer(copy)
         }
-        entries.append(Entry(frame: frame, timestamp: t, clock: clock, packet: p))
     }
 
     func reset() {
         for c in copies { c.deallocate() }
         copies.removeAll(keepingCapacity: true)
-        entries.removeAll(keepingCapacity: true)
+        count = 0   // entries are plain values: nothing to deinitialize
     }
 }
 
 /// One worker's queue: filled batches to the worker, empty ones back to the reader (a few in flight).
+/// It also keeps the time each side waited for the other, which ShardBalancer reads to move shards.
 final class BatchQueue: @unchecked Sendable {
     static let batchesInFlight = 4
     private let condition = NSCondition()
@@ -65,11 +92,20 @@ final class BatchQueue: @unchecked Sendable {
     private var closed = false
     /// The first records of the batches sent and not processed yet, oldest first.
     private var unprocessed: [(capture: Int, offset: Int)] = []
+    /// Nanoseconds the reader waited for this worker (all batches in flight, or records the worker
+    /// had still to read), and the worker waited for batches, since the last `takeWaits`.
+    private var readerWaited: UInt64 = 0
+    private var workerWaited: UInt64 = 0
 
     /// Reader: an empty batch (waits while the worker holds them all).
     func emptyBatch() -> PacketBatch {
+        spin { !empty.isEmpty }
         condition.lock(); defer { condition.unlock() }
-        while empty.isEmpty { condition.wait() }
+        if empty.isEmpty {
+            let start = monotonicNanoseconds()
+            while empty.isEmpty { condition.wait() }
+            readerWaited += monotonicNanoseconds() &- start
+        }
         return empty.removeLast()
     }
     /// Reader: hands a batch to the worker.
@@ -82,18 +118,48 @@ final class BatchQueue: @unchecked Sendable {
         return unprocessed.first
     }
     /// Reader: waits until every batch sent with a first record before `record` is processed.
-    func waitUntilProcessed(before record: (capture: Int, offset: Int)) {
+    /// `counted`: the wait is for the worker's load (not for a shard move, which is not).
+    func waitUntilProcessed(before record: (capture: Int, offset: Int), counted: Bool = true) {
+        spin { unprocessed.first.map { !($0 < record) } ?? true }
         condition.lock(); defer { condition.unlock() }
+        guard let first = unprocessed.first, first < record else { return }
+        let start = monotonicNanoseconds()
         while let first = unprocessed.first, first < record { condition.wait() }
+        if counted { readerWaited += monotonicNanoseconds() &- start }
     }
+    /// Reader: the waits since the last call (ShardBalancer).
+    func takeWaits() -> (reader: UInt64, worker: UInt64) {
+        condition.lock(); defer { condition.unlock() }
+        defer { readerWaited = 0; workerWaited = 0 }
+        return (readerWaited, workerWaited)
+    }
+    /// Before sleeping on the condition: checks `ready` under the lock for a short while (about 30
+    /// microseconds). The other side is usually that close (a batch of 1,024 packets takes 0.1-0.3 ms),
+    /// and waking a sleeping thread took about 50 microseconds on the benchmark host: most waits
+    /// were that wake-up. Not counted as waiting (it is the balance the counters measure).
+    @inline(__always) private func spin(_ ready: () -> Bool) {
+        for _ in 0..<Self.spinChecks {
+            condition.lock()
+            let r = ready()
+            condition.unlock()
+            if r { return }
+        }
+    }
+    static let spinChecks = 400
+
     /// Reader: no more batches.
     func close() {
         condition.lock(); closed = true; condition.broadcast(); condition.unlock()
     }
     /// Worker: the next batch, nil when closed and drained.
     func next() -> PacketBatch? {
+        spin { !filled.isEmpty || closed }
         condition.lock(); defer { condition.unlock() }
-        while filled.isEmpty && !closed { condition.wait() }
+        if filled.isEmpty && !closed {
+            let start = monotonicNanoseconds()
+            while filled.isEmpty && !closed { condition.wait() }
+            workerWaited += monotonicNanoseconds() &- start
+        }
         return filled.isEmpty ? nil : filled.removeFirst()
     }
     /// Worker: gives a processed batch back.
@@ -103,9 +169,18 @@ final class BatchQueue: @unchecked Sendable {
     }
 }
 
-/// A worker thread owning one shard's FlowAnalyzer.
+/// A monotonic clock (CLOCK_MONOTONIC through the vDSO: no system call), read only around waits.
+@inline(__always)
+func monotonicNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) &* 1_000_000_000 &+ UInt64(t.tv_nsec)
+}
+
+/// A worker thread: processes the packets the reader hands it, each with its shard's analyzer.
 final class ShardWorker: @unchecked Sendable {
-    var analyzer: FlowAnalyzer
+    /// Every shard's analyzer (the pipeline owns them); the worker uses those of the packets it gets.
+    private let shards: [Unmanaged<ShardBox>]
     let queue = BatchQueue()
     private let finished = DispatchSemaphore(value: 0)
     /// The batch the reader is filling, and the same unmanaged: appending through it costs no
@@ -113,8 +188,8 @@ final class ShardWorker: @unchecked Sendable {
     private var current: PacketBatch { didSet { currentRef = .passUnretained(current) } }
     private var currentRef: Unmanaged<PacketBatch>
 
-    init(options: AnalyzerOptions) {
-        analyzer = FlowAnalyzer(options: options)
+    init(shards: [Unmanaged<ShardBox>]) {
+        self.shards = shards
         let first = queue.emptyBatch()
         current = first
         currentRef = .passUnretained(first)
@@ -124,7 +199,9 @@ final class ShardWorker: @unchecked Sendable {
         let t = Thread { [self] in
             while let b = queue.next() {
                 for e in b.entries {
-                    analyzer.process(record: e.frame, timestamp: e.timestamp, packet: e.packet, clock: e.clock)
+                    shards[Int(e.shard)]._withUnsafeGuaranteedRef {
+                        $0.analyzer.process(record: e.frame, timestamp: e.timestamp, packet: e.packet, clock: e.clock)
+                    }
                 }
                 queue.recycle(b)
             }
@@ -134,10 +211,10 @@ final class ShardWorker: @unchecked Sendable {
         t.start()
     }
 
-    /// Reader: queues one packet.
-    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, recordOffset: Int) {
+    /// Reader: queues one packet of `shard`.
+    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordOffset: Int) {
         let full = currentRef._withUnsafeGuaranteedRef { b in
-            b.append(frame, t, clock, packet, recordOffset: recordOffset)
+            b.append(frame, t, clock, packet, shard: shard, recordOffset: recordOffset)
             return b.isFull
         }
         if full { queue.send(current); current = queue.emptyBatch() }
@@ -145,22 +222,21 @@ final class ShardWorker: @unchecked Sendable {
 
     /// Reader: the first record this worker still has to read (in a batch sent or being filled).
     func oldestRecordNeeded() -> (capture: Int, offset: Int)? {
-        queue.oldestUnprocessed() ?? (current.entries.isEmpty ? nil : current.firstRecord)
+        queue.oldestUnprocessed() ?? (current.isEmpty ? nil : current.firstRecord)
     }
 
     /// Reader: sends the batch being filled (if any) and waits until every record before `record`
     /// is processed, so that the reader may reuse the buffer they lie in.
     func waitUntilProcessed(before record: (capture: Int, offset: Int)) {
-        if !current.entries.isEmpty, current.firstRecord < record { queue.send(current); current = queue.emptyBatch() }
+        if !current.isEmpty, current.firstRecord < record { queue.send(current); current = queue.emptyBatch() }
         queue.waitUntilProcessed(before: record)
     }
 
-    /// After `drain`: the worker's analyzer, no longer referenced by the worker (so that finishing it
-    /// copies none of its arrays); the worker keeps an empty one.
-    func takeAnalyzer() -> FlowAnalyzer {
-        var taken = FlowAnalyzer(options: analyzer.options)
-        swap(&taken, &analyzer)
-        return taken
+    /// Reader: sends the batch being filled (if any) and waits until the worker has processed every
+    /// packet it was given, so that another thread may take over one of its shards.
+    func finishGivenPackets() {
+        if !current.isEmpty { queue.send(current); current = queue.emptyBatch() }
+        queue.waitUntilProcessed(before: (Int.max, Int.max), counted: false)
     }
 
     /// Reader: sends what is left and waits for the worker to finish.

@@ -1,0 +1,102 @@
+// Which thread runs which shard with `--threads N` (issue 6), and moving shards between threads as
+// their loads change. A fixed split cannot stay balanced: what the reader spends on its own work
+// (reading, decoding, handing packets out) against the flows' analysis depends on the capture, and a
+// shared host slows one core or the other from one moment to the next. With a fixed 1:4 split of the
+// flows between the reader and one worker, each waited for the other 50-200 ms in a 0.6 s run
+// (measured, 2 GB benchmark capture). So every `interval` the reader looks at how long each side
+// waited for the other (BatchQueue's counters) and moves one shard from the thread that was waited
+// for to one that waited.
+//
+// A move never changes a report: a shard's analyzer sees the same packets in the same order, with the
+// same clocks, whichever thread runs it. Taking a shard from a worker first waits until that worker
+// has processed every packet it was given (ShardWorker.finishGivenPackets); giving one to a worker
+// needs no wait (the queue's lock orders the reader's use of the analyzer before the worker's).
+
+final class ShardBalancer {
+    /// Shards per thread: one move shifts about 1/(16 N) of the flows (3% with two threads).
+    static let shardsPerThread = 16
+    /// How often the loads are compared, nanoseconds. At most one move per look.
+    static let interval: UInt64 = 20_000_000
+    /// A move needs one side to have waited more than the other by this share of the interval (5%):
+    /// both wait a little in turn even when balanced (a batch is 1,024 packets, 4 in flight).
+    static let waitShare: UInt64 = 20
+
+    /// The owner of each shard: 0 the reader, k worker k. Raw memory that the reader reads per packet
+    /// (no bounds check, no uniqueness check of an array in a captured variable).
+    let owner: UnsafeMutableBufferPointer<UInt8>
+    let threads: Int
+    /// Moves made (AnalysisRun.shardMoves).
+    private(set) var moves = 0
+    private var lastLook: UInt64 = 0
+
+    /// `shards` shards over `threads` threads. The reader starts with 1 share in 1 + 4(N - 1), the
+    /// workers with 4 each: the balance measured on the benchmark capture (the balancer corrects it).
+    init(shards: Int, threads: Int) {
+        precondition(threads <= 256, "ShardBalancer: owners are bytes")
+        self.threads = threads
+        owner = .allocate(capacity: shards)
+        let readerShards = max(1, Int((Double(shards) / Double(1 + 4 * (threads - 1))).rounded()))
+        for v in 0..<shards { owner[v] = v < readerShards || threads == 1 ? 0 : UInt8(1 + (v - readerShards) % (threads - 1)) }
+    }
+
+    deinit { owner.deallocate() }
+
+    /// Shards the reader runs.
+    var readerShards: Int { owner.lazy.filter { $0 == 0 }.count }
+
+    /// Called by the reader now and then (every few thousand packets): once per interval, moves a
+    /// shard as `plan` says.
+    func look(_ workers: [ShardWorker]) {
+        let now = monotonicNanoseconds()
+        if lastLook == 0 { lastLook = now; for w in workers { _ = w.queue.takeWaits() }; return }
+        let elapsed = now &- lastLook
+        guard elapsed >= Self.interval else { return }
+        lastLook = now
+        if let m = plan(waits: workers.map { $0.queue.takeWaits() }, elapsed: elapsed) { move(m.shard, to: m.to, workers) }
+    }
+
+    /// The move the waits of the last `elapsed` nanoseconds call for (waits[k]: how long the reader
+    /// waited for worker k + 1, and that worker for packets), or nil. The side that waited more, by
+    /// more than `1/waitShare` of the interval, gets a shard from the side it waited for: a worker
+    /// that held the reader up gives one to a worker that waited, else to the reader; a worker that
+    /// waited takes one of the reader's, else one of the worker that held the reader up most. A
+    /// worker keeps at least one shard.
+    func plan(waits: [(reader: UInt64, worker: UInt64)], elapsed: UInt64) -> (shard: Int, to: Int)? {
+        guard !waits.isEmpty else { return nil }
+        let threshold = elapsed / Self.waitShare
+        let busiest = waits.indices.max { waits[$0].reader < waits[$1].reader }!
+        let idlest = waits.indices.max { waits[$0].worker < waits[$1].worker }!
+        let readerWaited = waits[busiest].reader, workerWaited = waits[idlest].worker
+        if readerWaited > workerWaited &+ threshold {
+            let to = workerWaited > threshold && idlest != busiest ? idlest + 1 : 0
+            return shard(of: busiest + 1, keepingOne: true).map { ($0, to) }
+        }
+        if workerWaited > readerWaited &+ threshold {
+            let from = shard(of: 0, keepingOne: false) ?? (busiest != idlest ? shard(of: busiest + 1, keepingOne: true) : nil)
+            return from.map { ($0, idlest + 1) }
+        }
+        return nil
+    }
+
+    /// Moves shards round the threads every call (tests: reports must not change when shards move).
+    func forceMove(_ workers: [ShardWorker]) {
+        let v = moves % owner.count
+        move(v, to: (Int(owner[v]) + 1) % threads, workers)
+    }
+
+    /// The last shard `thread` owns (nil if none, or if it owns only one and must keep it).
+    private func shard(of thread: Int, keepingOne: Bool) -> Int? {
+        guard let v = owner.lastIndex(of: UInt8(thread)) else { return nil }
+        if keepingOne, owner.firstIndex(of: UInt8(thread)) == v { return nil }
+        return v
+    }
+
+    /// Gives shard `v` to `thread`, once the worker that had it has processed every packet it was given.
+    func move(_ v: Int, to thread: Int, _ workers: [ShardWorker]) {
+        let from = Int(owner[v])
+        guard from != thread else { return }
+        if from > 0 { workers[from - 1].finishGivenPackets() }
+        owner[v] = UInt8(thread)
+        moves += 1
+    }
+}
