@@ -42,7 +42,7 @@ final class PacketBatch: @unchecked Sendable {
         var timestamp: Timestamp
         /// The run's clock before the packet (FlowAnalyzer.process(record:timestamp:packet:clock:)).
         var clock: Timestamp
-        var packet: DecodedPacket
+        var packet: HandOffPacket
         /// The packet's shard (Pipeline: `shardIndex`).
         var shard: Int32
     }
@@ -65,13 +65,13 @@ final class PacketBatch: @unchecked Sendable {
     func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordOffset: Int) {
         if count == 0 { firstRecord = (frame.captureIndex, recordOffset) }
         let e = storage + count
-        e.initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: packet, shard: Int32(truncatingIfNeeded: shard)))
+        e.initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: HandOffPacket(packet), shard: Int32(truncatingIfNeeded: shard)))
         count += 1
         if packet.reassembled, packet.payload.count > 0 {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: packet.payload.count, alignment: 1)
             copy.copyMemory(from: packet.payload)
             copies.append(copy)
-            e.pointee.packet.payload = UnsafeRawBufferPointer(copy)
+            e.pointee.packet.setPayload(UnsafeRawBufferPointer(copy))
         }
     }
 
@@ -205,7 +205,7 @@ final class ShardWorker: @unchecked Sendable {
             while let b = queue.next() {
                 for e in b.entries {
                     shards[Int(e.shard)]._withUnsafeGuaranteedRef {
-                        $0.analyzer.process(record: e.frame, timestamp: e.timestamp, packet: e.packet, clock: e.clock)
+                        $0.analyzer.process(record: e.frame, timestamp: e.timestamp, packet: e.packet.decoded, clock: e.clock)
                     }
                 }
                 queue.recycle(b)
