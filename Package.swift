@@ -10,7 +10,8 @@ let hotPathSettings: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unche
 
 let package = Package(
     name: "torscan",
-    platforms: [.macOS(.v13)],
+    // macOS 15: Synchronization.Atomic (the thread hand-off, ShardedAnalysis.swift).
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "torscan", targets: ["torscan"]),
         .library(name: "BitTorrentClassifier", targets: ["BitTorrentClassifier"]),

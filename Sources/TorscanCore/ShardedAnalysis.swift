@@ -12,6 +12,7 @@
 // allocation per reassembled datagram).
 // Streamed input (stdin, gzip, zstd) reuses its buffer per record: the pipeline uses one thread then.
 import Foundation
+import Synchronization
 import WireBytes
 import PacketDecode
 import FlowEvidence
@@ -96,21 +97,23 @@ final class BatchQueue: @unchecked Sendable {
     /// had still to read), and the worker waited for batches, since the last `takeWaits`.
     private var readerWaited: UInt64 = 0
     private var workerWaited: UInt64 = 0
+    /// Bumped (under the lock) when the reader sends a batch or closes the queue, and when the worker
+    /// gives one back: a waiting side watches the other's counter without taking the lock (`wait`).
+    private let sends = Atomic<Int>(0)
+    private let recycles = Atomic<Int>(0)
 
     /// Reader: an empty batch (waits while the worker holds them all).
     func emptyBatch() -> PacketBatch {
-        spin { !empty.isEmpty }
         condition.lock(); defer { condition.unlock() }
-        if empty.isEmpty {
-            let start = monotonicNanoseconds()
-            while empty.isEmpty { condition.wait() }
-            readerWaited += monotonicNanoseconds() &- start
-        }
+        readerWaited &+= wait(forWorker: true) { !empty.isEmpty }
         return empty.removeLast()
     }
     /// Reader: hands a batch to the worker.
     func send(_ b: PacketBatch) {
-        condition.lock(); filled.append(b); unprocessed.append(b.firstRecord); condition.broadcast(); condition.unlock()
+        condition.lock()
+        filled.append(b); unprocessed.append(b.firstRecord)
+        sends.add(1, ordering: .relaxed)
+        condition.broadcast(); condition.unlock()
     }
     /// Reader: the first record of the oldest batch the worker has not finished.
     func oldestUnprocessed() -> (capture: Int, offset: Int)? {
@@ -120,12 +123,9 @@ final class BatchQueue: @unchecked Sendable {
     /// Reader: waits until every batch sent with a first record before `record` is processed.
     /// `counted`: the wait is for the worker's load (not for a shard move, which is not).
     func waitUntilProcessed(before record: (capture: Int, offset: Int), counted: Bool = true) {
-        spin { unprocessed.first.map { !($0 < record) } ?? true }
         condition.lock(); defer { condition.unlock() }
-        guard let first = unprocessed.first, first < record else { return }
-        let start = monotonicNanoseconds()
-        while let first = unprocessed.first, first < record { condition.wait() }
-        if counted { readerWaited += monotonicNanoseconds() &- start }
+        let waited = wait(forWorker: true) { unprocessed.first.map { !($0 < record) } ?? true }
+        if counted { readerWaited &+= waited }
     }
     /// Reader: the waits since the last call (ShardBalancer).
     func takeWaits() -> (reader: UInt64, worker: UInt64) {
@@ -133,45 +133,46 @@ final class BatchQueue: @unchecked Sendable {
         defer { readerWaited = 0; workerWaited = 0 }
         return (readerWaited, workerWaited)
     }
-    /// Before sleeping on the condition: checks `ready` under the lock for a while (`spinNanoseconds`).
-    /// The other side is usually that close (a batch of 1,024 packets takes 0.1-0.3 ms), and waking
-    /// a sleeping thread takes tens of microseconds on a virtual machine. Not counted as waiting.
-    @inline(__always) private func spin(_ ready: () -> Bool) {
-        guard Self.spinNanoseconds > 0 else { return }
-        var deadline: UInt64 = 0
-        while true {
-            for _ in 0..<64 {   // about 4 ns each, uncontended
-                condition.lock()
-                let r = ready()
-                condition.unlock()
-                if r { return }
-            }
-            let now = monotonicNanoseconds()
-            if deadline == 0 { deadline = now &+ Self.spinNanoseconds } else if now >= deadline { return }
-        }
-    }
-    static let spinNanoseconds: UInt64 = 30_000   // 0 and 100 us: no better (interleaved runs, two threads)
-
     /// Reader: no more batches.
     func close() {
-        condition.lock(); closed = true; condition.broadcast(); condition.unlock()
+        condition.lock(); closed = true; sends.add(1, ordering: .relaxed); condition.broadcast(); condition.unlock()
     }
     /// Worker: the next batch, nil when closed and drained.
     func next() -> PacketBatch? {
-        spin { !filled.isEmpty || closed }
         condition.lock(); defer { condition.unlock() }
-        if filled.isEmpty && !closed {
-            let start = monotonicNanoseconds()
-            while filled.isEmpty && !closed { condition.wait() }
-            workerWaited += monotonicNanoseconds() &- start
-        }
+        workerWaited &+= wait(forWorker: false) { !filled.isEmpty || closed }
         return filled.isEmpty ? nil : filled.removeFirst()
     }
     /// Worker: gives a processed batch back.
     func recycle(_ b: PacketBatch) {
         b.reset()
-        condition.lock(); unprocessed.removeFirst(); empty.append(b); condition.broadcast(); condition.unlock()
+        condition.lock()
+        unprocessed.removeFirst(); empty.append(b)
+        recycles.add(1, ordering: .relaxed)
+        condition.broadcast(); condition.unlock()
     }
+
+    /// Called and returns with the lock held: waits until `ready` (checked under the lock) and
+    /// returns the nanoseconds waited. First watches the other side's counter without the lock for up
+    /// to `spinNanoseconds`: the other side is usually that close (a batch of 1,024 packets takes
+    /// 0.1-0.3 ms), and waking a sleeping thread costs tens of microseconds and system calls on both
+    /// sides (a spin that took the lock instead made the two threads contend for it). Then sleeps.
+    private func wait(forWorker: Bool, until ready: () -> Bool) -> UInt64 {
+        if ready() { return 0 }
+        let start = monotonicNanoseconds()
+        let seen = forWorker ? recycles.load(ordering: .relaxed) : sends.load(ordering: .relaxed)
+        condition.unlock()
+        watching: while true {
+            for _ in 0..<64 {
+                if (forWorker ? recycles.load(ordering: .relaxed) : sends.load(ordering: .relaxed)) != seen { break watching }
+            }
+            if monotonicNanoseconds() &- start >= Self.spinNanoseconds { break }
+        }
+        condition.lock()
+        while !ready() { condition.wait() }
+        return monotonicNanoseconds() &- start
+    }
+    static let spinNanoseconds: UInt64 = 30_000
 }
 
 /// A monotonic clock (CLOCK_MONOTONIC through the vDSO: no system call), read only around waits.
