@@ -89,8 +89,8 @@ public enum Pipeline {
         let threads = ordered.allSatisfy(\.reader.supportsLaggingReaders) && options.analyzer.torrents.entries.isEmpty ? min(max(1, options.threads), 256) : 1
         // N threads: flows are spread over 16N shards, each with its own analyzer; the reading thread
         // runs some of them itself (so N threads keep N cores busy, not N + 1), N - 1 workers the rest,
-        // and ShardBalancer moves shards between them as their loads change. The flow limit is split
-        // in the same shares: memory stays bounded as with one thread.
+        // and ShardBalancer moves shards between them as their loads change. The flow limit holds for
+        // the shards' sum (FlowBudget): memory stays bounded as with one thread.
         let shardCount = threads > 1 ? ShardBalancer.shardsPerThread * threads : 1
         let shardOptions = threads > 1 ? Self.shardOptions(analyzerOptions, shards: shardCount) : analyzerOptions
         let shardBoxes = (0..<shardCount).map { _ in ShardBox(FlowAnalyzer(options: shardOptions)) }
@@ -183,14 +183,11 @@ public enum Pipeline {
         return run
     }
 
-    /// A shard's options: its share of the run's flow limit, plus 2% and 1,024 flows, because the
-    /// hash does not split flows exactly by share: at the limit, a shard must not evict flows that
-    /// one table would keep (reports are the same whatever the thread count). So N threads keep at
-    /// most about 2% and 1,024 flows per shard more live flows than the limit in all.
+    /// A shard's options: the run's flow limit, on the sum of the shards' live flows (FlowBudget),
+    /// not a share each: all flows between two addresses land in one shard.
     static func shardOptions(_ o: AnalyzerOptions, shards: Int) -> AnalyzerOptions {
         var s = o
-        let share = Double(o.maxFlows) / Double(shards)
-        s.maxFlows = min(o.maxFlows, Int((share * 1.02).rounded(.up)) + 1024)
+        s.flowBudget = FlowBudget(limit: o.maxFlows, tables: shards)
         return s
     }
 

@@ -72,6 +72,62 @@ import TorscanTestSupport
         }
     }
 
+    /// Flows between one address pair all land in one shard (the pipeline shards by address pair):
+    /// 40,000 live UDP flows between a CGNAT-like client address and one server, far below
+    /// --max-flows, must not be evicted whatever the thread count, though one shard holds them all,
+    /// more than its share of the limit (FlowBudget).
+    @Test func flowsOfOneAddressPairAreNotEvictedBelowTheFlowLimit() throws {
+        let url = try Self.udpFlows(40_000, distinctAddresses: false, name: "one-pair")
+        defer { try? FileManager.default.removeItem(at: url) }
+        for n in ["1", "2", "3"] {
+            let counts = try Self.counts([url.path, "--json", "--threads", n])
+            #expect(counts["flows"] as? Int == 40_000 && counts["flows_ended_evicted"] as? Int == 0, "--threads \(n): \(counts)")
+        }
+    }
+
+    /// Above the limit, threads still keep memory bounded: 30,000 live flows with --max-flows 10000
+    /// keep at most the limit and a small margin live (the shards' peaks summed: here, where no flow
+    /// ends but by eviction, the true peak).
+    @Test func threadsKeepLiveFlowsNearTheLimitAboveIt() throws {
+        let url = try Self.udpFlows(30_000, distinctAddresses: true, name: "above-limit")
+        defer { try? FileManager.default.removeItem(at: url) }
+        for n in ["1", "2", "3"] {
+            let counts = try Self.counts([url.path, "--json", "--max-flows", "10000", "--threads", n])
+            let peak = try #require(counts["peak_live_flows"] as? Int), evicted = try #require(counts["flows_ended_evicted"] as? Int)
+            // FlowBudget: the shards' sum is published within 1/64 of the limit, and a shard with no
+            // flow of its own to evict may hold one over.
+            let bound = 10_000 + 10_000 / 64 + 16 * 3
+            #expect(peak >= 10_000 && peak <= bound && evicted == 30_000 - peak, "--threads \(n): \(counts)")
+        }
+    }
+
+    /// A pcap of `count` UDP flows, one datagram each, a millisecond apart (all live at the end):
+    /// from `count` client addresses, or from one address and `count` ports, to 192.0.2.1:53.
+    static func udpFlows(_ count: Int, distinctAddresses: Bool, name: String) throws -> URL {
+        var pcap: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
+        func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+        for i in 0..<count {
+            let port = distinctAddresses ? 1024 + i % 50_000 : 1024 + i
+            let client: [UInt8] = distinctAddresses ? [10, UInt8(i >> 16), UInt8(i >> 8 & 0xff), UInt8(i & 0xff)] : [100, 64, 0, 1]
+            let udp = be16(port) + be16(53) + be16(8 + 4) + [0, 0] + [1, 2, 3, 4]
+            var ip: [UInt8] = [0x45, 0] + be16(20 + udp.count) + [0, 0, 0x40, 0, 64, 17, 0, 0]
+            ip += client + [192, 0, 2, 1]
+            let frame: [UInt8] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip + udp
+            let t = 1_765_000_000 + i / 1000, us = (i % 1000) * 1000
+            for v in [t, us, frame.count, frame.count] { pcap += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
+            pcap += frame
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-\(name)-\(getpid()).pcap")
+        try Data(pcap).write(to: url)
+        return url
+    }
+
+    static func counts(_ args: [String]) throws -> [String: Any] {
+        let r = try Torscan.run(args)
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        return try #require((obj["run"] as? [String: Any])?["counts"] as? [String: Any])
+    }
+
     @Test func standardInputUsesOneThreadAndGivesTheSameReport() throws {
         let path = "SampleCaptures/tcp-http-tracker/capture.pcap"
         let data = try Data(contentsOf: TestPaths.packageRoot.appendingPathComponent(path))

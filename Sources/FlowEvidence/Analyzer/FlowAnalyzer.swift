@@ -12,6 +12,8 @@ import BitTorrentClassifier
 public struct AnalyzerOptions: Sendable {
     public var timeouts: FlowTimeouts
     public var maxFlows: Int
+    /// Shared with the other shards of a run with threads: the limit holds for their sum (FlowBudget).
+    public var flowBudget: FlowBudget?
     /// Out-of-order bytes held per TCP direction (TCPReassembler.defaultBufferLimit).
     public var reassemblyBufferLimit: Int
     /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
@@ -60,7 +62,7 @@ public struct FlowAnalyzer {
 
     public init(options: AnalyzerOptions = AnalyzerOptions()) {
         self.options = options
-        table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows)
+        table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows, budget: options.flowBudget)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
         if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
         box.collectsCorroboration = options.keepsAllFlowRows

@@ -20,8 +20,9 @@
 // - PieceVerifier's own anomaly counts (its setters are private) come from the first shard only.
 // - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak; idle flows leave a
 //   table at its sweeps, which depend on what else the table holds.
-// - The pipeline gives each shard its share of the flow limit; when a shard reaches it, it evicts its own
-//   least recently queued idle flow (one table would choose among all): only then can N matter.
+// - The flow limit holds for the shards' sum (FlowBudget, published in steps): when the sum reaches
+//   it, the shard creating a flow evicts its own least recently queued idle flow (one table would
+//   choose among all), so only near the limit (within 1.6% of it) can N matter.
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier

@@ -59,7 +59,12 @@ public final class FlowTable<Context> {
     public static var defaultMaxFlows: Int { 1_000_000 }
 
     public let timeouts: FlowTimeouts
+    /// The table's limit on live flows: the run's (`--max-flows`); with a shared `budget`, the sum
+    /// over the tables sharing it is bounded too.
     public let maxFlows: Int
+    private let budget: FlowBudget?
+    /// The live count this table last added to `budget`.
+    private var publishedLive = 0
     public var counts: FlowCounts {
         var c = tally
         for reason in FlowEndReason.allCases where endedByReason[reason.index] > 0 { c.ended[reason] = endedByReason[reason.index] }
@@ -96,9 +101,10 @@ public final class FlowTable<Context> {
         var generation: UInt32
     }
 
-    public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable.defaultMaxFlows) {
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable.defaultMaxFlows, budget: FlowBudget? = nil) {
         self.timeouts = timeouts
         self.maxFlows = max(1, maxFlows)
+        self.budget = budget
         capacity = 1024
         records = .allocate(capacity: capacity)
     }
@@ -152,7 +158,7 @@ public final class FlowTable<Context> {
         if let found = slot {
             s = found
         } else {
-            if index.count >= maxFlows { evictOne(clock: clock, handler: &handler) }
+            if index.count >= maxFlows || (budget.map { $0.total >= $0.limit } ?? false) { evictOne(clock: clock, handler: &handler) }
             s = create(key: key, tag: tag, srcIsA: srcIsA, src: src, srcPort: srcPort, dst: dst, dstPort: dstPort,
                        timestamp: timestamp, frame: frame, clock: clock, handler: &handler)
         }
@@ -201,6 +207,7 @@ public final class FlowTable<Context> {
         tally.created += 1
         tally.live = index.count
         tally.peakLive = max(tally.peakLive, tally.live)
+        publishLive()
         return s
     }
 
@@ -210,6 +217,16 @@ public final class FlowTable<Context> {
         records.deallocate()
         records = bigger
         capacity *= 2
+    }
+
+    /// Adds the change of the live count to the shared budget once it reaches the budget's step.
+    @inline(__always) private func publishLive() {
+        guard let b = budget else { return }
+        let change = index.count - publishedLive
+        if change >= b.step || change <= -b.step {
+            b.add(change)
+            publishedLive = index.count
+        }
     }
 
     private func enqueue(slot: Int, kind: FlowQueueKind, clock: Int64) {
@@ -316,6 +333,7 @@ public final class FlowTable<Context> {
         generations[s] &+= 1
         freeSlots.append(s)
         tally.live = index.count
+        publishLive()
         endedByReason[reason.index] += 1
         handler.flowEnded(flow, reason: reason)
     }
