@@ -86,7 +86,7 @@ public final class FlowTable<Context> {
     /// Bumped when a slot is freed, so that timer entries of an ended flow are recognised as stale.
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
-    private var index = FlowIndex()
+    private var index = FlowIndex(expected: FlowTable.initialCapacity)
     private var timers = [Deque<TimerEntry>](repeating: Deque(), count: FlowQueueKind.allCases.count)
     private var nextID = 0
     /// The clock at the last sweep. Sweeping at most every `sweepInterval` of capture time (not at
@@ -105,9 +105,13 @@ public final class FlowTable<Context> {
         self.timeouts = timeouts
         self.maxFlows = max(1, maxFlows)
         self.budget = budget
-        capacity = 1024
+        capacity = Self.initialCapacity
         records = .allocate(capacity: capacity)
     }
+
+    /// Records allocated at first (the table doubles as flows come): small, as a run with threads
+    /// has 16 tables per thread (Pipeline), most of them holding a few flows in a short capture.
+    static var initialCapacity: Int { 64 }
 
     deinit {
         for s in occupied.indices where occupied[s] { (records + s).deinitialize(count: 1) }
@@ -266,12 +270,12 @@ public final class FlowTable<Context> {
     public func releaseStorage() {
         guard index.count == 0 else { return }
         records.deallocate()   // every slot is free: nothing to deinitialize
-        capacity = 1024
+        capacity = Self.initialCapacity
         records = .allocate(capacity: capacity)
         occupied = []
         generations = []
         freeSlots = []
-        index = FlowIndex()
+        index = FlowIndex(expected: Self.initialCapacity)
         timers = [Deque<TimerEntry>](repeating: Deque(), count: FlowQueueKind.allCases.count)
     }
 
