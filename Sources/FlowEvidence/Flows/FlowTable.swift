@@ -77,11 +77,10 @@ public final class FlowTable<Context> {
     /// The latest packet timestamp seen: the table's clock.
     public private(set) var now: Timestamp? = nil
 
-    /// Flow records by slot, initialised where `occupied`; free slots are listed in `freeSlots`.
+    /// Flow records by slot (FlowRecords.swift), initialised where `occupied`; free slots are listed in `freeSlots`.
     /// Raw storage so that a packet updates its record in place (an array of optionals copied the
     /// record through generic value witnesses: 15% of the run's time in perf).
-    private var records: UnsafeMutablePointer<Flow<Context>>
-    private var capacity = 0
+    private var records = FlowRecords<Context>()
     private var occupied: [Bool] = []
     /// Bumped when a slot is freed, so that timer entries of an ended flow are recognised as stale.
     private var generations: [UInt32] = []
@@ -105,16 +104,14 @@ public final class FlowTable<Context> {
         self.timeouts = timeouts
         self.maxFlows = max(1, maxFlows)
         self.budget = budget
-        capacity = Self.initialCapacity
-        records = .allocate(capacity: capacity)
     }
 
-    /// Records allocated at first (the table doubles as flows come): small, as a run with threads
-    /// has 16 tables per thread (Pipeline), most of them holding a few flows in a short capture.
+    /// The index's first size (it doubles as flows come): small, as a run with threads has 16 tables
+    /// per thread (Pipeline), most of them holding a few flows in a short capture.
     static var initialCapacity: Int { 64 }
 
     deinit {
-        for s in occupied.indices where occupied[s] { (records + s).deinitialize(count: 1) }
+        for s in occupied.indices where occupied[s] { records.pointer(s).deinitialize(count: 1) }
         records.deallocate()
     }
 
@@ -200,11 +197,11 @@ public final class FlowTable<Context> {
             s = free
         } else {
             s = occupied.count
-            if s == capacity { growRecords() }
+            records.reserve(slot: s)
             occupied.append(false)
             generations.append(0)
         }
-        (records + s).initialize(to: flow)
+        records.pointer(s).initialize(to: flow)
         occupied[s] = true
         index.insert(tag: tag, slot: s)
         enqueue(slot: s, kind: flow.timeoutKind, clock: clock)
@@ -213,14 +210,6 @@ public final class FlowTable<Context> {
         tally.peakLive = max(tally.peakLive, tally.live)
         publishLive()
         return s
-    }
-
-    private func growRecords() {
-        let bigger = UnsafeMutablePointer<Flow<Context>>.allocate(capacity: capacity * 2)
-        for s in occupied.indices where occupied[s] { (bigger + s).moveInitialize(from: records + s, count: 1) }
-        records.deallocate()
-        records = bigger
-        capacity *= 2
     }
 
     /// Adds the change of the live count to the shared budget once it reaches the budget's step.
@@ -270,8 +259,7 @@ public final class FlowTable<Context> {
     public func releaseStorage() {
         guard index.count == 0 else { return }
         records.deallocate()   // every slot is free: nothing to deinitialize
-        capacity = Self.initialCapacity
-        records = .allocate(capacity: capacity)
+        records = FlowRecords()
         occupied = []
         generations = []
         freeSlots = []
@@ -331,7 +319,7 @@ public final class FlowTable<Context> {
     }
 
     private func end<H: FlowLifecycle>(slot s: Int, reason: FlowEndReason, handler: inout H) where H.Context == Context {
-        let flow = (records + s).move()
+        let flow = records.pointer(s).move()
         occupied[s] = false
         index.remove(tag: index.hash(flow.key), slot: s)
         generations[s] &+= 1
