@@ -17,13 +17,14 @@ import CaptureFile
         b.plan(waits: zip(reader, worker).map { (reader: $0, worker: $1) }, elapsed: window)
     }
 
-    @Test func theReaderStartsWithOneShareInOnePlusFourPerWorker() {
+    @Test func theReaderStartsWithTheShareThatBalancedOnTheBenchmark() {
         let two = ShardBalancer(shards: 32, threads: 2)
-        #expect(two.readerShards == 6)   // 32 / 5, rounded
+        #expect(two.readerShards == 10)   // 30% of 32, rounded
         let three = ShardBalancer(shards: 48, threads: 3)
-        #expect(three.readerShards == 5)   // 48 / 9
-        let perWorker = (1...2).map { k in three.owner.filter { $0 == k }.count }
-        #expect(perWorker == [22, 21])
+        #expect(three.readerShards == 3)   // 7% of 48
+        #expect((1...2).map { k in three.owner.filter { $0 == k }.count } == [23, 22])
+        let four = ShardBalancer(shards: 64, threads: 4)
+        #expect(four.readerShards == 0 && (1...3).map { k in four.owner.filter { $0 == k }.count } == [22, 21, 21])
         let one = ShardBalancer(shards: 1, threads: 1)
         #expect(Array(one.owner) == [0])
     }
@@ -59,7 +60,7 @@ import CaptureFile
     }
 
     @Test func aWorkerKeepsItsLastShardAndTheReaderMayGiveAllOfItsOwn() {
-        let b = ShardBalancer(shards: 4, threads: 2)   // reader: shard 0 (4/5 rounds to 1); worker 1: 1-3
+        let b = ShardBalancer(shards: 4, threads: 2)   // reader: shard 0 (30% of 4 rounds to 1); worker 1: 1-3
         #expect(b.readerShards == 1)
         let worker = [ShardWorker(shards: [])]   // not started, given nothing: a move from it needs no wait
         for _ in 0..<2 { if let m = plan(b, reader: [9 * ms], worker: [0]) { b.move(m.shard, to: m.to, worker) } }
