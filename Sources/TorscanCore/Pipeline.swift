@@ -163,7 +163,15 @@ public enum Pipeline {
         }
         progress?(bytesDone, packetsDone)
         let output: AnalysisOutput
-        for w in workers { w.drain() }
+        // Tens of thousands of flows may be live at the end: every thread ends those of the shards it
+        // owns, in parallel (the shards are independent), before the reader merges them.
+        for (k, w) in workers.enumerated() {
+            w.close(endingFlowsOf: (0..<shardCount).filter { Int(owner[$0]) == k + 1 }, clock: latest)
+        }
+        if !workers.isEmpty {
+            for v in 0..<shardCount where owner[v] == 0 { shards[v]._withUnsafeGuaranteedRef { $0.analyzer.endFlows(clock: latest) } }
+        }
+        for w in workers { w.waitUntilFinished() }
         // The shards are handed over, not shared: finishing them then copies none of their arrays.
         output = FlowAnalyzer.finish(shards: shardBoxes.map { $0.take() }, clock: latest,
                                      timestampRegressions: regressions)

@@ -201,6 +201,11 @@ final class ShardWorker: @unchecked Sendable {
         currentRef = .passUnretained(first)
     }
 
+    /// Set by the reader before it closes the queue (`close(endingFlowsOf:clock:)`): the shards whose
+    /// flows this worker ends once it has processed every packet, and the run's last clock.
+    private var shardsToEnd: [Int] = []
+    private var endClock: Timestamp?
+
     func start() {
         let t = Thread { [self] in
             while let b = queue.next() {
@@ -211,6 +216,8 @@ final class ShardWorker: @unchecked Sendable {
                 }
                 queue.recycle(b)
             }
+            // The queue is closed (its lock orders the reader's writes of these before this read).
+            for v in shardsToEnd { shards[v]._withUnsafeGuaranteedRef { $0.analyzer.endFlows(clock: endClock) } }
             finished.signal()
         }
         t.stackSize = 16 << 20
@@ -245,10 +252,17 @@ final class ShardWorker: @unchecked Sendable {
         queue.waitUntilProcessed(before: (Int.max, Int.max), counted: false)
     }
 
-    /// Reader: sends what is left and waits for the worker to finish.
-    func drain() {
+    /// Reader: sends what is left and closes the queue; once it has processed every packet, the worker
+    /// ends the flows of `shards` (the ones it owns) at the run's last clock. `waitUntilFinished` next.
+    func close(endingFlowsOf shards: [Int], clock: Timestamp?) {
+        shardsToEnd = shards
+        endClock = clock
         queue.send(current)
         queue.close()
+    }
+
+    /// Reader: waits for the worker to finish (after `close`).
+    func waitUntilFinished() {
         finished.wait()
     }
 }

@@ -43,8 +43,7 @@ extension FlowAnalyzer {
         precondition(!shards.isEmpty)
         var counts = FlowCounts()
         for i in shards.indices {
-            if let clock { shards[i].expireAll(at: clock) }
-            shards[i].endAllFlows()
+            shards[i].endFlows(clock: clock)   // (nothing left to do for a shard whose thread did it)
             let c = shards[i].table.counts
             counts.created += c.created
             counts.peakLive += c.peakLive
@@ -64,6 +63,15 @@ extension FlowAnalyzer {
         out.flowCounts = counts
         out.anomalies["timestamp_regression"] = timestampRegressions > 0 ? timestampRegressions : nil
         return out
+    }
+
+    /// Ends the shard's live flows at the end of the run (first expiring those idle at the run's last
+    /// clock `clock`) and gives back the table's storage: what `finish(shards:)` does first to each
+    /// shard. A run with threads calls it on the thread that owns the shard, so that shards end their
+    /// flows in parallel (tens of thousands of live flows end at the end of a large capture).
+    public mutating func endFlows(clock: Timestamp?) {
+        if let clock { expireAll(at: clock) }
+        endAllFlows()
     }
 
     private mutating func endAllFlows() {
