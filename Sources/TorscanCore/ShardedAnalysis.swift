@@ -50,7 +50,7 @@ final class PacketBatch: @unchecked Sendable {
     private let storage = UnsafeMutablePointer<Entry>.allocate(capacity: PacketBatch.capacity)
     private(set) var count = 0
     /// Where the record of the batch's first packet lies (capture index, offset in the file): the
-    /// reader keeps the capture's pages from there on resident until the batch is processed.
+    /// reader refills no buffer holding records from there on until the batch is processed.
     private(set) var firstRecord = (capture: 0, offset: 0)
     /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
     var copies: [UnsafeMutableRawBufferPointer] = []
@@ -121,7 +121,8 @@ final class BatchQueue: @unchecked Sendable {
         return unprocessed.first
     }
     /// Reader: waits until every batch sent with a first record before `record` is processed.
-    /// `counted`: the wait is for the worker's load (not for a shard move, which is not).
+    /// `counted`: the wait is for the worker's load, which ShardBalancer balances (a shard move's
+    /// wait is not).
     func waitUntilProcessed(before record: (capture: Int, offset: Int), counted: Bool = true) {
         condition.lock(); defer { condition.unlock() }
         let waited = wait(forWorker: true) { unprocessed.first.map { !($0 < record) } ?? true }

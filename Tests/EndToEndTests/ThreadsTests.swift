@@ -46,28 +46,14 @@ import TorscanTestSupport
         #expect(one.flows != nil && one.flows == two.flows)
     }
 
-    /// At the flow limit, threads do not evict flows that one thread keeps: each shard's limit is its
-    /// share of --max-flows plus a margin (Pipeline.shardOptions). 20,000 UDP flows live at once, one
-    /// datagram each, with --max-flows 20000.
+    /// At the flow limit, threads do not evict flows that one thread keeps: the limit holds for the
+    /// shards' sum (FlowBudget), not a share each. 20,000 UDP flows live at once, one datagram each,
+    /// with --max-flows 20000.
     @Test func noThreadCountEvictsBelowTheFlowLimit() throws {
-        var pcap: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
-        func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
-        for i in 0..<20_000 {
-            let udp = be16(1024 + i % 50_000) + be16(53) + be16(8 + 4) + [0, 0] + [1, 2, 3, 4]
-            var ip: [UInt8] = [0x45, 0] + be16(20 + udp.count) + [0, 0, 0x40, 0, 64, 17, 0, 0]
-            ip += [10, UInt8(i >> 16), UInt8(i >> 8 & 0xff), UInt8(i & 0xff), 192, 0, 2, 1]
-            let frame: [UInt8] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip + udp
-            let t = 1_765_000_000 + i / 1000, us = (i % 1000) * 1000
-            for v in [t, us, frame.count, frame.count] { pcap += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
-            pcap += frame
-        }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-flow-limit-\(getpid()).pcap")
-        try Data(pcap).write(to: url)
+        let url = try Self.udpFlows(20_000, distinctAddresses: true, name: "flow-limit")
         defer { try? FileManager.default.removeItem(at: url) }
         for n in ["1", "2", "3"] {
-            let r = try Torscan.run([url.path, "--json", "--max-flows", "20000", "--threads", n])
-            let obj = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-            let counts = try #require((obj["run"] as? [String: Any])?["counts"] as? [String: Any])
+            let counts = try Self.counts([url.path, "--json", "--max-flows", "20000", "--threads", n])
             #expect(counts["flows"] as? Int == 20_000 && counts["flows_ended_evicted"] as? Int == 0, "--threads \(n): \(counts)")
         }
     }

@@ -210,14 +210,19 @@ extension CompactEvidenceStorageTests {
 /// buffers, SampleCaptures' files wrap the eight buffers hundreds of times: evidence and flow rows
 /// must be what one thread with the default buffers gives.
 @Suite struct ReusedReadBufferTests {
-    @Test func workersReadingBehindTheReaderGetTheSameRows() throws {
-        // The uncompressed ones: a compressed input makes the whole run use one thread.
+    /// SampleCaptures' uncompressed files (a compressed input makes the whole run use one thread),
+    /// and what one thread with the default buffers gives for them as one run.
+    static func samplesWithOneThreadRun() throws -> (samples: [String], run: AnalysisRun) {
         let samples = try CaptureInputs.expand([TestPaths.packageRoot.appendingPathComponent("SampleCaptures").path])
             .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
-        #expect(samples.count >= 30)
         var one = AnalysisOptions()
         one.threads = 1
-        let a = try Pipeline.analyze(paths: samples, options: one)
+        return (samples, try Pipeline.analyze(paths: samples, options: one))
+    }
+
+    @Test func workersReadingBehindTheReaderGetTheSameRows() throws {
+        let (samples, a) = try Self.samplesWithOneThreadRun()
+        #expect(samples.count >= 30)
         #expect(a.evidence.count > 10)
         for threads in [2, 3] {
             var small = AnalysisOptions()

@@ -4,7 +4,6 @@
 import Testing
 import Foundation
 import TorscanTestSupport
-import CaptureFile
 @testable import TorscanCore
 
 @Suite struct ShardBalancerTests {
@@ -77,12 +76,8 @@ import CaptureFile
     /// and flow rows one thread gives. A move that did not wait for the old owner to finish its
     /// packets would let two threads run one shard's analyzer at once.
     @Test func movingShardsBetweenThreadsChangesNoRow() throws {
-        let samples = try CaptureInputs.expand([TestPaths.packageRoot.appendingPathComponent("SampleCaptures").path])
-            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }
+        let (samples, a) = try ReusedReadBufferTests.samplesWithOneThreadRun()
         #expect(samples.count >= 30)
-        var one = AnalysisOptions()
-        one.threads = 1
-        let a = try Pipeline.analyze(paths: samples, options: one)
         #expect(a.evidence.count > 10 && a.shardMoves == 0)
         for (threads, every) in [(2, 7), (3, 3), (2, 1)] {
             var moving = AnalysisOptions()

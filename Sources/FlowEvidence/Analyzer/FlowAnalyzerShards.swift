@@ -43,7 +43,7 @@ extension FlowAnalyzer {
         precondition(!shards.isEmpty)
         var counts = FlowCounts()
         for i in shards.indices {
-            shards[i].endFlows(clock: clock)   // (nothing left to do for a shard whose thread did it)
+            shards[i].endFlows(clock: clock)   // (no flow left, nothing to release, in a shard its thread ended)
             let c = shards[i].table.counts
             counts.created += c.created
             counts.peakLive += c.peakLive

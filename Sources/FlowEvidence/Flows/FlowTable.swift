@@ -257,7 +257,8 @@ public final class FlowTable<Context> {
     /// busiest moment, which would make the run's peak memory grow with what the run found (issue 6).
     /// The table stays usable: it grows again as flows are created.
     public func releaseStorage() {
-        guard index.count == 0 else { return }
+        // (No slot used since the last release: nothing to give back, e.g. a shard ended by its thread.)
+        guard index.count == 0, !occupied.isEmpty else { return }
         records.deallocate()   // every slot is free: nothing to deinitialize
         records = FlowRecords()
         occupied = []
