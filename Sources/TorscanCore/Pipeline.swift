@@ -34,6 +34,9 @@ public struct AnalysisRun: Sendable {
     /// Shards moved between threads during the run (ShardBalancer; 0 with one thread). Not in any
     /// report: reports are the same whatever the moves.
     public var shardMoves = 0
+    /// The most flows held in the flow tables at once (with threads, the sum of the shards' peaks):
+    /// what memory held, which depends on N. Not in any report (they have `peak_live_flows`).
+    public var peakFlowsInTables = 0
     public var damaged: Bool { inputs.contains { !$0.damage.isEmpty } }
     public var capturePaths: [String] { inputs.map(\.path) }
 }
@@ -180,7 +183,10 @@ public enum Pipeline {
         for i in inputs { for (k, v) in i.anomalies { anomalies[k, default: 0] += v } }
         if let f = filter, f.uncompilableRecords > 0 { anomalies["filter_uncompilable_link_type", default: 0] += f.uncompilableRecords }
         let c = output.flowCounts
-        var counts: [(String, Int)] = [("flows", c.created), ("peak_live_flows", c.peakLive)]
+        // Open flows, sampled every second (or every 2^k s in a run longer than 68 minutes): the
+        // same for any thread count, unlike the tables' occupancy (OpenFlowPeak).
+        var counts: [(String, Int)] = [("flows", c.created), ("peak_live_flows", c.open.peak),
+                                       ("peak_live_flows_sampled_every_s", Int(c.open.intervalSeconds))]
         for reason in FlowEndReason.allCases { counts.append(("flows_ended_" + reason.rawValue, c.ended[reason, default: 0])) }
         counts.append(("timestamp_regressions", c.timestampRegressions))
         let rows = options.perDay ? output.evidencePerDay : output.evidence
@@ -188,6 +194,7 @@ public enum Pipeline {
         var run = AnalysisRun(inputs: inputs, evidence: selected, flows: output.flows,
                               counts: counts, anomalies: anomalies, fractionDigits: nanos ? 9 : 6)
         run.shardMoves = balancer.moves
+        run.peakFlowsInTables = c.peakLive
         return run
     }
 

@@ -18,8 +18,9 @@
 // - Piece verification (--torrent) also works across flows (a sender's blocks of one piece may come
 //   over several flows): the pipeline uses one thread then.
 // - PieceVerifier's own anomaly counts (its setters are private) come from the first shard only.
-// - `peakLive` is the sum of the shards' peaks: an upper bound of the true peak; idle flows leave a
-//   table at its sweeps, which depend on what else the table holds.
+// - `open` (the reports' peak_live_flows) is the same: shards' open intervals summed (OpenFlowPeak).
+//   `peakLive`, the tables' occupancy, is the sum of the shards' peaks: an upper bound of one table's;
+//   idle flows leave a table at its sweeps, which depend on what else the table holds. No report has it.
 // - The flow limit holds for the shards' sum (FlowBudget, published in steps): when the sum reaches
 //   it, the shard creating a flow evicts its own least recently queued idle flow (one table would
 //   choose among all), so only near the limit (within 1.6% of it) can N matter.
@@ -47,6 +48,7 @@ extension FlowAnalyzer {
             let c = shards[i].table.counts
             counts.created += c.created
             counts.peakLive += c.peakLive
+            counts.open.absorb(c.open)
             for (r, n) in c.ended { counts.ended[r, default: 0] += n }
         }
         counts.timestampRegressions = timestampRegressions

@@ -30,7 +30,11 @@ public protocol FlowLifecycle {
 public struct FlowCounts: Sendable, Equatable {
     public var created = 0
     public var live = 0
+    /// The most flows this table held at once (idle flows stay until a sweep): memory, not a
+    /// report's figure, as N tables' peaks differ from one table's (the reports use `open`).
     public var peakLive = 0
+    /// When each flow was open (OpenFlowPeak): the reports' `peak_live_flows`, the same for any split.
+    public var open = OpenFlowPeak()
     /// Finalised flows by reason.
     public var ended: [FlowEndReason: Int] = [:]
     /// Packets whose timestamp was earlier than the latest already seen (merged or reordered captures).
@@ -147,11 +151,11 @@ public final class FlowTable<Context> {
         if let s = slot {
             let closing = records[s].isClosing
             if clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind) {
-                end(slot: s, reason: closing ? .closed : .idleTimeout, handler: &handler)
+                end(slot: s, reason: closing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
                 slot = nil
             } else if let f = tcpFlags, f.contains(.syn), !f.contains(.ack), closing {
                 // A new connection reusing the ports of a closed one.
-                end(slot: s, reason: .closed, handler: &handler)
+                end(slot: s, reason: .closed, openUntil: clock, handler: &handler)
                 slot = nil
             }
         }
@@ -248,7 +252,8 @@ public final class FlowTable<Context> {
             let s = Int(slot)
             let f = records[s]
             let idle = clock &- f.lastSeen.nanoseconds > timeouts.nanoseconds(f.timeoutKind)
-            end(slot: s, reason: idle ? (f.isClosing ? .closed : .idleTimeout) : .endOfInput, handler: &handler)
+            end(slot: s, reason: idle ? (f.isClosing ? .closed : .idleTimeout) : .endOfInput,
+                openUntil: idle ? idleSince(slot: s) : clock &+ 1, handler: &handler)
         }
     }
 
@@ -285,7 +290,7 @@ public final class FlowTable<Context> {
                 let s = Int(head.slot)
                 guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
                 if clock &- records[s].lastSeen.nanoseconds > limit {
-                    end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, handler: &handler)
+                    end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
                 } else {
                     enqueue(slot: s, kind: kind, clock: clock)
                 }
@@ -313,14 +318,22 @@ public final class FlowTable<Context> {
                     enqueue(slot: s, kind: kind, clock: clock)   // active since queued: not the victim
                     continue
                 }
-                end(slot: s, reason: .evicted, handler: &handler)
+                end(slot: s, reason: .evicted, openUntil: clock, handler: &handler)
                 return
             }
         }
     }
 
-    private func end<H: FlowLifecycle>(slot s: Int, reason: FlowEndReason, handler: inout H) where H.Context == Context {
+    /// The instant an idle flow stopped being open: past its timeout after its last packet (the
+    /// first clock at which `packet`, a sweep or `finish` call it idle).
+    private func idleSince(slot s: Int) -> Int64 {
+        records[s].lastSeen.nanoseconds &+ timeouts.nanoseconds(records[s].timeoutKind) &+ 1
+    }
+
+    /// Ends the flow in slot `s`, open from its first packet up to `openUntil` (nanoseconds, excluded).
+    private func end<H: FlowLifecycle>(slot s: Int, reason: FlowEndReason, openUntil: Int64, handler: inout H) where H.Context == Context {
         let flow = records.pointer(s).move()
+        tally.open.add(opened: flow.firstSeen.nanoseconds, closed: openUntil)
         occupied[s] = false
         index.remove(tag: index.hash(flow.key), slot: s)
         generations[s] &+= 1
