@@ -183,8 +183,8 @@ public enum Pipeline {
         for i in inputs { for (k, v) in i.anomalies { anomalies[k, default: 0] += v } }
         if let f = filter, f.uncompilableRecords > 0 { anomalies["filter_uncompilable_link_type", default: 0] += f.uncompilableRecords }
         let c = output.flowCounts
-        // Open flows, sampled every second (or every 2^k s in a run longer than 68 minutes): the
-        // same for any thread count, unlike the tables' occupancy (OpenFlowPeak).
+        // Open flows, sampled every second (every 2^k s in a run that touches more than 768 distinct
+        // seconds): the same for any thread count, unlike the tables' occupancy (OpenFlowPeak).
         var counts: [(String, Int)] = [("flows", c.created), ("peak_live_flows", c.open.peak),
                                        ("peak_live_flows_sampled_every_s", Int(c.open.intervalSeconds))]
         for reason in FlowEndReason.allCases { counts.append(("flows_ended_" + reason.rawValue, c.ended[reason, default: 0])) }

@@ -7,15 +7,14 @@
 // past its timeout. So flow splitting and end reasons do not depend on which other flows share the
 // table, and N tables of a sharded run give what one table gives (FlowAnalyzerShards).
 //
-// Memory: idle flows are swept from three FIFO timer queues (established TCP, closing TCP, datagram),
-// one entry per flow, queued with the clock at the time. The sweep looks at queue heads only; a flow
+// Memory: idle flows are swept from three FIFO timer queues (established TCP, closing TCP, datagram;
+// TimerQueue.swift), one entry per flow, queued with the clock at the time. The sweep looks at queue heads only; a flow
 // active since it was queued is queued again instead of ended, so a packet costs no list surgery, and
 // an idle flow leaves memory at most one timeout after it expired. Records live in one array of
 // values (no per-packet reference counting); FlowIndex maps keys to slots.
 //
 // The table is not reset between the files of a run: the caller feeds them in order of first
 // timestamp and flows continue across them.
-import DequeModule
 import WireBytes
 import PacketDecode
 
@@ -90,7 +89,7 @@ public final class FlowTable<Context> {
     private var generations: [UInt32] = []
     private var freeSlots: [Int] = []
     private var index = FlowIndex(expected: FlowTable.initialCapacity)
-    private var timers = [Deque<TimerEntry>](repeating: Deque(), count: FlowQueueKind.allCases.count)
+    private var timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
     private var nextID = 0
     /// The clock at the last sweep. Sweeping at most every `sweepInterval` of capture time (not at
     /// every packet: 4% of a run in perf) changes no flow's end: a packet of an idle flow ends it
@@ -270,7 +269,7 @@ public final class FlowTable<Context> {
         generations = []
         freeSlots = []
         index = FlowIndex(expected: Self.initialCapacity)
-        timers = [Deque<TimerEntry>](repeating: Deque(), count: FlowQueueKind.allCases.count)
+        timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
     }
 
     /// Finalises the flows found idle longer than their timeout at the table's clock (see the sweep).
