@@ -13,8 +13,10 @@
 // needs no wait (the queue's lock orders the reader's use of the analyzer before the worker's).
 
 final class ShardBalancer {
-    /// Shards per thread: one move shifts about 1/(16 N) of the flows (3% with two threads).
-    static let shardsPerThread = 16
+    /// Shards per thread: one move shifts about 1/(8 N) of the flows (6% with two threads). 4, 8 and
+    /// 16 ran as fast (two threads, interleaved); each shard has its own flow table, timer queues and
+    /// evidence, so 8 take about 1 MB less than 16 on the benchmark capture (issue 6's memory).
+    static let shardsPerThread = 8
     /// How often the loads are compared, nanoseconds. At most one move per look. Interleaved runs
     /// (twelve rounds, two threads): 20 ms 0.70/0.85 s (fastest/median), 50 ms 0.72/0.80 s, 100 ms
     /// 0.70/0.80 s; 10 ms was slower (0.75/0.85 s: more moves, each a wait for the worker).
@@ -34,7 +36,7 @@ final class ShardBalancer {
     /// `shards` shards over `threads` threads, the reader starting with the share that balanced on the
     /// benchmark capture: its own work (reading, decoding, handing out) is about 0.4 of the flows'
     /// analysis, so it takes (1 - 0.4 (N - 1)) / N of the flows (30% with two threads, the 9-10 shards
-    /// of 32 the balancer settled on; 7% with three; none from four), the workers the rest evenly.
+    /// of 32 the balancer settled on with 16 a thread; 7% with three; none from four), the workers the rest evenly.
     /// Starting from the old 1 in 1 + 4(N - 1), the balancer took 4 looks (200 ms) to get there.
     init(shards: Int, threads: Int) {
         precondition(threads <= 256, "ShardBalancer: owners are bytes")

@@ -109,7 +109,7 @@ public final class FlowTable<Context> {
         self.budget = budget
     }
 
-    /// The index's first size (it doubles as flows come): small, as a run with threads has 16 tables
+    /// The index's first size (it doubles as flows come): small, as a run with threads has 8 tables
     /// per thread (Pipeline), most of them holding a few flows in a short capture.
     static var initialCapacity: Int { 64 }
 

@@ -19,7 +19,7 @@
 
 public struct OpenFlowPeak: Sendable, Equatable {
     /// Distinct samples kept at most: 1,024 slots of 12 bytes at a load of 3/4, 12 KB per table
-    /// (a run with threads has 16 tables per thread; with 1,024 samples and a load of 1/2, the
+    /// (a run with threads has 8 tables per thread, 16 until 2026-12-07; with 1,024 samples and a load of 1/2, the
     /// tables' 24 KB each showed as 0.4 MB more heap on the 4 GB benchmark capture than the 1 GB one).
     static var maxSamples: Int { 768 }
 
