@@ -90,17 +90,28 @@ public enum Pipeline {
         // Workers need payloads that outlive the record: regular files only (ShardedAnalysis.swift).
         // Piece verification (--torrent) assembles a sender's blocks across flows: one thread.
         let threads = ordered.allSatisfy(\.reader.supportsLaggingReaders) && options.analyzer.torrents.entries.isEmpty ? min(max(1, options.threads), 256) : 1
-        // N threads: flows are spread over 16N shards, each with its own analyzer; the reading thread
+        // N threads: flows are spread over 8N shards, each with its own analyzer; the reading thread
         // runs some of them itself (so N threads keep N cores busy, not N + 1), N - 1 workers the rest,
         // and ShardBalancer moves shards between them as their loads change. The flow limit holds for
         // the shards' sum (FlowBudget): memory stays bounded as with one thread.
         let shardCount = threads > 1 ? ShardBalancer.shardsPerThread * threads : 1
         let shardOptions = threads > 1 ? Self.shardOptions(analyzerOptions, shards: shardCount) : analyzerOptions
-        let shardBoxes = (0..<shardCount).map { _ in ShardBox(FlowAnalyzer(options: shardOptions)) }
+        let shardBoxes = (0..<shardCount).map { k in
+            var o = shardOptions
+            o.flowIDBase = FlowTable<Void>.firstID(shard: k)   // unique across shards: they share evidence tables
+            return ShardBox(FlowAnalyzer(options: o))
+        }
         // Unmanaged: a packet reaches its shard's analyzer with no retain and release (`shardBoxes` owns them).
         let shards = shardBoxes.map { Unmanaged.passUnretained($0) }
         let balancer = ShardBalancer(shards: shardCount, threads: threads)
         let owner = balancer.owner.baseAddress!
+        // The shards a thread runs write their evidence to one table (EvidenceTable.swift); a shard
+        // that moves writes to its new thread's table from then on.
+        if threads > 1 {
+            let tables = (0..<threads).map { _ in EvidenceTable() }
+            for v in 0..<shardCount { shardBoxes[v].analyzer.useEvidenceTable(tables[Int(owner[v])]) }
+            balancer.onMove = { v, thread in shards[v]._withUnsafeGuaranteedRef { $0.analyzer.useEvidenceTable(tables[thread]) } }
+        }
         let forcedMoves = options.shardMoveInterval ?? 0
         let single = shards[0]
         let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards) } : []

@@ -31,6 +31,9 @@ final class ShardBalancer {
     let threads: Int
     /// Moves made (AnalysisRun.shardMoves).
     private(set) var moves = 0
+    /// Called with (shard, new owner) once a move is made, before the new owner gets a packet of the
+    /// shard: the shard's analyzer then writes to that thread's evidence table (Pipeline).
+    var onMove: ((Int, Int) -> Void)?
     private var lastLook: UInt64 = 0
 
     /// `shards` shards over `threads` threads, the reader starting with the share that balanced on the
@@ -105,6 +108,7 @@ final class ShardBalancer {
         guard from != thread else { return }
         if from > 0 { workers[from - 1].finishGivenPackets() }
         owner[v] = UInt8(thread)
+        onMove?(v, thread)
         moves += 1
     }
 }

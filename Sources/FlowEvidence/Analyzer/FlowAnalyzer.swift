@@ -14,6 +14,10 @@ public struct AnalyzerOptions: Sendable {
     public var maxFlows: Int
     /// Shared with the other shards of a run with threads: the limit holds for their sum (FlowBudget).
     public var flowBudget: FlowBudget?
+    /// The first flow id of this analyzer's table: shard k of a run with threads numbers its flows
+    /// from `FlowTable.firstID(shard: k)`, so that flow ids are unique across shards (the shards of a
+    /// thread share their evidence, EvidenceTable) and order as shard, then creation.
+    public var flowIDBase = 0
     /// Out-of-order bytes held per TCP direction (TCPReassembler.defaultBufferLimit).
     public var reassemblyBufferLimit: Int
     /// Torrents (--torrent) whose pieces are verified and whose names go into the rows.
@@ -62,7 +66,7 @@ public struct FlowAnalyzer {
 
     public init(options: AnalyzerOptions = AnalyzerOptions()) {
         self.options = options
-        table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows, budget: options.flowBudget)
+        table = FlowTable(timeouts: options.timeouts, maxFlows: options.maxFlows, budget: options.flowBudget, firstID: options.flowIDBase)
         let box = AggregatorBox(EvidenceAggregator(clientFromPeerID: { ClientIdentifier.identify($0)?.description }))
         if !options.torrents.entries.isEmpty { box.value.use(options.torrents) }
         box.collectsCorroboration = options.keepsAllFlowRows

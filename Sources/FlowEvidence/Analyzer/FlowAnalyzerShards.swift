@@ -5,8 +5,10 @@
 //
 // What one analyzer would have given, and what differs:
 // - Evidence and flow rows: the same. Accumulators of the same (ip, infohash, day) merge by set union
-//   (pieces, peers, flows, signals), sums (bytes, votes) and earliest frames; flow ids are renumbered
-//   so that shards' flows stay distinct.
+//   (pieces, peers, flows, signals), sums (bytes, votes) and earliest frames, in any order: the shards
+//   a thread runs share one evidence table (EvidenceTable), and the threads' tables merge here. Flow
+//   ids are unique across shards by construction (each shard's table numbers from
+//   FlowTable.firstID(shard:)), and order as shard, then creation, as the renumbering they replace did.
 // - Flows split and end as in one table, timestamp regressions included: every shard keeps the run's
 //   clock (the caller passes it with each packet and at the end), and FlowTable decides that a flow
 //   ended from its own last packet and that clock only (a packet after the timeout starts a new flow;
@@ -42,6 +44,7 @@ extension FlowAnalyzer {
     /// shared with the caller's (a copy of every kept row at the end of the run, issue 6's memory).
     public static func finish(shards: consuming [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
         precondition(!shards.isEmpty)
+        precondition(Set(shards.map(\.table.firstID)).count == shards.count, "shards must number their flows apart (AnalyzerOptions.flowIDBase)")
         var counts = FlowCounts()
         for i in shards.indices {
             shards[i].endFlows(clock: clock)   // (no flow left, nothing to release, in a shard its thread ended)
@@ -55,11 +58,12 @@ extension FlowAnalyzer {
         // Taken out of the array, not copied: the merged analyzer's arrays stay uniquely referenced
         // (a copy would be made at their first change: the flow rows twice at the end of the run).
         var merged = shards.removeFirst()
-        var idOffset = merged.table.counts.created
+        let mergedTable = merged.finalizer.aggregator.value.evidence
         while !shards.isEmpty {
             let shard = shards.removeFirst()   // released once absorbed, not at the end of the run
-            merged.absorb(shard, flowIDOffset: idOffset)
-            idOffset += shard.table.counts.created
+            merged.absorb(shard)
+            // Each thread's table once (a table absorbed is empty; its shards shared it).
+            mergedTable.absorb(shard.finalizer.aggregator.value.evidence)
         }
         var out = merged.finish()
         out.flowCounts = counts
@@ -87,14 +91,19 @@ extension FlowAnalyzer {
     }
 
     /// Takes over the ended flows and evidence of `other` (whose flows have all ended).
-    private mutating func absorb(_ other: FlowAnalyzer, flowIDOffset: Int) {
+    private mutating func absorb(_ other: FlowAnalyzer) {
         for (k, v) in other.skipped { skipped[k, default: 0] += v }
-        finalizer.absorb(other.finalizer, flowIDOffset: flowIDOffset)
+        finalizer.absorb(other.finalizer)
+    }
+
+    /// Writes evidence to `table` from now on (the table of the thread that runs this shard).
+    public mutating func useEvidenceTable(_ table: EvidenceTable) {
+        finalizer.aggregator.value.evidence = table
     }
 }
 
 extension FlowFinalizer {
-    mutating func absorb(_ other: FlowFinalizer, flowIDOffset: Int) {
+    mutating func absorb(_ other: FlowFinalizer) {
         let rowOffset = rowCount
         rows += other.rows
         legRows += other.legRows
@@ -102,19 +111,17 @@ extension FlowFinalizer {
         encryptedCandidates += other.encryptedCandidates.map { (row: $0.row + rowOffset, steps: $0.steps, responder: $0.responder) }
         lookups += other.lookups.map { (row: $0.row + rowOffset, infoHashes: $0.infoHashes) }
         aggregator.relayFragments += other.aggregator.relayFragments
-        aggregator.attribution.absorb(other.aggregator.attribution, rowOffset: rowOffset, flowIDOffset: flowIDOffset)
+        aggregator.attribution.absorb(other.aggregator.attribution, rowOffset: rowOffset)
         aggregator.proxies.formUnion(other.aggregator.proxies)
         aggregator.corroboration.formUnion(other.aggregator.corroboration)
-        aggregator.value.absorb(other.aggregator.value, flowIDOffset: flowIDOffset)
+        aggregator.value.absorb(other.aggregator.value)
     }
 }
 
 extension EvidenceAggregator {
-    mutating func absorb(_ other: EvidenceAggregator, flowIDOffset: Int) {
-        for (key, acc) in other.table {
-            acc.flows = acc.flows.shifted(by: flowIDOffset)
-            if let mine = table[key] { mine.merge(acc) } else { table[key] = acc }
-        }
+    /// Takes over `other`'s counts and names; its evidence table, shared with the other shards of a
+    /// thread, is merged once per table by `finish(shards:)`.
+    mutating func absorb(_ other: EvidenceAggregator) {
         for (h, name) in other.torrentNames where torrentNames[h] == nil { torrentNames[h] = name }
         counts.dhtRefreshQueriesIgnored += other.counts.dhtRefreshQueriesIgnored
         counts.unattributedPieces += other.counts.unattributedPieces

@@ -117,10 +117,9 @@ struct ProxyAttribution {
     /// nodes): beyond this many, the relay's datagrams to further targets are not linked.
     static let maxTargetsPerRelayFlow = 4096
 
-    mutating func absorb(_ other: ProxyAttribution, rowOffset: Int, flowIDOffset: Int) {
-        for var f in other.legs {   // appended one by one: no array of them all
+    mutating func absorb(_ other: ProxyAttribution, rowOffset: Int) {
+        for var f in other.legs {   // appended one by one: no array of them all (flow ids are unique across shards)
             f.row += rowOffset
-            f.flowID += flowIDOffset
             legs.append(f)
         }
         for (r, t) in other.tunnels { tunnels[r + rowOffset] = t }

@@ -58,7 +58,9 @@ public struct EvidenceAggregator {
     /// Names the client from a peer id (BEP 20), when a client identifier is available.
     public var clientFromPeerID: ((PeerID) -> String?)?
     public internal(set) var counts = AggregatorCounts()
-    var table: [EvidenceKey: EvidenceAccumulator] = [:]   // internal: FlowAnalyzerShards merges shards
+    /// The accumulators, in a table the shards of one thread share (EvidenceTable.swift).
+    var evidence = EvidenceTable()
+    var table: [EvidenceKey: EvidenceAccumulator] { evidence.entries }
     /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
     public internal(set) var torrentNames: [InfoHash: String] = [:]
     /// Torrents given with --torrent: their pieces are verified (issue 8), and they name their infohashes.
@@ -297,7 +299,7 @@ public struct EvidenceAggregator {
     private mutating func accumulator(_ ip: IPAddress, _ h: InfoHash, _ origin: EventOrigin) -> EvidenceAccumulator {
         let key = EvidenceKey(ip: ip, infoHash: h, day: origin.timestamp.dayNumber, via: origin.via)
         let acc: EvidenceAccumulator
-        if let a = table[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); table[key] = acc }
+        if let a = evidence.entries[key] { acc = a } else { acc = EvidenceAccumulator(timestamp: origin.timestamp); evidence.entries[key] = acc }
         acc.touch(origin.timestamp)
         if origin.targetID > 0 { acc.addTarget(proxyTargetNames[Int(origin.targetID) - 1]) }
         return acc

@@ -50,7 +50,8 @@ public struct Flow<Context> {
         if on { flags.insert(f) } else { flags.remove(f) }
     }
 
-    /// Creation order in the run, from 0: stable across runs, used for deterministic tie-breaks.
+    /// Creation order in the table, from its first id (0, or its shard's, FlowTable.firstID): stable across
+    /// runs, used for deterministic tie-breaks.
     public var id: Int { Int(idHigh) << 32 | Int(idLow) }
     public internal(set) var packetsFromSrc: Int {
         get { Int(srcPacketsHigh) << 32 | Int(srcPacketsLow) }

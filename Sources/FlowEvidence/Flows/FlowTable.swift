@@ -103,10 +103,22 @@ public final class FlowTable<Context> {
         var generation: UInt32
     }
 
-    public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable.defaultMaxFlows, budget: FlowBudget? = nil) {
+    public init(timeouts: FlowTimeouts = FlowTimeouts(), maxFlows: Int = FlowTable.defaultMaxFlows, budget: FlowBudget? = nil,
+                firstID: Int = 0) {
         self.timeouts = timeouts
         self.maxFlows = max(1, maxFlows)
         self.budget = budget
+        self.firstID = firstID
+        nextID = firstID
+    }
+
+    /// The id of the table's first flow (FlowTable.firstID(shard:)).
+    public let firstID: Int
+
+    /// Flow ids of shard `k`: from k * 2^36 (Flow keeps 48 bits: 4,096 shards of 2^36 flows each).
+    public static func firstID(shard k: Int) -> Int {
+        precondition(k >= 0 && k < 1 << 12, "FlowTable: at most 4,096 shards")
+        return k << 36
     }
 
     /// The index's first size (it doubles as flows come): small, as a run with threads has 8 tables
