@@ -67,16 +67,6 @@ struct CompactSet<Element: Hashable & Comparable>: Sequence {
     func sorted() -> [Element] { large.isEmpty ? small : large.sorted() }
 }
 
-extension CompactSet where Element == Int {
-    /// Every element plus `d` (FlowAnalyzerShards renumbers a shard's flow ids): order is kept.
-    func shifted(by d: Int) -> CompactSet {
-        var s = CompactSet()
-        s.small = small.map { $0 + d }
-        s.large = Set(large.map { $0 + d })
-        return s
-    }
-}
-
 /// The `Signal`s of a row as bits: two bytes in the accumulator instead of a Set's storage.
 struct SignalSet: Equatable {
     private var bits: UInt16 = 0

@@ -8,9 +8,9 @@
 // table, and N tables of a sharded run give what one table gives (FlowAnalyzerShards).
 //
 // Memory: idle flows are swept from three FIFO timer queues (established TCP, closing TCP, datagram;
-// TimerQueue.swift), one entry per flow, queued with the clock at the time. The sweep looks at queue heads only; a flow
-// active since it was queued is queued again instead of ended, so a packet costs no list surgery, and
-// an idle flow leaves memory at most one timeout after it expired. Records live in one array of
+// TimerQueue.swift), one entry per flow, queued with the clock at the time. The sweep looks at queue
+// heads only; a flow active since it was queued is queued again instead of ended, so a packet costs
+// no list surgery, and an idle flow leaves memory at most one timeout after it expired. Records live in one array of
 // values (no per-packet reference counting); FlowIndex maps keys to slots.
 //
 // The table is not reset between the files of a run: the caller feeds them in order of first
