@@ -27,6 +27,9 @@ public struct AnalysisOptions: Sendable {
     /// Tests: move a shard to another thread every this many packets (ShardBalancer.forceMove)
     /// instead of when loads ask for it, to check that moves do not change reports. nil: by load.
     public var shardMoveInterval: Int?
+    /// Tests, with `shardMoveInterval`: only the reader's shards move, to the workers, until it has
+    /// none (the evidence its thread kept is then in a table no shard points to).
+    public var shardMovesLeaveTheReader = false
 
     public init() {}
 

@@ -107,8 +107,8 @@ public enum Pipeline {
         let owner = balancer.owner.baseAddress!
         // The shards a thread runs write their evidence to one table (EvidenceTable.swift); a shard
         // that moves writes to its new thread's table from then on.
+        let tables = threads > 1 ? (0..<threads).map { _ in EvidenceTable() } : []
         if threads > 1 {
-            let tables = (0..<threads).map { _ in EvidenceTable() }
             for v in 0..<shardCount { shardBoxes[v].analyzer.useEvidenceTable(tables[Int(owner[v])]) }
             balancer.onMove = { v, thread in shards[v]._withUnsafeGuaranteedRef { $0.analyzer.useEvidenceTable(tables[thread]) } }
         }
@@ -154,7 +154,7 @@ public enum Pipeline {
                     return true
                 }
                 if forcedMoves > 0 {
-                    if packetsDone % forcedMoves == 0 { balancer.forceMove(workers) }
+                    if packetsDone % forcedMoves == 0 { balancer.forceMove(workers, leavingTheReader: options.shardMovesLeaveTheReader) }
                 } else if packetsDone & 0xFFF == 0 {
                     balancer.look(workers)
                 }
@@ -188,7 +188,7 @@ public enum Pipeline {
         for w in workers { w.waitUntilFinished() }
         // The shards are handed over, not shared: finishing them then copies none of their arrays.
         output = FlowAnalyzer.finish(shards: shardBoxes.map { $0.take() }, clock: latest,
-                                     timestampRegressions: regressions)
+                                     timestampRegressions: regressions, evidenceTables: tables)
         var anomalies = output.anomalies
         for (k, v) in decoder.anomalies.nonZero { anomalies[k, default: 0] += v }
         for i in inputs { for (k, v) in i.anomalies { anomalies[k, default: 0] += v } }

@@ -90,10 +90,14 @@ final class ShardBalancer {
     }
 
     /// Moves shards round the threads every call (tests: reports must not change when shards move).
-    func forceMove(_ workers: [ShardWorker]) {
-        let v = moves % owner.count
-        move(v, to: (Int(owner[v]) + 1) % threads, workers)
+    /// `leavingTheReader`: only the reader's shards move, to the workers in turn, until it has none.
+    func forceMove(_ workers: [ShardWorker], leavingTheReader: Bool = false) {
+        let v = forced % owner.count
+        forced += 1
+        let from = Int(owner[v])
+        move(v, to: leavingTheReader ? (from == 0 ? 1 + v % (threads - 1) : from) : (from + 1) % threads, workers)
     }
+    private var forced = 0
 
     /// The last shard `thread` owns (nil if none, or if it owns only one and must keep it).
     private func shard(of thread: Int, keepingOne: Bool) -> Int? {

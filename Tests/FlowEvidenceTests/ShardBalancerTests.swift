@@ -92,4 +92,24 @@ import TorscanTestSupport
             #expect(sameFlows, "--threads \(threads), a move every \(every) packets")
         }
     }
+
+    /// The reader gives all its shards to the workers, a few hundred packets into the run (after it
+    /// recorded evidence for them): what its thread's evidence table holds must still reach the
+    /// rows, though no shard points to that table at the end. Without merging every thread's table
+    /// (FlowAnalyzer.finish(shards:evidenceTables:)), this fails with 2 and 3 threads.
+    @Test func theReaderGivingAwayAllItsShardsLosesNoEvidence() throws {
+        let (samples, a) = try ReusedReadBufferTests.samplesWithOneThreadRun()
+        for threads in [2, 3] {
+            var options = AnalysisOptions()
+            options.threads = threads
+            options.shardMoveInterval = 100
+            options.shardMovesLeaveTheReader = true
+            let b = try Pipeline.analyze(paths: samples, options: options)
+            let readerShards = ShardBalancer(shards: ShardBalancer.shardsPerThread * threads, threads: threads).readerShards
+            #expect(readerShards > 0 && b.shardMoves == readerShards, "--threads \(threads)")
+            let sameEvidence = a.evidence == b.evidence, sameFlows = a.flows == b.flows   // (not the rows in a failure)
+            #expect(sameEvidence, "--threads \(threads): \(a.evidence.count) rows with one thread, \(b.evidence.count)")
+            #expect(sameFlows, "--threads \(threads)")
+        }
+    }
 }

@@ -39,10 +39,13 @@ extension FlowAnalyzer {
     }
 
     /// Ends every shard's live flows (first expiring those idle at the run's last clock `clock`),
-    /// combines the shards into one analyzer and finishes it.
+    /// combines the shards into one analyzer and finishes it. `evidenceTables`: every table the
+    /// shards wrote evidence to (one per thread, EvidenceTable): a thread that gave all its shards
+    /// away keeps evidence no shard points to any more.
     /// `consuming`: the shards are changed in place (their flows end), so their arrays must not be
     /// shared with the caller's (a copy of every kept row at the end of the run, issue 6's memory).
-    public static func finish(shards: consuming [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int) -> AnalysisOutput {
+    public static func finish(shards: consuming [FlowAnalyzer], clock: Timestamp?, timestampRegressions: Int,
+                              evidenceTables: [EvidenceTable] = []) -> AnalysisOutput {
         precondition(!shards.isEmpty)
         precondition(Set(shards.map(\.table.firstID)).count == shards.count, "shards must number their flows apart (AnalyzerOptions.flowIDBase)")
         var counts = FlowCounts()
@@ -65,6 +68,7 @@ extension FlowAnalyzer {
             // Each thread's table once (a table absorbed is empty; its shards shared it).
             mergedTable.absorb(shard.finalizer.aggregator.value.evidence)
         }
+        for t in evidenceTables { mergedTable.absorb(t) }
         var out = merged.finish()
         out.flowCounts = counts
         out.anomalies["timestamp_regression"] = timestampRegressions > 0 ? timestampRegressions : nil
