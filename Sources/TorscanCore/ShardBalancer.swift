@@ -31,6 +31,8 @@ final class ShardBalancer {
     let threads: Int
     /// Moves made (AnalysisRun.shardMoves).
     private(set) var moves = 0
+    /// Calls of `forceMove` (tests): the next shard it moves.
+    private var forced = 0
     /// Called with (shard, new owner) once a move is made, before the new owner gets a packet of the
     /// shard: the shard's analyzer then writes to that thread's evidence table (Pipeline).
     var onMove: ((Int, Int) -> Void)?
@@ -39,8 +41,9 @@ final class ShardBalancer {
     /// `shards` shards over `threads` threads, the reader starting with the share that balanced on the
     /// benchmark capture: its own work (reading, decoding, handing out) is about 0.4 of the flows'
     /// analysis, so it takes (1 - 0.4 (N - 1)) / N of the flows (30% with two threads, the 9-10 shards
-    /// of 32 the balancer settled on with 16 a thread; 7% with three; none from four), the workers the rest evenly.
-    /// Starting from the old 1 in 1 + 4(N - 1), the balancer took 4 looks (200 ms) to get there.
+    /// of 32 the balancer settled on with 16 a thread; 7% with three; none from four), the workers the
+    /// rest evenly. Starting from the old 1 in 1 + 4(N - 1), the balancer took 4 looks (200 ms) to
+    /// get there.
     init(shards: Int, threads: Int) {
         precondition(threads <= 256, "ShardBalancer: owners are bytes")
         self.threads = threads
@@ -97,7 +100,6 @@ final class ShardBalancer {
         let from = Int(owner[v])
         move(v, to: leavingTheReader ? (from == 0 ? 1 + v % (threads - 1) : from) : (from + 1) % threads, workers)
     }
-    private var forced = 0
 
     /// The last shard `thread` owns (nil if none, or if it owns only one and must keep it).
     private func shard(of thread: Int, keepingOne: Bool) -> Int? {

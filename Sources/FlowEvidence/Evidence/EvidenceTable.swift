@@ -6,8 +6,9 @@
 // capture, and growing with the thread count. Accumulators merge by union, sum, min and max
 // (EvidenceAccumulator.merge), so which thread's table a shard's evidence lands in changes no row:
 // a shard that moves to another thread writes to that thread's table from then on
-// (ShardBalancer.onMove), and the tables are merged at the end (FlowAnalyzer.finish(shards:)). Flow
-// ids in the accumulators are unique across shards (AnalyzerOptions.flowIDBase).
+// (ShardBalancer.onMove), and every thread's table is merged at the end, one that no shard points to
+// any more included (FlowAnalyzer.finish(shards:evidenceTables:)). Flow ids in the accumulators are
+// unique across shards (AnalyzerOptions.flowIDBase).
 //
 // One thread at a time writes a table: the one that runs the shards using it. Nothing reads it
 // before the end of the run.

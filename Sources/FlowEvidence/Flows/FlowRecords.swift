@@ -1,9 +1,10 @@
 // The flow table's records, by slot, in chunks of 256 allocated as slots are first used, never moved.
 //
 // Why chunks, not one array doubled as it fills: a doubled array holds up to twice the records the
-// busiest moment needed, and a run with threads has 8 tables per thread (16 then), each doubling on its own
-// (issue 6: the benchmark's record capacity was 2x its 66,675 peak live flows, 14.7 MB, and grew with
-// the capture as tables crossed powers of two); growing also copied every record. A chunk is 28 KB
+// busiest moment needed, and a run with threads has 8 tables per thread (16 when this was
+// measured), each doubling on its own (issue 6: the benchmark's record capacity was 2x its 66,675
+// peak live flows, 14.7 MB, and grew with the capture as tables crossed powers of two); growing
+// also copied every record. A chunk is 28 KB
 // (7 pages), mapped from the kernel rather than taken from malloc, so that the table gives its memory
 // back when it is released instead of leaving holes in malloc's heap (with malloc, a million live
 // flows peaked 13 MB higher in RSS though 17 MB lower in heap). Finding a record costs one more load,

@@ -2,12 +2,13 @@
 // re-queue, kept until they reach the head: a busy table holds a timeout's worth of them).
 //
 // Why chunks, not a Deque: a Deque doubles as it fills, so it holds up to twice the entries of the
-// busiest moment, and a run with threads has 8 tables per thread (16 then), three queues each, each crossing
-// powers of two on its own: on the benchmark, the queues' heap grew from 1.4 MB to 3.0 MB between
-// the 1 GB and the 4 GB capture of the same mix with two threads (issue 6: memory must not grow with
-// the capture). Chunks hold at most 512 entries (8 KB of timer entries) and a queue's first chunks
-// are small (16, 32, ... entries), as most of a run's 48 tables hold a few flows in a short capture;
-// the slack is at most the first chunk's removed part and the last chunk's free part.
+// busiest moment, and a run with threads had 16 tables per thread then (8 now), three queues each,
+// each crossing powers of two on its own: on the benchmark, the queues' heap grew from 1.4 MB to
+// 3.0 MB between the 1 GB and the 4 GB capture of the same mix with two threads (issue 6: memory
+// must not grow with the capture). Chunks hold at most 512 entries (8 KB of timer entries) and a
+// queue's first chunks are small (16, 32, ... entries), as most of a run's tables hold a few flows
+// in a short capture; the slack is at most the first chunk's removed part and the last chunk's free
+// part.
 import DequeModule
 
 struct TimerQueue<Element> {
