@@ -60,7 +60,7 @@ public struct EvidenceAggregator {
     public internal(set) var counts = AggregatorCounts()
     /// The accumulators, in a table the shards of one thread share (EvidenceTable.swift).
     var evidence = EvidenceTable()
-    var table: [EvidenceKey: EvidenceAccumulator] { evidence.entries }
+    var table: EvidenceMap { evidence.entries }
     /// Names of torrents whose info dictionary was seen and verified (ut_metadata).
     public internal(set) var torrentNames: [InfoHash: String] = [:]
     /// Torrents given with --torrent: their pieces are verified (issue 8), and they name their infohashes.

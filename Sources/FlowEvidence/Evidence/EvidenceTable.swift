@@ -13,7 +13,7 @@
 // One thread at a time writes a table: the one that runs the shards using it. Nothing reads it
 // before the end of the run.
 public final class EvidenceTable: @unchecked Sendable {
-    var entries: [EvidenceKey: EvidenceAccumulator] = [:]
+    var entries = EvidenceMap()
     public init() {}
 
     /// Merges `other`'s accumulators into this table and empties `other` (its accumulators now belong here).
@@ -22,6 +22,6 @@ public final class EvidenceTable: @unchecked Sendable {
         for (key, acc) in other.entries {
             if let mine = entries[key] { mine.merge(acc) } else { entries[key] = acc }
         }
-        other.entries = [:]
+        other.entries.removeAll()
     }
 }
