@@ -151,24 +151,42 @@ struct Recorder: FlowLifecycle {
     let a = IPAddress("10.0.0.9")!, b = IPAddress("10.0.0.1")!, c = IPAddress("192.168.1.5")!
 
     func send(_ t: FlowTable<Int>, _ r: inout Recorder, _ from: IPAddress, _ fp: UInt16, _ to: IPAddress, _ tp: UInt16,
-              at s: Int64, proto: UInt8 = IPProtocolNumber.udp) -> FlowPacket {
+              at s: Int64, nanos: Int64 = 0, proto: UInt8 = IPProtocolNumber.udp) -> FlowPacket {
         t.packet(src: from, srcPort: fp, dst: to, dstPort: tp, ipProtocol: proto, tcpFlags: proto == IPProtocolNumber.tcp ? [.ack] : nil,
-                 payloadBytes: 10, timestamp: Timestamp(seconds: s, nanos: 0), frame: FrameRef(captureIndex: 0, frame: Int(s)), handler: &r)
+                 payloadBytes: 10, timestamp: Timestamp(seconds: s, nanos: nanos), frame: FrameRef(captureIndex: 0, frame: Int(s)), handler: &r)
     }
 
-    /// A flow active after it was queued is queued again by the sweep, not ended; it ends once it
-    /// has really been idle past its timeout, and at the latest one timeout later.
-    @Test func anActiveFlowSurvivesTheSweepAndEndsWhenReallyIdle() {
+    /// A flow active after it was queued is not ended by the sweep that finds it at the head of its
+    /// queue; it waits in the timer wheel and leaves at the first sweep past the second in which it
+    /// has been idle for its timeout (not one whole timeout after that sweep, as it did before the wheel).
+    @Test func anActiveFlowSurvivesTheSweepAndLeavesOnceReallyIdle() {
         let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
         var r = Recorder()
         _ = send(t, &r, a, 1, b, 2, at: 0)          // queued at 0
         _ = send(t, &r, a, 1, b, 2, at: 90)         // active, still queued at 0
-        _ = send(t, &r, c, 1, b, 2, at: 150)        // sweep: the first flow is requeued at 150, not ended
+        _ = send(t, &r, c, 1, b, 2, at: 150)        // sweep: the first flow is active since: into the wheel, due at 190
+        #expect(r.ended.isEmpty && t.liveFlows == 2)
+        _ = send(t, &r, c, 1, b, 2, at: 190)        // idle exactly 100 s: not yet
         #expect(r.ended.isEmpty)
-        _ = send(t, &r, c, 1, b, 2, at: 249)
-        #expect(r.ended.isEmpty)                    // idle 159 s since 90, but queued at 150: swept later
-        _ = send(t, &r, c, 1, b, 2, at: 251)
-        #expect(r.ended.map(\.id) == [0] && r.ended[0].reason == .idleTimeout)
+        _ = send(t, &r, c, 1, b, 2, at: 191)        // the wheel's second 190 has passed: idle 101 s
+        #expect(r.ended.map(\.id) == [0] && r.ended[0].reason == .idleTimeout && t.liveFlows == 1)
+        // Open from 0 to 190 (its last packet plus the timeout), whatever the sweep: with flow 1, 2 at once.
+        t.finish(handler: &r)
+        #expect(t.counts.open.peak == 2)
+    }
+
+    /// A flow in the wheel that is active again goes back into the wheel at its new expiry.
+    @Test func aFlowActiveAgainWhileInTheWheelWaitsForItsNewExpiry() {
+        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
+        var r = Recorder()
+        _ = send(t, &r, a, 1, b, 2, at: 0)
+        _ = send(t, &r, a, 1, b, 2, at: 90)
+        _ = send(t, &r, c, 1, b, 2, at: 150)        // into the wheel, due at 190
+        _ = send(t, &r, a, 1, b, 2, at: 180)        // active again: due at 280
+        _ = send(t, &r, c, 1, b, 2, at: 250)        // the wheel's second 190 passes: queued again for 280
+        #expect(r.ended.isEmpty)
+        _ = send(t, &r, c, 1, b, 2, at: 282)
+        #expect(r.ended.map(\.id) == [0] && r.ended[0].packets == 3)
     }
 
     /// A packet of a flow idle past its timeout starts a new flow even when the sweep has not ended
@@ -178,8 +196,8 @@ struct Recorder: FlowLifecycle {
         var r = Recorder()
         _ = send(t, &r, a, 1, b, 2, at: 0)
         _ = send(t, &r, a, 1, b, 2, at: 90)
-        _ = send(t, &r, c, 1, b, 2, at: 150)        // requeued at 150
-        let p = send(t, &r, a, 1, b, 2, at: 191)    // 101 s after its last packet
+        _ = send(t, &r, c, 1, b, 2, at: 150)        // into the wheel, due at 190
+        let p = send(t, &r, a, 1, b, 2, at: 190, nanos: 500_000_000)   // 100.5 s after its last packet, the wheel not swept yet
         #expect(p.id == 2 && p.packets == 1)
         #expect(r.ended.map(\.id) == [0] && r.ended[0].reason == .idleTimeout && r.ended[0].packets == 2)
     }
@@ -190,11 +208,26 @@ struct Recorder: FlowLifecycle {
         var r = Recorder()
         _ = send(t, &r, a, 1, b, 2, at: 0)
         _ = send(t, &r, a, 1, b, 2, at: 10)
-        _ = send(t, &r, c, 1, b, 2, at: 105)        // the sweep requeues flow 0 (idle 95 s) at 105
-        _ = send(t, &r, c, 1, b, 2, at: 111)        // flow 0 is idle 101 s now, but queued at 105: not swept
+        _ = send(t, &r, c, 1, b, 2, at: 105)        // the sweep moves flow 0 (idle 95 s) into the wheel, due at 110
+        _ = send(t, &r, c, 1, b, 2, at: 110, nanos: 500_000_000)   // idle 100.5 s, but its second has not passed: not swept
         #expect(r.ended.isEmpty)
         t.finish(handler: &r)
         let reasons = Dictionary(uniqueKeysWithValues: r.ended.map { ($0.id, $0.reason) })
         #expect(reasons[0] == .idleTimeout && reasons[1] == .endOfInput)
+    }
+
+    /// A full table whose queues hold only flows that were active since they were queued evicts from
+    /// the wheel: the flow idle longest.
+    @Test func aFullTableEvictsFromTheWheelWhenTheQueuesHaveNoVictim() {
+        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100), maxFlows: 2)
+        var r = Recorder()
+        _ = send(t, &r, a, 1, b, 2, at: 0)
+        _ = send(t, &r, c, 1, b, 2, at: 0)
+        _ = send(t, &r, c, 1, b, 2, at: 50)
+        _ = send(t, &r, a, 1, b, 2, at: 60)
+        _ = send(t, &r, a, 1, b, 2, at: 101)        // both heads were active since: both into the wheel (due 150, 160)
+        #expect(r.ended.isEmpty && t.liveFlows == 2)
+        _ = send(t, &r, b, 9, c, 9, at: 102)        // a third flow: the one due first (idle since 50) goes
+        #expect(r.ended.map(\.id) == [1] && r.ended[0].reason == .evicted && t.liveFlows == 2)
     }
 }

@@ -9,9 +9,10 @@
 //
 // Memory: idle flows are swept from three FIFO timer queues (established TCP, closing TCP, datagram;
 // TimerQueue.swift), one entry per flow, queued with the clock at the time. The sweep looks at queue
-// heads only; a flow active since it was queued is queued again instead of ended, so a packet costs
-// no list surgery, and an idle flow leaves memory at most one timeout after it expired. Records live in one array of
-// values (no per-packet reference counting); FlowIndex maps keys to slots.
+// heads only, so a packet costs no list surgery; a flow active since it was queued waits in a timer
+// wheel (TimerWheel.swift) for the second it will have been idle for its timeout, so an idle flow
+// leaves memory within about a second of its expiry. Records live in chunks of values (no
+// per-packet reference counting); FlowIndex maps keys to slots.
 //
 // The table is not reset between the files of a run: the caller feeds them in order of first
 // timestamp and flows continue across them.
@@ -90,6 +91,9 @@ public final class FlowTable<Context> {
     private var freeSlots: [Int] = []
     private var index = FlowIndex(expected: FlowTable.initialCapacity)
     private var timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
+    /// Flows found active at the head of their queue, by the second they will have been idle for
+    /// their timeout (TimerWheel.swift).
+    private var wheel = TimerWheel()
     private var nextID = 0
     /// The clock at the last sweep. Sweeping at most every `sweepInterval` of capture time (not at
     /// every packet: 4% of a run in perf) changes no flow's end: a packet of an idle flow ends it
@@ -282,6 +286,7 @@ public final class FlowTable<Context> {
         freeSlots = []
         index = FlowIndex(expected: Self.initialCapacity)
         timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
+        wheel = TimerWheel()
     }
 
     /// Finalises the flows found idle longer than their timeout at the table's clock (see the sweep).
@@ -291,8 +296,11 @@ public final class FlowTable<Context> {
     }
 
     /// Pops timer entries queued longer ago than their queue's timeout: their flow has ended (stale
-    /// entry), moved to the closing queue, expired (ended here), or was active since (queued again).
+    /// entry), moved to the closing queue, expired (ended here), or was active since (then it waits
+    /// in the wheel for the second it will have been idle for its timeout). Then ends the wheel's
+    /// flows of the seconds before the clock that are idle, and queues the others again.
     private func sweep<H: FlowLifecycle>(clock: Int64, handler: inout H) where H.Context == Context {
+        wheel.sweep(upTo: clock)
         for raw in 0..<timers.count {   // not `allCases`: that builds an array on every packet
             let kind = FlowQueueKind(rawValue: raw)!
             let limit = timeouts.nanoseconds(kind)
@@ -303,8 +311,18 @@ public final class FlowTable<Context> {
                 if clock &- records[s].lastSeen.nanoseconds > limit {
                     end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
                 } else {
-                    enqueue(slot: s, kind: kind, clock: clock)
+                    wheel.insert(TimerWheel.Entry(slot: head.slot, generation: head.generation), due: idleSince(slot: s))
                 }
+            }
+        }
+        while let e = wheel.next() {
+            let s = Int(e.slot)
+            guard generations[s] == e.generation, occupied[s] else { continue }
+            let limit = timeouts.nanoseconds(records[s].timeoutKind)
+            if clock &- records[s].lastSeen.nanoseconds > limit {
+                end(slot: s, reason: records[s].isClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
+            } else {
+                wheel.insert(e, due: idleSince(slot: s))
             }
         }
     }
@@ -332,6 +350,13 @@ public final class FlowTable<Context> {
                 end(slot: s, reason: .evicted, openUntil: clock, handler: &handler)
                 return
             }
+        }
+        // Only flows active since they were queued are left, in the wheel: the one idle longest.
+        while let e = wheel.takeEarliest() {
+            let s = Int(e.slot)
+            guard generations[s] == e.generation, occupied[s] else { continue }
+            end(slot: s, reason: .evicted, openUntil: clock, handler: &handler)
+            return
         }
     }
 
