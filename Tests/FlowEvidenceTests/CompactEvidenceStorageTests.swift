@@ -151,18 +151,41 @@ extension CompactEvidenceStorageTests {
         #expect(r.ended.count == 3001 && t.counts.created == 3001)
     }
 
-    /// Linking reads ProxyAttribution.legs by row: in place when they are in row order (as the
-    /// analyzer records them), through a dictionary otherwise.
+    /// Linking reads ProxyAttribution.legs by row, in place: row r's is the r-th (legEnded checks the order).
     @Test func legFactsAreFoundByRow() {
-        func facts(_ rows: [Int]) -> ChunkedArray<LegFacts> {
-            var a = ChunkedArray<LegFacts>()
-            for r in rows { a.append(LegFacts(row: r, flowID: 100 + r, isTCP: true, sawSYN: true, bytesFromSrc: 0, bytesFromDst: 0)) }
-            return a
+        var a = ChunkedArray<LegFacts>()
+        for r in 0..<3 { a.append(LegFacts(flowID: 100 + r, isTCP: r != 1, sawSYN: r == 2, bytesFromSrc: Int64(r), bytesFromDst: 7)) }
+        let byRow = LegFactsByRow(a)
+        #expect(byRow[1]?.flowID == 101 && byRow[3] == nil && byRow[-1] == nil)
+        #expect(byRow[0]!.isTCP && !byRow[0]!.sawSYN && !byRow[1]!.isTCP && byRow[2]!.sawSYN && byRow[2]!.bytesFromSrc == 2)
+        // The largest flow id a flow can have, with both flags.
+        let last = LegFacts(flowID: Flow<Void>.maxCount, isTCP: true, sawSYN: true, bytesFromSrc: 0, bytesFromDst: 0)
+        #expect(last.flowID == Flow<Void>.maxCount && last.isTCP && last.sawSYN && MemoryLayout<LegFacts>.stride == 24)
+    }
+
+    /// LegRows keeps each row in 40 bytes and gives back its columns, IPv6 ends included, also after
+    /// one shard's rows are appended to another's.
+    @Test func legRowsGiveBackTheirColumns() {
+        let v4 = IPAddress("10.77.0.1")!, v6 = IPAddress("2001:db8::1")!, v6b = IPAddress("2001:db8::2")!, v4b = IPAddress("255.255.255.255")!
+        func leg(_ s: IPAddress, _ d: IPAddress, _ k: Int) -> LegRow {
+            LegRow(srcIP: s, srcPort: UInt16(40000 + k), dstIP: d, dstPort: 1080, hasTunnel: k % 2 == 0,
+                   firstSeen: Timestamp(nanoseconds: Int64(k) * 1_000_000_007), lastSeen: Timestamp(nanoseconds: Int64(k) * 2_000_000_011),
+                   firstFrame: FrameRef(captureIndex: k % 3, frame: 123_456_789 + k))
         }
-        let inOrder = LegFactsByRow(facts([0, 1, 2]))
-        #expect(inOrder[1]?.flowID == 101 && inOrder[3] == nil && inOrder[-1] == nil)
-        let shuffled = LegFactsByRow(facts([2, 0, 5]))
-        #expect(shuffled[2]?.flowID == 102 && shuffled[5]?.flowID == 105 && shuffled[1] == nil)
+        let pairs = [(v4, v6), (v6, v4), (v4, v4b), (v6b, v6), (v4b, v4)]
+        var a = LegRows(), b = LegRows()
+        var expected: [LegRow] = []
+        for (k, (s, d)) in pairs.enumerated() { a.append(leg(s, d, k)); expected.append(leg(s, d, k)) }
+        for (k, (s, d)) in pairs.reversed().enumerated() { b.append(leg(s, d, 10 + k)) }
+        a += b
+        expected += pairs.reversed().enumerated().map { leg($1.0, $1.1, 10 + $0) }
+        #expect(a.count == expected.count)
+        for (i, e) in expected.enumerated() {
+            let l = a[i]
+            #expect(l.srcIP == e.srcIP && l.dstIP == e.dstIP && l.srcPort == e.srcPort && l.dstPort == e.dstPort && l.hasTunnel == e.hasTunnel)
+            #expect(l.firstSeen == e.firstSeen && l.lastSeen == e.lastSeen && l.firstFrame == e.firstFrame)
+        }
+        #expect(MemoryLayout<LegRows.Packed>.stride == 40)
     }
 
     /// A leg record gives back the row's columns (IPv4 and IPv6 ends, either family on either side).

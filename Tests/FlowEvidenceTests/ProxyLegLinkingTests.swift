@@ -26,10 +26,10 @@ import BitTorrentClassifier
         let info = TunnelInfo(kind: .socks5, command: .connect, target: target, targetPort: 18080, replyCode: 0)
         f.aggregator.attribution.tunnels[0] = OpenTunnel(info: info, via: ProxyEndpoint(address: proxy, port: 11080), target: "\(target):18080",
                                                          targetID: 1, openedAt: Timestamp(nanoseconds: 10 * ms), handshakeUp: 13 + 9, handshakeDown: 12)
-        f.aggregator.attribution.legs.append(LegFacts(row: 0, flowID: 0, isTCP: true, sawSYN: true, bytesFromSrc: 22 + 100, bytesFromDst: 12 + 500))
+        f.aggregator.attribution.legs.append(LegFacts(flowID: 0, isTCP: true, sawSYN: true, bytesFromSrc: 22 + 100, bytesFromDst: 12 + 500))
         for (i, c) in candidates.enumerated() {
             f.rows.append(row(c.src, UInt16(40000 + i), c.dst, c.port, c.at, 2 + i, tunnel: nil))
-            f.aggregator.attribution.legs.append(LegFacts(row: i + 1, flowID: i + 1, isTCP: true, sawSYN: true, bytesFromSrc: c.up, bytesFromDst: c.down))
+            f.aggregator.attribution.legs.append(LegFacts(flowID: i + 1, isTCP: true, sawSYN: true, bytesFromSrc: c.up, bytesFromDst: c.down))
         }
         return f
     }
@@ -85,7 +85,7 @@ import BitTorrentClassifier
         var second = f.aggregator.attribution.tunnels[0]!
         second.openedAt = Timestamp(nanoseconds: 11 * Self.ms)
         f.aggregator.attribution.tunnels[2] = second
-        f.aggregator.attribution.legs.append(LegFacts(row: 2, flowID: 2, isTCP: true, sawSYN: true, bytesFromSrc: 122, bytesFromDst: 512))
+        f.aggregator.attribution.legs.append(LegFacts(flowID: 2, isTCP: true, sawSYN: true, bytesFromSrc: 122, bytesFromDst: 512))
         f.linkProxyLegs()
         #expect(f.rows[1].attributedTo == Self.client)   // the tunnel that opened first
         #expect(f.rows[2].linkedFrame == nil)

@@ -233,7 +233,7 @@ struct FlowFinalizer: FlowLifecycle {
     /// Ended flows' rows, when all are kept (`keepsAllRows`); else what linking proxy legs needs of
     /// the rows that could be legs (`legRows`), in the same order (the row index of AggregatorBox.legEnded).
     var rows: [FlowRow] = []
-    var legRows = ChunkedArray<LegRow>()
+    var legRows = LegRows()
     /// Rows kept so far (`rows` or `legRows`).
     var rowCount: Int { keepsAllRows ? rows.count : legRows.count }
     /// Reassembly totals (named in `finish`).

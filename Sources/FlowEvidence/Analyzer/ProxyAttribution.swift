@@ -47,14 +47,25 @@ struct RelayLegKey: Hashable {
     var relay: ProxyEndpoint
 }
 
-/// What linking needs of an ended flow beside its FlowRow.
+/// What linking needs of an ended flow beside its row: `ProxyAttribution.legs[r]` is row r's. 24
+/// bytes (issue 6's memory: one per BitTorrent flow, kept to the end of the run): the flow id in 48
+/// bits (Flow keeps 48) with the two booleans above it.
 struct LegFacts {
-    var row: Int
-    var flowID: Int
-    var isTCP: Bool
-    var sawSYN: Bool
+    private let idAndFlags: UInt64
     /// Transport payload bytes per direction.
-    var bytesFromSrc: Int64, bytesFromDst: Int64
+    let bytesFromSrc: Int64, bytesFromDst: Int64
+
+    private static let tcp: UInt64 = 1 << 62, syn: UInt64 = 1 << 63
+
+    init(flowID: Int, isTCP: Bool, sawSYN: Bool, bytesFromSrc: Int64, bytesFromDst: Int64) {
+        precondition(flowID >= 0 && flowID <= Flow<Void>.maxCount, "LegFacts: flow id beyond 48 bits")
+        idAndFlags = UInt64(flowID) | (isTCP ? Self.tcp : 0) | (sawSYN ? Self.syn : 0)
+        self.bytesFromSrc = bytesFromSrc; self.bytesFromDst = bytesFromDst
+    }
+
+    var flowID: Int { Int(idAndFlags & UInt64(Flow<Void>.maxCount)) }
+    var isTCP: Bool { idAndFlags & Self.tcp != 0 }
+    var sawSYN: Bool { idAndFlags & Self.syn != 0 }
 }
 
 /// The columns of an ended flow's row that linking reads (ProxyLegLinking), kept instead of the row
@@ -96,11 +107,60 @@ struct LegRow {
     var firstFrame: FrameRef { Flow<Void>.unpack(firstFramePacked) }
 }
 
+/// The kept rows' LegRows when the run keeps no flow rows (FlowFinalizer.legRows), 40 bytes a row
+/// (issue 6's memory: one per BitTorrent flow, kept to the end of the run): an IPv4 address in 4
+/// bytes, an IPv6 one as an index into `v6`, which holds the few IPv6 ends.
+struct LegRows {
+    struct Packed {   // internal for the size test
+        let src: UInt32, dst: UInt32
+        let firstSeen: Int64, lastSeen: Int64
+        let firstFramePacked: UInt64
+        let srcPort: UInt16, dstPort: UInt16
+        let flags: UInt8
+    }
+    private static let srcIsV6: UInt8 = 1, dstIsV6: UInt8 = 2, tunnel: UInt8 = 4
+
+    private var packed = ChunkedArray<Packed>()
+    private var v6 = ChunkedArray<IPAddress>()
+
+    init() {}
+
+    var count: Int { packed.count }
+
+    mutating func append(_ r: LegRow) {
+        let src = r.srcIP, dst = r.dstIP
+        packed.append(Packed(src: store(src), dst: store(dst), firstSeen: r.firstSeen.nanoseconds, lastSeen: r.lastSeen.nanoseconds,
+                             firstFramePacked: Flow<Void>.pack(r.firstFrame), srcPort: r.srcPort, dstPort: r.dstPort,
+                             flags: (src.isV6 ? Self.srcIsV6 : 0) | (dst.isV6 ? Self.dstIsV6 : 0) | (r.hasTunnel ? Self.tunnel : 0)))
+    }
+
+    subscript(i: Int) -> LegRow {
+        let p = packed[i]
+        return LegRow(srcIP: address(p.src, isV6: p.flags & Self.srcIsV6 != 0), srcPort: p.srcPort,
+                      dstIP: address(p.dst, isV6: p.flags & Self.dstIsV6 != 0), dstPort: p.dstPort, hasTunnel: p.flags & Self.tunnel != 0,
+                      firstSeen: Timestamp(nanoseconds: p.firstSeen), lastSeen: Timestamp(nanoseconds: p.lastSeen),
+                      firstFrame: Flow<Void>.unpack(p.firstFramePacked))
+    }
+
+    static func += (a: inout LegRows, b: LegRows) {
+        for i in 0..<b.count { a.append(b[i]) }
+    }
+
+    private mutating func store(_ a: IPAddress) -> UInt32 {
+        guard a.isV6 else { return UInt32(truncatingIfNeeded: a.lo) }
+        precondition(v6.count < Int(UInt32.max), "LegRows: more than 2^32 IPv6 ends")
+        v6.append(a)
+        return UInt32(v6.count - 1)
+    }
+
+    private func address(_ v: UInt32, isV6: Bool) -> IPAddress { isV6 ? v6[Int(v)] : IPAddress(v4: v) }
+}
+
 /// Side records of the run, kept by AggregatorBox (not in the per-flow state).
 struct ProxyAttribution {
     /// Tunnels of live flows, by flow id.
     var open: [Int: OpenTunnel] = [:]
-    /// Every ended flow, in row order.
+    /// Every kept row's LegFacts, by row.
     var legs = ChunkedArray<LegFacts>()
     /// Ended client legs, by row index: TCP tunnels, and UDP flows relayed by a SOCKS5 relay.
     var tunnels: [Int: OpenTunnel] = [:]
@@ -118,10 +178,7 @@ struct ProxyAttribution {
     static let maxTargetsPerRelayFlow = 4096
 
     mutating func absorb(_ other: ProxyAttribution, rowOffset: Int) {
-        for var f in other.legs {   // appended one by one: no array of them all (flow ids are unique across shards)
-            f.row += rowOffset
-            legs.append(f)
-        }
+        legs += other.legs   // appended one by one: no array of them all (flow ids are unique across shards)
         for (r, t) in other.tunnels { tunnels[r + rowOffset] = t }
         for (r, e) in other.relays { relays[r + rowOffset] = e }
         for (r, t) in other.relayTargets { relayTargets[r + rowOffset] = t }
@@ -188,7 +245,8 @@ extension AggregatorBox {
     /// Every kept row, the placeholder rows of forgotten flows included (their state is shared: only
     /// the flow record is read then).
     func legEnded(_ flow: Flow<FlowContext>, state: AnalyzerFlowState, row: Int) {
-        attribution.legs.append(LegFacts(row: row, flowID: flow.id, isTCP: state.isTCP, sawSYN: flow.sawSYN,
+        precondition(attribution.legs.count == row, "legEnded: rows are recorded in order")
+        attribution.legs.append(LegFacts(flowID: flow.id, isTCP: state.isTCP, sawSYN: flow.sawSYN,
                                          bytesFromSrc: flow.bytesFromSrc, bytesFromDst: flow.bytesFromDst))
         if let t = attribution.open.removeValue(forKey: flow.id) { attribution.tunnels[row] = t }
         if state.relayTarget != nil, let relay = relayEndpoint(FlowEnds(flow)) {

@@ -56,8 +56,8 @@ extension FlowFinalizer {
     private mutating func linkConnects(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         // Candidates by destination port, each list by first packet.
         var byPort: [UInt16: [Int]] = [:]
-        for f in att.legs where f.isTCP && f.sawSYN && att.tunnels[f.row] == nil && !leg(f.row).hasTunnel {
-            byPort[leg(f.row).dstPort, default: []].append(f.row)
+        for (row, f) in att.legs.enumerated() where f.isTCP && f.sawSYN && att.tunnels[row] == nil && !leg(row).hasTunnel {
+            byPort[leg(row).dstPort, default: []].append(row)
         }
         for k in byPort.keys { byPort[k]!.sort { (leg($0).firstSeen, leg($0).firstFrame) < (leg($1).firstSeen, leg($1).firstFrame) } }
         let order = att.tunnels.keys.sorted { (att.tunnels[$0]!.openedAt, leg($0).firstFrame) < (att.tunnels[$1]!.openedAt, leg($1).firstFrame) }
@@ -96,14 +96,14 @@ extension FlowFinalizer {
             let client = ProxyClientLeg(tunnel: t.info, requestAt: leg(r).firstSeen, replyAt: t.openedAt,
                                         bytesUp: Int(f.bytesFromSrc) - t.handshakeUp, bytesDown: Int(f.bytesFromDst) - t.handshakeDown)
             var best: (score: Int, row: Int)?
-            for c in att.legs where c.isTCP && c.sawSYN && att.tunnels[c.row] == nil && !used.contains(c.row) && c.row != r {
-                let x = leg(c.row)
+            for (row, c) in att.legs.enumerated() where c.isTCP && c.sawSYN && att.tunnels[row] == nil && !used.contains(row) && row != r {
+                let x = leg(row)
                 guard x.dstPort == bound, !x.hasTunnel else { continue }
                 let candidate = ProxyLeg(address: x.srcIP.bytes, port: x.srcPort, openedAt: x.firstSeen,
                                          bytesToTarget: Int(c.bytesFromDst), bytesFromTarget: Int(c.bytesFromSrc))
                 guard let m = ProxyLegMatcher.matchBind(client, candidate, toPort: x.dstPort) else { continue }
                 if let b = best, b.score >= m.score { continue }
-                best = (m.score, c.row)
+                best = (m.score, row)
             }
             if let b = best { used.insert(b.row); link(client: r, proxyLeg: b.row, exitIsSrc: false, facts, &exits) }
         }
@@ -114,8 +114,8 @@ extension FlowFinalizer {
     /// is the earliest of them; each names the client.
     private mutating func linkRelays(_ att: ProxyAttribution, _ facts: LegFactsByRow, _ used: inout Set<Int>, _ exits: inout [Int: ProxyExit]) {
         var udp: [ProxyEndpoint: [Int]] = [:]   // candidate flows by destination
-        for f in att.legs where !f.isTCP && att.relays[f.row] == nil {
-            udp[ProxyEndpoint(address: leg(f.row).dstIP, port: leg(f.row).dstPort), default: []].append(f.row)
+        for (row, f) in att.legs.enumerated() where !f.isTCP && att.relays[row] == nil {
+            udp[ProxyEndpoint(address: leg(row).dstIP, port: leg(row).dstPort), default: []].append(row)
         }
         for r in att.relays.keys.sorted(by: { leg($0).firstFrame < leg($1).firstFrame }) {
             let relay = att.relays[r]!
@@ -144,24 +144,14 @@ extension FlowFinalizer {
     }
 }
 
-/// ProxyAttribution.legs by row. AggregatorBox.legEnded records one per kept row, in row order (and
-/// FlowFinalizer.absorb keeps it so): then the records are read in place; a dictionary is built only
-/// when they are not in that order (a hand-made finalizer), not a copy of every record at the end.
+/// ProxyAttribution.legs by row: AggregatorBox.legEnded records one per kept row, in row order (and
+/// FlowFinalizer.absorb keeps it so), so row r's is the r-th; read in place.
 struct LegFactsByRow {
     private let legs: ChunkedArray<LegFacts>
-    private let inRowOrder: Bool
-    private var byRow: [Int: LegFacts] = [:]
 
-    init(_ legs: ChunkedArray<LegFacts>) {
-        self.legs = legs
-        inRowOrder = legs.indices.allSatisfy { legs[$0].row == $0 }
-        if !inRowOrder { for f in legs { byRow[f.row] = f } }
-    }
+    init(_ legs: ChunkedArray<LegFacts>) { self.legs = legs }
 
-    subscript(row: Int) -> LegFacts? {
-        guard inRowOrder else { return byRow[row] }
-        return row >= 0 && row < legs.count ? legs[row] : nil
-    }
+    subscript(row: Int) -> LegFacts? { row >= 0 && row < legs.count ? legs[row] : nil }
 }
 
 /// A proxy connection linked to a client leg: the proxy's exit address on it, and the client.
