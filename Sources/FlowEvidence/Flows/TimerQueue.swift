@@ -1,5 +1,6 @@
-// A first-in first-out queue in chunks, for the flow table's timer entries (one per flow and
-// re-queue, kept until they reach the head: a busy table holds a timeout's worth of them).
+// A first-in first-out queue in chunks, for the flow table's timer entries (one per flow, one more
+// when it starts closing or when eviction passes over it, kept until they reach the head: a busy
+// table holds a timeout's worth of them; a flow the sweep finds active waits in the TimerWheel).
 //
 // Why chunks, not a Deque: a Deque doubles as it fills, so it holds up to twice the entries of the
 // busiest moment, and a run with threads had 16 tables per thread then (8 now), three queues each,
