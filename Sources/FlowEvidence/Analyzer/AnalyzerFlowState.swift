@@ -551,7 +551,7 @@ final class AggregatorBox {
     var udpRelays: [RelayEndpoint: IPAddress] = [:]
     /// Addresses that accepted a proxy handshake (tunnel server side): their flows' rows are kept for
     /// linking proxy legs even when not every flow row is (AnalyzerOptions.keepsAllFlowRows).
-    var proxies: Set<IPAddress> = []
+    var proxies = AddressSet()
     /// SOCKS5 UDP fragments seen (not reassembled, RFC 1928 section 7 allows dropping them).
     var relayFragments = 0
     /// Tunnels and ended flows, for linking proxy legs at the end (ProxyAttribution).
