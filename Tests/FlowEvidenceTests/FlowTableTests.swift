@@ -175,6 +175,35 @@ struct Recorder: FlowLifecycle {
         #expect(t.counts.open.peak == 2)
     }
 
+    /// The table holds the flows still open, not idle ones waiting for their queue's head: 3,000
+    /// two-datagram flows, one started every 0.1 s, each with its second datagram 0.5 s later. At
+    /// every 10 s the table holds no more flows than are open plus those that expired in the last
+    /// two seconds. (With re-queueing at the back of the queue, idle flows stayed up to one more
+    /// timeout: about twice the open flows.)
+    @Test func theTableHoldsTheOpenFlows() {
+        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
+        var r = Recorder()
+        var events: [(at: Int64, flow: Int)] = []
+        for i in 0..<3_000 { events += [(Int64(i) * 100_000_000, i), (Int64(i) * 100_000_000 + 500_000_000, i)] }
+        events.sort { ($0.at, $0.flow) < ($1.at, $1.flow) }
+        var lastSeen = [Int64?](repeating: nil, count: 3_000)
+        var checked = 0
+        let timeout: Int64 = 100_000_000_000
+        for (k, e) in events.enumerated() {
+            _ = t.packet(src: IPAddress(v4: 0x0A00_0000 | UInt32(e.flow)), srcPort: 5353, dst: b, dstPort: 53, ipProtocol: IPProtocolNumber.udp,
+                         tcpFlags: nil, payloadBytes: 40, timestamp: Timestamp(nanoseconds: e.at), frame: FrameRef(captureIndex: 0, frame: k + 1),
+                         handler: &r)
+            lastSeen[e.flow] = e.at
+            guard e.at % 10_000_000_000 == 0, e.at > 0 else { continue }
+            let idle = lastSeen.compactMap { $0.map { e.at - $0 } }
+            let open = idle.filter { $0 <= timeout }.count
+            let recent = idle.filter { $0 > timeout && $0 <= timeout + 2_000_000_000 }.count
+            #expect(t.liveFlows <= open + recent, "at \(e.at / 1_000_000_000) s: \(t.liveFlows) in the table, \(open) open")
+            checked += 1
+        }
+        #expect(checked >= 29)
+    }
+
     /// A flow in the wheel that is active again goes back into the wheel at its new expiry.
     @Test func aFlowActiveAgainWhileInTheWheelWaitsForItsNewExpiry() {
         let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
