@@ -114,7 +114,9 @@ public enum Pipeline {
         }
         let forcedMoves = options.shardMoveInterval ?? 0
         let single = shards[0]
-        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards) } : []
+        // More threads than cores: a spinning thread would hold a core that the one it waits for needs.
+        let spinCeiling = threads <= ProcessInfo.processInfo.activeProcessorCount ? SpinBudget.defaultCeiling : 0
+        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards, spinCeiling: spinCeiling) } : []
         for w in workers { w.start() }
         // Unmanaged: handing a packet to a worker costs no retain and release (`workers` owns them).
         let handOff = workers.map { Unmanaged.passUnretained($0) }

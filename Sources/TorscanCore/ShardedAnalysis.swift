@@ -101,6 +101,20 @@ final class BatchQueue: @unchecked Sendable {
     /// gives one back: a waiting side watches the other's counter without taking the lock (`wait`).
     private let sends = Atomic<Int>(0)
     private let recycles = Atomic<Int>(0)
+    /// How long each side spins before sleeping (SpinBudget.swift); each is used by its own thread only.
+    private var readerSpin: SpinBudget
+    private var workerSpin: SpinBudget
+    /// Waits that slept, by side, and how long each side spins now (tests).
+    private(set) var readerSleeps = 0
+    private(set) var workerSleeps = 0
+    var readerSpinNanoseconds: UInt64 { condition.lock(); defer { condition.unlock() }; return readerSpin.nanoseconds }
+    var workerSpinNanoseconds: UInt64 { condition.lock(); defer { condition.unlock() }; return workerSpin.nanoseconds }
+
+    /// `spinCeiling`: the longest a side spins before it sleeps (SpinBudget).
+    init(spinCeiling: UInt64 = SpinBudget.defaultCeiling) {
+        readerSpin = SpinBudget(ceiling: spinCeiling)
+        workerSpin = SpinBudget(ceiling: spinCeiling)
+    }
 
     /// Reader: an empty batch (waits while the worker holds them all).
     func emptyBatch() -> PacketBatch {
@@ -154,26 +168,35 @@ final class BatchQueue: @unchecked Sendable {
     }
 
     /// Called and returns with the lock held: waits until `ready` (checked under the lock) and
-    /// returns the nanoseconds waited. First watches the other side's counter without the lock for up
-    /// to `spinNanoseconds`: the other side is usually that close (a batch of 1,024 packets takes
-    /// 0.1-0.3 ms), and waking a sleeping thread costs tens of microseconds and system calls on both
-    /// sides (a spin that took the lock instead made the two threads contend for it). Then sleeps.
+    /// returns the nanoseconds waited. First watches the other side's counter without the lock, for
+    /// as long as the side's SpinBudget says: the other side is usually that close (a batch of 1,024
+    /// packets takes 0.1-0.3 ms), and a sleeping thread wakes late, on a virtual machine after the host
+    /// gives its CPU back (SpinBudget.swift); a spin that took the lock instead made the two threads
+    /// contend for it. Then sleeps.
     private func wait(forWorker: Bool, until ready: () -> Bool) -> UInt64 {
         if ready() { return 0 }
         let start = monotonicNanoseconds()
         let seen = forWorker ? recycles.load(ordering: .relaxed) : sends.load(ordering: .relaxed)
+        let spin = forWorker ? readerSpin.nanoseconds : workerSpin.nanoseconds
         condition.unlock()
         watching: while true {
             for _ in 0..<64 {
                 if (forWorker ? recycles.load(ordering: .relaxed) : sends.load(ordering: .relaxed)) != seen { break watching }
             }
-            if monotonicNanoseconds() &- start >= Self.spinNanoseconds { break }
+            if monotonicNanoseconds() &- start >= spin { break }
         }
         condition.lock()
-        while !ready() { condition.wait() }
+        var slept = false
+        while !ready() { slept = true; condition.wait() }
+        if forWorker {
+            readerSpin.record(endedSpinning: !slept)
+            if slept { readerSleeps += 1 }
+        } else {
+            workerSpin.record(endedSpinning: !slept)
+            if slept { workerSleeps += 1 }
+        }
         return monotonicNanoseconds() &- start
     }
-    static let spinNanoseconds: UInt64 = 30_000
 }
 
 /// A monotonic clock (CLOCK_MONOTONIC through the vDSO: no system call), read only around waits.
@@ -188,15 +211,17 @@ func monotonicNanoseconds() -> UInt64 {
 final class ShardWorker: @unchecked Sendable {
     /// Every shard's analyzer (the pipeline owns them); the worker uses those of the packets it gets.
     private let shards: [Unmanaged<ShardBox>]
-    let queue = BatchQueue()
+    let queue: BatchQueue
     private let finished = DispatchSemaphore(value: 0)
     /// The batch the reader is filling, and the same unmanaged: appending through it costs no
     /// retain and release per packet (issue 6: they were the reader's bottleneck with two threads).
     private var current: PacketBatch { didSet { currentRef = .passUnretained(current) } }
     private var currentRef: Unmanaged<PacketBatch>
 
-    init(shards: [Unmanaged<ShardBox>]) {
+    /// `spinCeiling`: how long a side may spin before it sleeps (SpinBudget).
+    init(shards: [Unmanaged<ShardBox>], spinCeiling: UInt64 = SpinBudget.defaultCeiling) {
         self.shards = shards
+        queue = BatchQueue(spinCeiling: spinCeiling)
         let first = queue.emptyBatch()
         current = first
         currentRef = .passUnretained(first)
