@@ -5,7 +5,7 @@
 // hands the CPU to another guest, and the wake-up waits until the host gives it back: that wait
 // shows as stolen time (/proc/stat), not as ours. With a fixed 30 us spin, two threads on this
 // machine's shared host slept about 700 times in a 1 GB run and the run took 0.70-2.05 s (median
-// 1.23 s; 0.3-1.6 s stolen), slower than one thread at times; spinning up to 1 ms: 124 sleeps, 0.63-
+// 1.23 s; 0.01-1.6 s stolen), slower than one thread at times; spinning up to 1 ms: 124 sleeps, 0.63-
 // 1.34 s (median 0.82 s; 0.01-0.7 s stolen). 3 and 20 ms were no better (interleaved, six rounds).
 //
 // Why adapt: spinning pays only when the other side comes back within the spin. When it does not
