@@ -90,9 +90,8 @@ public struct FlowAnalyzer {
         } else {
             finalizer.openingSYN = nil
         }
-        let flow = table.packet(src: packet.src, srcPort: packet.srcPort, dst: packet.dst, dstPort: packet.dstPort,
-                                           ipProtocol: packet.ipProtocol, tcpFlags: tcp?.flags, payloadBytes: max(packet.payloadLength, packet.payload.count),
-                                           timestamp: timestamp, frame: frame, handler: &finalizer)
+        let flow = table.packet(packet, payloadBytes: max(packet.payloadLength, packet.payload.count), timestamp: timestamp,
+                                frame: frame, handler: &finalizer)
         if flow.settled { return }   // a settled TCP flow (FlowFinalizer.settleIfDone): only the table's counts change
         let context = table.context(of: flow)
         if case .openingSYN = context, flow.packets == 1 { return }   // processed when the next packet loads it
