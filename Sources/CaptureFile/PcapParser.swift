@@ -98,9 +98,10 @@ struct PcapParser: RecordParser {
             let seconds = Int64(secs)
             previousSeconds = seconds
             let ts = Timestamp(nanoseconds: seconds &* 1_000_000_000 &+ Int64(frac) &* fracScale)
+            // In bounds: pos + 16 + captured <= end <= buf.count (checked above), so no clamping slice.
             let record = CaptureRecord(frameNumber: state.nextFrame, timestamp: ts, linkType: linkType, interfaceID: 0,
                                        capturedLength: captured, originalLength: orig, fileOffset: base + pos,
-                                       data: buf.slice(pos + Self.recordHeaderLength, captured))
+                                       data: UnsafeRawBufferPointer(start: header + Self.recordHeaderLength, count: captured))
             pos = end
             if !state.deliver(record, body) { return ParseStep(consumed: pos, need: 0, stop: true) }
         }
