@@ -204,13 +204,21 @@ struct Recorder: FlowLifecycle {
         #expect(checked >= 29)
     }
 
-    /// A flow in the wheel that is active again goes back into the wheel at its new expiry.
-    @Test func aFlowActiveAgainWhileInTheWheelWaitsForItsNewExpiry() {
+    /// A UDP flow (100 s timeout) with packets at 0 and 90 s, put in the wheel (due at 190 s) by the
+    /// sweep of another flow's packet at 150 s.
+    private func flowInTheWheel() -> (FlowTable<Int>, Recorder) {
         let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
         var r = Recorder()
         _ = send(t, &r, a, 1, b, 2, at: 0)
         _ = send(t, &r, a, 1, b, 2, at: 90)
         _ = send(t, &r, c, 1, b, 2, at: 150)        // into the wheel, due at 190
+        return (t, r)
+    }
+
+    /// A flow in the wheel that is active again goes back into the wheel at its new expiry.
+    @Test func aFlowActiveAgainWhileInTheWheelWaitsForItsNewExpiry() {
+        let (t, recorder) = flowInTheWheel()
+        var r = recorder
         _ = send(t, &r, a, 1, b, 2, at: 180)        // active again: due at 280
         _ = send(t, &r, c, 1, b, 2, at: 250)        // the wheel's second 190 passes: queued again for 280
         #expect(r.ended.isEmpty)
@@ -221,11 +229,8 @@ struct Recorder: FlowLifecycle {
     /// A packet of a flow idle past its timeout starts a new flow even when the sweep has not ended
     /// the old one yet: splitting depends on the flow's own idleness and the clock only.
     @Test func aPacketAfterTheTimeoutSplitsTheFlowWhateverTheSweep() {
-        let t = FlowTable<Int>(timeouts: FlowTimeouts(tcpEstablished: 300, tcpClosing: 30, udp: 100))
-        var r = Recorder()
-        _ = send(t, &r, a, 1, b, 2, at: 0)
-        _ = send(t, &r, a, 1, b, 2, at: 90)
-        _ = send(t, &r, c, 1, b, 2, at: 150)        // into the wheel, due at 190
+        let (t, recorder) = flowInTheWheel()
+        var r = recorder
         let p = send(t, &r, a, 1, b, 2, at: 190, nanos: 500_000_000)   // 100.5 s after its last packet, the wheel not swept yet
         #expect(p.id == 2 && p.packets == 1)
         #expect(r.ended.map(\.id) == [0] && r.ended[0].reason == .idleTimeout && r.ended[0].packets == 2)

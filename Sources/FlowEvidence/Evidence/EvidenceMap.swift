@@ -19,9 +19,9 @@ struct EvidenceMap: Sequence {
     }
 
     private var entries = ChunkedArray<Entry>()
-    /// Open addressing with linear probing, at most half full: the key's hash (its low 32 bits,
-    /// which also pick the first bucket) in the high half, entry index + 1 in the low half; 0 is empty.
-    private var buckets: [UInt64] = []
+    /// The flow table's hash index (FlowIndex: a 32-bit tag and an index in 8 bytes a bucket, at most
+    /// half full), from the key's hash to its entry's index.
+    private var index = FlowIndex(expected: 0)
     /// The keys' hash: Hasher's (seeded per process); tests give a colliding one.
     private let hash: (EvidenceKey) -> UInt32
 
@@ -33,16 +33,12 @@ struct EvidenceMap: Sequence {
     /// The accumulator of `key`. Setting stores one (a new key, or a new accumulator for a known
     /// key); setting nil is not supported (entries are not removed one by one).
     subscript(key: EvidenceKey) -> EvidenceAccumulator? {
-        get {
-            let h = hash(key)
-            return index(of: key, hash: h).map { entries[$0].value }
-        }
+        get { find(key, hash: hash(key)).map { entries[$0].value } }
         set {
             guard let newValue else { preconditionFailure("EvidenceMap: entries are removed all at once (removeAll)") }
             let h = hash(key)
-            if let i = index(of: key, hash: h) { entries[i].value = newValue; return }
-            if (entries.count + 1) * 2 > buckets.count { growIndex() }
-            place(hash: h, entry: entries.count)
+            if let i = find(key, hash: h) { entries[i].value = newValue; return }
+            index.insert(tag: h, slot: entries.count)
             entries.append(Entry(key: key, value: newValue))
         }
     }
@@ -67,28 +63,7 @@ struct EvidenceMap: Sequence {
         return UInt32(truncatingIfNeeded: hasher.finalize())
     }
 
-    private func index(of key: EvidenceKey, hash h: UInt32) -> Int? {
-        guard !buckets.isEmpty else { return nil }
-        let mask = buckets.count - 1
-        var b = Int(h) & mask
-        while true {
-            let e = buckets[b]
-            if e == 0 { return nil }
-            if UInt32(truncatingIfNeeded: e >> 32) == h, entries[Int(e & 0xFFFF_FFFF) - 1].key == key { return Int(e & 0xFFFF_FFFF) - 1 }
-            b = (b + 1) & mask
-        }
-    }
-
-    private mutating func place(hash h: UInt32, entry: Int) {
-        let mask = buckets.count - 1
-        var b = Int(h) & mask
-        while buckets[b] != 0 { b = (b + 1) & mask }
-        buckets[b] = UInt64(h) << 32 | UInt64(entry + 1)
-    }
-
-    private mutating func growIndex() {
-        let old = buckets
-        buckets = [UInt64](repeating: 0, count: Swift.max(16, old.count * 2))
-        for e in old where e != 0 { place(hash: UInt32(truncatingIfNeeded: e >> 32), entry: Int(e & 0xFFFF_FFFF) - 1) }
+    private func find(_ key: EvidenceKey, hash h: UInt32) -> Int? {
+        index.find(tag: h) { entries[$0].key == key }
     }
 }

@@ -1,5 +1,6 @@
 // The flow table's hash index: FlowKey -> record slot, open addressing with linear probing and
 // backward-shift deletion (no tombstones, so lookups never slow down as flows come and go).
+// EvidenceMap indexes its entries with it too, by tags of its own hash (`hash` is for flow keys).
 //
 // Why not Dictionary<FlowKey, ...>: SipHash over a 45-byte key plus Dictionary's generic probing cost
 // more than the rest of the per-packet work (perf, issue 6). Each bucket packs a 32-bit hash tag with
