@@ -322,7 +322,7 @@ public final class FlowTable<Context> {
             while let head = timers[raw].first, clock &- head.queuedAt > limit {
                 timers[raw].removeFirst()
                 let s = Int(head.slot)
-                guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
+                guard isCurrent(slot: s, generation: head.generation), records[s].timeoutKind == kind else { continue }
                 if clock &- records[s].lastSeen.nanoseconds > limit {
                     end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
                 } else {
@@ -332,7 +332,7 @@ public final class FlowTable<Context> {
         }
         while let e = wheel.next() {
             let s = Int(e.slot)
-            guard generations[s] == e.generation, occupied[s] else { continue }
+            guard isCurrent(slot: s, generation: e.generation) else { continue }
             let limit = timeouts.nanoseconds(records[s].timeoutKind)
             if clock &- records[s].lastSeen.nanoseconds > limit {
                 end(slot: s, reason: records[s].isClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
@@ -357,7 +357,7 @@ public final class FlowTable<Context> {
                 guard let kind = pick else { break }
                 let head = timers[kind.rawValue].removeFirst()
                 let s = Int(head.slot)
-                guard generations[s] == head.generation, occupied[s], records[s].timeoutKind == kind else { continue }
+                guard isCurrent(slot: s, generation: head.generation), records[s].timeoutKind == kind else { continue }
                 if records[s].lastSeen.nanoseconds > head.queuedAt, head.queuedAt < clock {
                     enqueue(slot: s, kind: kind, clock: clock)   // active since queued: not the victim
                     continue
@@ -369,10 +369,16 @@ public final class FlowTable<Context> {
         // Only flows active since they were queued are left, in the wheel: the one idle longest.
         while let e = wheel.takeEarliest() {
             let s = Int(e.slot)
-            guard generations[s] == e.generation, occupied[s] else { continue }
+            guard isCurrent(slot: s, generation: e.generation) else { continue }
             end(slot: s, reason: .evicted, openUntil: clock, handler: &handler)
             return
         }
+    }
+
+    /// Whether a timer entry of `slot` made at `generation` still names the flow in that slot (the
+    /// slot is freed, and its generation bumped, when the flow ends).
+    @inline(__always) private func isCurrent(slot s: Int, generation: UInt32) -> Bool {
+        generations[s] == generation && occupied[s]
     }
 
     /// The instant an idle flow stopped being open: past its timeout after its last packet (the
