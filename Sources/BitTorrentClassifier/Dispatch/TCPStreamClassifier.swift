@@ -55,6 +55,28 @@ public struct TCPStreamClassifier {
         state = .other
     }
 
+    /// `consume`, then `endProbingFromFirstByte` when `endProbing`. A stream whose first bytes these
+    /// are, and that does not open with a handshake or HTTP, is then only searched for a handshake
+    /// after a preamble: the mid-stream recogniser would be dropped right after reading them (issue 6:
+    /// most TCP flows of a busy link are such streams, and scanning each first segment for messages
+    /// was most of their cost).
+    public mutating func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, endingProbing endProbing: Bool, sink: inout S) {
+        guard endProbing, !started, wantsBytes, bytes.count > 0, bytes[0] != 0x13, !bytes.matches("GET "), !bytes.matches("HTTP/1.") else {
+            consume(bytes, sink: &sink)
+            if endProbing { endProbingFromFirstByte() }
+            return
+        }
+        started = true
+        recognizingFromFirstByte = true
+        guard let k = Self.handshakeOffset(in: bytes) else {
+            state = .other
+            return
+        }
+        // A handshake after a preamble (feedRecognizer).
+        wire = PeerWireStream()
+        consume(bytes.slice(k, bytes.count - k), sink: &sink)
+    }
+
     /// The peer wire handshake of this direction, if seen.
     public var handshake: PeerWireHandshake? { wire.handshake }
 

@@ -8,6 +8,11 @@
 enum MSEShape {
     /// Why `sample` (the first bytes of a run) cannot be random MSE bytes, or nil.
     static func nonRandom(_ sample: [UInt8]) -> MSERejection? {
+        sample.withUnsafeBytes { nonRandom($0) }
+    }
+
+    /// `nonRandom` of bytes in place (a segment's payload: no copy into a sample first).
+    static func nonRandom(_ sample: UnsafeRawBufferPointer) -> MSERejection? {
         let n = sample.count
         guard n > 0 else { return nil }
         // BEP 3 handshake: "\x13BitTorrent protocol" (random: 2^-32 for the first 4 bytes).
@@ -25,8 +30,8 @@ enum MSEShape {
         // bytes mispredict a switch).
         let distinct = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { seen -> Int in
             seen.initialize(repeating: 0)
-            sample.withUnsafeBufferPointer { bytes in
-                for b in bytes {
+            do {
+                for b in sample {
                     printable &+= (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x0D ? 1 : 0
                     zeros &+= b == 0 ? 1 : 0
                     seen[Int(b >> 6)] |= UInt64(1) << UInt64(b & 63)

@@ -59,10 +59,19 @@ public struct MSEShapeDetector: Sendable {
         runBytes[run] += bytes.count
         let want = MSELimits.sampleLength(run: run) - samples[run].count
         if want > 0 {
-            samples.append(bytes.slice(0, want), toRun: run)
-            // Test a DH run as soon as its first 96 bytes are in: random bulk data fails here early.
-            if run < 2, samples[run].count == MSELimits.sampleLength(run: run), let why = MSEShape.nonRandom(samples[run]) {
-                return reject(why)
+            let sample = bytes.slice(0, want)
+            if run < 2, samples[run].isEmpty, sample.count == want {
+                // A DH run's whole sample in its first segment (the common case): tested in place, and
+                // copied only while the run may still be Y + Pad (most flows are rejected here).
+                if let why = MSEShape.nonRandom(sample) { return reject(why) }
+                if runBytes[run] > MSELimits.maxDHRun { return reject(run == 0 ? .initiatorRunTooLong : .responderRunTooLong) }
+                samples.append(sample, toRun: run)
+            } else {
+                samples.append(sample, toRun: run)
+                // Test a DH run as soon as its first 96 bytes are in: random bulk data fails here early.
+                if run < 2, samples[run].count == MSELimits.sampleLength(run: run), let why = MSEShape.nonRandom(samples[run]) {
+                    return reject(why)
+                }
             }
         }
         if run < 2, runBytes[run] > MSELimits.maxDHRun { return reject(run == 0 ? .initiatorRunTooLong : .responderRunTooLong) }

@@ -98,6 +98,37 @@ final class TCPFlowState: AnalyzerFlowState {
         return !feed.wantsBytes && !wantsBytes(fromSrc: !fromSrc)
     }
 
+    /// `segment` for a segment that cannot reach a stream consumer, nil for one that may: no byte of
+    /// it goes to a consumer (it is empty, or its direction's consumers want no more bytes), and its
+    /// acknowledgment releases no held bytes to one. The reassemblers then do what they would do with
+    /// the feeds: track sequence numbers and acknowledgments. So the feeds and their sinks are not
+    /// built: most segments of a flow still being classified are bare ACKs, or bytes of a direction
+    /// already decided while the other has not spoken yet (issue 6: half the packets of the
+    /// benchmark capture reach the analyzer).
+    func segmentWithoutConsumers(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool) -> Bool? {
+        let opening = probesTunnel || mseUndecided   // (StreamFeed.wantsBytes: both directions' feeds want bytes then)
+        if tcp.flags.ack, fromSrc ? reassemblerFromDst.holdsBytes : reassemblerFromSrc.holdsBytes, opening || wantsBytes(fromSrc: !fromSrc) {
+            return nil
+        }
+        if payload.count > 0, opening || wantsBytes(fromSrc: fromSrc) { return nil }
+        var none = SequenceOnly()
+        if tcp.flags.ack {
+            if fromSrc { reassemblerFromDst.acknowledged(upTo: tcp.ack, consumer: &none) }
+            else { reassemblerFromSrc.acknowledged(upTo: tcp.ack, consumer: &none) }
+        }
+        if fromSrc { reassemblerFromSrc.segment(seq: tcp.seq, flags: tcp.flags, payload: payload, cutBytes: cutBytes, consumer: &none) }
+        else { reassemblerFromDst.segment(seq: tcp.seq, flags: tcp.flags, payload: payload, cutBytes: cutBytes, consumer: &none) }
+        return !opening && !wantsBytes(fromSrc: fromSrc) && !wantsBytes(fromSrc: !fromSrc)
+    }
+
+    /// The consumer of `segmentWithoutConsumers`: wants no bytes, so a reassembler only tracks
+    /// sequence numbers (it calls nothing else on a consumer that wants no bytes).
+    private struct SequenceOnly: StreamConsumer {
+        mutating func deliver(_ bytes: UnsafeRawBufferPointer) { preconditionFailure("a consumer that wants no bytes got some") }
+        mutating func gap(_ byteCount: Int) { preconditionFailure("a consumer that wants no bytes was told of a gap") }
+        var wantsBytes: Bool { false }
+    }
+
     /// Whether the direction's classifier still wants bytes (not released): asked for every segment,
     /// answered without touching the classifier (one more object per packet).
     @inline(__always) func wantsBytes(fromSrc: Bool) -> Bool { (fromSrc ? finalFromSrc : finalFromDst) == nil }
@@ -110,8 +141,7 @@ final class TCPFlowState: AnalyzerFlowState {
     /// Feeds the direction's classifier; then, when `endProbing`, TCPStreamClassifier.endProbingFromFirstByte.
     func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, fromSrc: Bool, endProbing: Bool, sink: inout S) {
         if let c = fromSrc ? streamFromSrc : streamFromDst {
-            c.value.consume(bytes, sink: &sink)
-            if endProbing { c.value.endProbingFromFirstByte() }
+            c.value.consume(bytes, endingProbing: endProbing, sink: &sink)
             releaseIfDone(c, fromSrc: fromSrc)
             return
         }
@@ -119,8 +149,7 @@ final class TCPFlowState: AnalyzerFlowState {
         // The direction's first bytes go to a classifier on the stack: most streams are decided by
         // them and never need one out of line (an allocation and a release per direction, issue 6).
         var fresh = TCPStreamClassifier()
-        fresh.consume(bytes, sink: &sink)
-        if endProbing { fresh.endProbingFromFirstByte() }
+        fresh.consume(bytes, endingProbing: endProbing, sink: &sink)
         if !fresh.wantsBytes {
             if fromSrc { finalFromSrc = fresh.state } else { finalFromDst = fresh.state }
             return
@@ -242,6 +271,11 @@ class AnalyzerFlowState {
         return f
     }
     private final var foundSoFar: FlowFindings?
+    /// `findings` for reading only: a shared empty one when nothing was found, so that reading a
+    /// flow's findings as it ends allocates nothing (most flows: issue 6).
+    final var findingsToRead: FlowFindings { foundSoFar ?? Self.nothingFound }
+    /// Never mutated (read only through `findingsToRead`), so sharing it across worker threads is safe.
+    private nonisolated(unsafe) static let nothingFound = FlowFindings()
     fileprivate final var tunnelParts: FlowParts?
     final let isTCP: Bool
     /// TCP flows until the proxy-handshake detector has decided.
@@ -284,6 +318,12 @@ class AnalyzerFlowState {
     /// reference to the state (asked and fed per segment).
     final func tcpWantsBytes(fromSrc: Bool) -> Bool {
         hasTCPParts && tcpState.wantsBytes(fromSrc: fromSrc)
+    }
+    /// TCPFlowState.segmentWithoutConsumers: nil when the segment may reach a consumer, or when the
+    /// flow is settled (or not TCP).
+    final func tcpSegmentWithoutConsumers(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool) -> Bool? {
+        guard hasTCPParts else { return nil }
+        return tcpState.segmentWithoutConsumers(tcp, payload: payload, cutBytes: cutBytes, fromSrc: fromSrc)
     }
     /// TCPFlowState.segment, nil when the flow is settled (or not TCP).
     final func tcpSegment(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool, sink: EvidenceSink) -> Bool? {
@@ -339,6 +379,18 @@ class AnalyzerFlowState {
 
     final func mseConsume(_ bytes: UnsafeRawBufferPointer, fromInitiator: Bool) {
         guard mseUndecided, bytes.count > 0 else { return }
+        if tunnelParts?.hasMSE != true {
+            // The detector's first bytes, on the stack: most flows' first bytes rule the shape out (the
+            // responder spoke first, a run longer than Y + Pad, bytes that are not random), and then the
+            // flow needs no FlowParts for it (an allocation and a release per flow, issue 6).
+            var first = MSEShapeDetector(sawConnectionStart: true)
+            first.consume(bytes, fromInitiator: fromInitiator)
+            if case .notMSE = first.verdict { mseUndecided = false; return }
+            let p = parts()
+            p.mse = first; p.hasMSE = true
+            mseUpdated(p)
+            return
+        }
         let p = measuringMSE()
         p.mse!.consume(bytes, fromInitiator: fromInitiator)
         mseUpdated(p)

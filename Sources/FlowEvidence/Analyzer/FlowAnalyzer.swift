@@ -110,11 +110,8 @@ public struct FlowAnalyzer {
         if flow.packets == 1, let t = tcp, t.flags.syn, !t.flags.ack {
             state.startMSE()   // the key exchange can be measured from here
         }
-        let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
-                                 viaUTP: !state.isTCP)
-        var sink = EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: fromSrc,
-                                srcPort: fromSrc ? packet.srcPort : packet.dstPort, dstPort: fromSrc ? packet.dstPort : packet.srcPort)
         guard let tcp else {
+            var sink = sink(packet, of: flow, state: state, timestamp: timestamp, frame: frame)
             if !finalizer.aggregator.udpRelays.isEmpty, let h = SOCKS5UDPRelay.unwrap(packet, box: finalizer.aggregator) {
                 if state.relayTarget == nil { state.relayTarget = "\(h.target):\(h.port)" }
                 if h.isFragment {
@@ -131,7 +128,14 @@ public struct FlowAnalyzer {
         }
         let cut = max(0, packet.payloadLength - packet.payload.count)
         // (A TCP packet always maps to a TCP flow: the key has the protocol.)
-        guard let wantsNoMore = state.tcpSegment(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc, sink: sink) else { return }
+        let wantsNoMore: Bool
+        if let w = state.tcpSegmentWithoutConsumers(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc) {
+            wantsNoMore = w   // no byte of it reaches a classifier: no sink needed
+        } else {
+            let sink = sink(packet, of: flow, state: state, timestamp: timestamp, frame: frame)
+            guard let w = state.tcpSegment(tcp, payload: packet.payload, cutBytes: cut, fromSrc: fromSrc, sink: sink) else { return }
+            wantsNoMore = w
+        }
         if wantsNoMore, finalizer.settleIfDone(state) {
             if state.isForgettable {
                 forget(flow, isTCP: true)   // `state` may be gone after this
@@ -140,6 +144,15 @@ public struct FlowAnalyzer {
             table.markSettled(flow)
         }
         keepTCPState(flow, context: context)
+    }
+
+    /// Where the classifiers' findings from this packet go.
+    @inline(__always)
+    private func sink(_ packet: DecodedPacket, of flow: FlowPacket, state: AnalyzerFlowState, timestamp: Timestamp, frame: FrameRef) -> EvidenceSink {
+        let origin = EventOrigin(flowID: flow.id, sender: packet.src, receiver: packet.dst, timestamp: timestamp, frame: frame,
+                                 viaUTP: !state.isTCP)
+        return EvidenceSink(aggregator: finalizer.aggregator, state: state, origin: origin, senderIsSrc: flow.fromSrc,
+                            srcPort: flow.fromSrc ? packet.srcPort : packet.dstPort, dstPort: flow.fromSrc ? packet.dstPort : packet.srcPort)
     }
 
     /// A settled flow with nothing found gives its state back (a million live flows must fit in
@@ -364,7 +377,7 @@ struct FlowFinalizer: FlowLifecycle {
             case .undecided, .other: break
             }
         }
-        let f = state.findings
+        let f = state.findingsToRead
         state.mseFinish()
         // Only reports of flow rows use the encrypted label (the evidence reports do not): without
         // them, candidates are not kept, so memory does not grow with a capture's random-looking flows.

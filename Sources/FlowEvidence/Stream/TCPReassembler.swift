@@ -106,6 +106,8 @@ public struct TCPReassembler {
         _modify { yield &heldForWriting().ranges }
     }
     private var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
+    /// Bytes are held ahead of a hole (an acknowledgment may release them to the consumer).
+    public var holdsBytes: Bool { hasRanges }
 
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         // The smallest power of two >= bufferLimit, at most 2^30: its log2.
