@@ -19,8 +19,8 @@ public struct AnalysisOptions: Sendable {
     /// Flow-table limits and idle timeouts.
     public var analyzer = AnalyzerOptions()
     /// Analysis threads (flows spread by a symmetric hash; ShardedAnalysis.swift). 1: the caller's
-    /// thread only. Default: the machine's cores; reports are the same for any N.
-    public var threads = ProcessInfo.processInfo.activeProcessorCount
+    /// thread only. Default: the CPUs this process may use (UsableCPUs); reports are the same for any N.
+    public var threads = UsableCPUs.count
     /// Bytes per read buffer of a regular file (CaptureReader.readChunkSize); nil: its default.
     /// Tests make it small, so that workers read records from buffers the reader reuses.
     public var readChunkSize: Int?

@@ -115,7 +115,7 @@ public enum Pipeline {
         let forcedMoves = options.shardMoveInterval ?? 0
         let single = shards[0]
         // More threads than cores: a spinning thread would hold a core that the one it waits for needs.
-        let spinCeiling = threads <= ProcessInfo.processInfo.activeProcessorCount ? SpinBudget.defaultCeiling : 0
+        let spinCeiling = threads <= UsableCPUs.count ? SpinBudget.defaultCeiling : 0
         let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards, spinCeiling: spinCeiling) } : []
         for w in workers { w.start() }
         // Unmanaged: handing a packet to a worker costs no retain and release (`workers` owns them).

@@ -35,7 +35,7 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "Idle timeout for TCP flows, seconds.") var tcpTimeout: Int?
     @Option(help: "Idle timeout for UDP flows, seconds.") var udpTimeout: Int?
     @Option(help: "Most flows kept in memory at once; older ones are evicted (and counted).") var maxFlows: Int?
-    @Option(help: "Analysis threads (default: the number of cores). Reports are the same for any N; standard input, compressed files and --torrent use one.") var threads: Int?
+    @Option(help: "Analysis threads (default: the CPUs this process may use: its cores, or fewer under a cgroup CPU quota). Reports are the same for any N; standard input, compressed files and --torrent use one.") var threads: Int?
     @Option(name: .customLong("torrent"), help: "A .torrent file or a directory of them (v1, v2, hybrid): names the torrents and verifies the pieces peers sent; repeatable.") var torrents: [String] = []
 
     func options(perDay: Bool) throws -> AnalysisOptions {
