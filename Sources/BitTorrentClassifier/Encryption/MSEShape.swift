@@ -30,12 +30,10 @@ enum MSEShape {
         // bytes mispredict a switch).
         let distinct = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { seen -> Int in
             seen.initialize(repeating: 0)
-            do {
-                for b in sample {
-                    printable &+= (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x0D ? 1 : 0
-                    zeros &+= b == 0 ? 1 : 0
-                    seen[Int(b >> 6)] |= UInt64(1) << UInt64(b & 63)
-                }
+            for b in sample {
+                printable &+= (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x0D ? 1 : 0
+                zeros &+= b == 0 ? 1 : 0
+                seen[Int(b >> 6)] |= UInt64(1) << UInt64(b & 63)
             }
             return seen[0].nonzeroBitCount + seen[1].nonzeroBitCount + seen[2].nonzeroBitCount + seen[3].nonzeroBitCount
         }
