@@ -34,7 +34,7 @@ import PacketDecode
         return s
     }
 
-    @Test func bareACKsAndDecidedBytesNeedNoFeeds() {
+    @Test func bareACKsNeedNoFeedsButBytesBeingClassifiedDo() {
         let s = Self.state()
         let none = UnsafeRawBufferPointer(start: nil, count: 0)
         let synAck = TCPInfo(seq: 5000, ack: 1001, flags: [.syn, .ack], window: 65535, headerLength: 20)
@@ -63,7 +63,7 @@ import PacketDecode
         withExtendedLifetime(box) {
             [UInt8](repeating: 7, count: 100).withUnsafeBytes { _ = s.segment(ahead, payload: $0, cutBytes: 0, fromSrc: false, sink: sink) }
         }
-        #expect(s.reassemblerFromDst.holdsBytes)
+        #expect(s.reassemblerFromDst.hasRanges)
         let ack = TCPInfo(seq: 1001, ack: 5200, flags: [.ack], window: 65535, headerLength: 20)
         #expect(s.segmentWithoutConsumers(ack, payload: none, cutBytes: 0, fromSrc: true) == nil)
     }

@@ -55,41 +55,38 @@ public struct TCPStreamClassifier {
         state = .other
     }
 
-    /// `consume`, then `endProbingFromFirstByte` when `endProbing`. A stream whose first bytes these
-    /// are, and that does not open with a handshake or HTTP, is then only searched for a handshake
-    /// after a preamble: the mid-stream recogniser would be dropped right after reading them (issue 6:
-    /// most TCP flows of a busy link are such streams, and scanning each first segment for messages
-    /// was most of their cost).
+    /// `consume`, then `endProbingFromFirstByte` when `endProbing`. When these are the stream's first
+    /// bytes, no mid-stream recogniser is made for them: it would be dropped right after reading them
+    /// (issue 6: most TCP flows of a busy link open so, and scanning each first segment for messages
+    /// was most of their cost). A handshake after a preamble is still looked for.
     public mutating func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, endingProbing endProbing: Bool, sink: inout S) {
-        guard endProbing, !started, wantsBytes, bytes.count > 0, bytes[0] != 0x13, !bytes.matches("GET "), !bytes.matches("HTTP/1.") else {
-            consume(bytes, sink: &sink)
-            if endProbing { endProbingFromFirstByte() }
-            return
-        }
-        started = true
-        recognizingFromFirstByte = true
-        guard let k = Self.handshakeOffset(in: bytes) else {
-            state = .other
-            return
-        }
-        // A handshake after a preamble (feedRecognizer).
-        wire = PeerWireStream()
-        consume(bytes.slice(k, bytes.count - k), sink: &sink)
+        consume(bytes, searchOnly: endProbing && !started, sink: &sink)
+        if endProbing { endProbingFromFirstByte() }
     }
 
     /// The peer wire handshake of this direction, if seen.
     public var handshake: PeerWireHandshake? { wire.handshake }
 
     public mutating func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, sink: inout S) {
+        consume(bytes, searchOnly: false, sink: &sink)
+    }
+
+    /// `searchOnly`: first bytes that open with neither a handshake nor HTTP are only searched for a
+    /// handshake after a preamble (`consume(_:endingProbing:sink:)`).
+    private mutating func consume<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, searchOnly: Bool, sink: inout S) {
         guard wantsBytes, bytes.count > 0 else { return }
         if !started {
             started = true
             if bytes.matches("GET ") || bytes.matches("HTTP/1.") {
                 http = HTTPProbe(isRequest: bytes[0] == UInt8(ascii: "G"))
             } else if bytes[0] != 0x13 {
+                recognizingFromFirstByte = true
+                if searchOnly {
+                    if let k = Self.handshakeOffset(in: bytes) { startHandshake(bytes, at: k, sink: &sink) } else { state = .other }
+                    return
+                }
                 wire = PeerWireStream(expectHandshake: false)
                 recognizer = PeerWireMidstreamRecognizer()
-                recognizingFromFirstByte = true
             }
         }
         if http != nil {
@@ -175,6 +172,13 @@ public struct TCPStreamClassifier {
         return nil
     }
 
+    /// Reads the stream as peer wire from the handshake at offset `k` of `bytes` (after a preamble).
+    private mutating func startHandshake<S: ClassifierSink>(_ bytes: UnsafeRawBufferPointer, at k: Int, sink: inout S) {
+        recognizer = nil
+        wire = PeerWireStream()
+        consume(bytes.slice(k, bytes.count - k), sink: &sink)
+    }
+
     private mutating func startResync() {
         recognizer = PeerWireMidstreamRecognizer(afterGap: true)
         probeBytes = 0
@@ -185,9 +189,7 @@ public struct TCPStreamClassifier {
         if state == .undecided, let k = Self.handshakeOffset(in: bytes) {
             // A handshake after a preamble: message stream encryption that negotiated plaintext
             // (bittorrent_tcp_miss.pcapng), or a proxy exchange. The 20-byte literal is specific enough.
-            recognizer = nil
-            wire = PeerWireStream()
-            consume(bytes.slice(k, bytes.count - k), sink: &sink)
+            startHandshake(bytes, at: k, sink: &sink)
             return
         }
         // Mutated in place through the optional: no copy of the recognizer (a few hundred bytes) and

@@ -107,7 +107,7 @@ final class TCPFlowState: AnalyzerFlowState {
     /// benchmark capture reach the analyzer).
     func segmentWithoutConsumers(_ tcp: TCPInfo, payload: UnsafeRawBufferPointer, cutBytes: Int, fromSrc: Bool) -> Bool? {
         let opening = probesTunnel || mseUndecided   // (StreamFeed.wantsBytes: both directions' feeds want bytes then)
-        if tcp.flags.ack, fromSrc ? reassemblerFromDst.holdsBytes : reassemblerFromSrc.holdsBytes, opening || wantsBytes(fromSrc: !fromSrc) {
+        if tcp.flags.ack, fromSrc ? reassemblerFromDst.hasRanges : reassemblerFromSrc.hasRanges, opening || wantsBytes(fromSrc: !fromSrc) {
             return nil
         }
         if payload.count > 0, opening || wantsBytes(fromSrc: fromSrc) { return nil }

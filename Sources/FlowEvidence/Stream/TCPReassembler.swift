@@ -105,9 +105,8 @@ public struct TCPReassembler {
         get { held?.ranges ?? [] }
         _modify { yield &heldForWriting().ranges }
     }
-    private var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
     /// Bytes are held ahead of a hole (an acknowledgment may release them to the consumer).
-    public var holdsBytes: Bool { hasRanges }
+    var hasRanges: Bool { held.map { !$0.ranges.isEmpty } ?? false }
 
     public init(bufferLimit: Int = TCPReassembler.defaultBufferLimit) {
         // The smallest power of two >= bufferLimit, at most 2^30: its log2.
