@@ -18,6 +18,11 @@ struct PcapngParser: RecordParser {
         var unitsPerSecond: UInt64 = 1_000_000
         var binaryShift = -1          // >= 0 for 2^-n resolutions
         var offsetSeconds: Int64 = 0
+        /// Nanoseconds per unit when a timestamp converts by one multiplication: microseconds or
+        /// nanoseconds (the resolutions capture tools write) with no if_tsoffset; else 0.
+        private var nanosecondsPerUnit: Int64 = 1_000
+        /// The largest count of units whose nanoseconds fit in an Int64 (with `nanosecondsPerUnit`).
+        private var largestExact: UInt64 = UInt64(Int64.max / 1_000)
 
         init() {}
         init(_ r: TimestampResolution, offset: Int64) {
@@ -26,10 +31,22 @@ struct PcapngParser: RecordParser {
             case .decimal(let n): var u: UInt64 = 1; for _ in 0..<n { u &*= 10 }; unitsPerSecond = u
             case .binary(let n): unitsPerSecond = 1 << UInt64(n); binaryShift = n
             }
+            let perUnit: Int64 = r == .microseconds ? 1_000 : r == .nanoseconds ? 1 : 0
+            nanosecondsPerUnit = offset == 0 ? perUnit : 0
+            largestExact = nanosecondsPerUnit == 0 ? 0 : UInt64(Int64.max / nanosecondsPerUnit)
         }
 
         /// Nanoseconds since the epoch, nil on overflow (beyond year 2262).
         @inline(__always) func nanoseconds(_ t: UInt64) -> Int64? {
+            // Seconds * 10^9 + the fraction's nanoseconds is t * nanosecondsPerUnit exactly, and it
+            // overflows exactly when that product does (issue 6: the split below, with its checked
+            // sums, cost 40 instructions a packet).
+            if t <= largestExact, nanosecondsPerUnit != 0 { return Int64(t) &* nanosecondsPerUnit }
+            return splitNanoseconds(t)
+        }
+
+        /// `nanoseconds` for any resolution and offset.
+        func splitNanoseconds(_ t: UInt64) -> Int64? {
             let sec: UInt64, fracNs: UInt64
             // Microseconds (the default if_tsresol) and nanoseconds: divisions by a constant, which
             // compile to a multiplication (a division by a variable costs tens of cycles per packet).
@@ -69,10 +86,18 @@ struct PcapngParser: RecordParser {
     var section = -1
     var mixedByteOrder = false
     var firstBigEndian = false
-    /// Every interface in file order; `sectionInterfaces` maps this section's ids to indices here.
+    /// Every interface in file order.
     var interfaces: [CaptureInterface] = []
-    var clocks: [Clock] = []
-    var sectionInterfaces: [Int] = []
+    /// This section's interfaces by their id in the section: what a packet block needs of its interface.
+    var sectionInterfaces: [SectionInterface] = []
+
+    struct SectionInterface {
+        /// The interface's index in `interfaces` (file-wide).
+        var index: Int
+        var linkType: LinkType
+        var snapLength: Int
+        var clock: Clock
+    }
     var resyncing = false
 
     mutating func parse(_ buf: UnsafeRawBufferPointer, base: Int, atEOF: Bool, state: inout ReadState,
@@ -91,10 +116,13 @@ struct PcapngParser: RecordParser {
                              "\(remaining) of \(Self.minBlockLength) block header bytes")
                 return ParseStep(consumed: buf.count, need: 0, stop: false)
             }
-            let isSHB = buf.u32le(at: pos) == Self.shbType
+            // The 12 bytes of a block's header and an SHB's byte-order magic are present (checked
+            // above): read without a check per field.
+            let head = buf.baseAddress! + pos
+            let isSHB = head.uncheckedU32(at: 0, bigEndian: false) == Self.shbType
             var be = bigEndian
             if isSHB {
-                switch buf.u32le(at: pos + 8)! {
+                switch head.uncheckedU32(at: 8, bigEndian: false) {
                 case 0x1A2B_3C4D: be = false
                 case 0x4D3C_2B1A: be = true
                 default:
@@ -105,8 +133,8 @@ struct PcapngParser: RecordParser {
                 state.damage(.truncatedFileHeader, at: base + pos, "no section header block; resynchronising")
                 resyncing = true; state.note(.garbageBytes); pos += 1; continue
             }
-            let type = buf.u32(at: pos, bigEndian: be)!
-            let length = Int(buf.u32(at: pos + 4, bigEndian: be)!)
+            let type = head.uncheckedU32(at: 0, bigEndian: be)
+            let length = Int(head.uncheckedU32(at: 4, bigEndian: be))
             guard length >= Self.minBlockLength, length % 4 == 0, length <= CaptureLimits.maxBlockLength else {
                 state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) length \(length); resynchronising")
                 resyncing = true; state.note(.garbageBytes); pos += 1; continue
@@ -117,7 +145,7 @@ struct PcapngParser: RecordParser {
                              "block type 0x\(String(type, radix: 16)) needs \(length) bytes, \(remaining) present")
                 return ParseStep(consumed: buf.count, need: 0, stop: false)
             }
-            guard Int(buf.u32(at: pos + length - 4, bigEndian: be)!) == length else {
+            guard Int(head.uncheckedU32(at: length - 4, bigEndian: be)) == length else {   // length <= remaining
                 state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) trailing length differs from \(length); resynchronising")
                 resyncing = true; state.note(.garbageBytes); pos += 1; continue
             }
@@ -125,7 +153,11 @@ struct PcapngParser: RecordParser {
             let blockOffset = base + pos
             pos += length
             switch type {
-            case 6, 2, 3:
+            case 6:
+                if !enhancedPacket(head, length: length, offset: blockOffset, state: &state, body: body) {
+                    return ParseStep(consumed: pos, need: 0, stop: true)
+                }
+            case 2, 3:
                 if !packet(type: type, block, offset: blockOffset, state: &state, body: body) {
                     return ParseStep(consumed: pos, need: 0, stop: true)
                 }
@@ -177,41 +209,65 @@ struct PcapngParser: RecordParser {
             }
             o += 4 + padded
         }
-        sectionInterfaces.append(interfaces.count)
+        sectionInterfaces.append(SectionInterface(index: interfaces.count, linkType: iface.linkType, snapLength: iface.snapLength,
+                                                  clock: Clock(iface.resolution, offset: iface.timestampOffsetSeconds)))
         interfaces.append(iface)
-        clocks.append(Clock(iface.resolution, offset: iface.timestampOffsetSeconds))
     }
 
-    /// EPB (6), obsolete Packet Block (2), SPB (3). Returns false when the body asked to stop.
+    /// EPB (§4.3), nearly every block of a capture: read in place, its 32 fixed bytes (type, length,
+    /// interface, timestamp, lengths, trailing length) without a check per field. Returns false when
+    /// the body asked to stop.
+    mutating func enhancedPacket(_ head: UnsafeRawPointer, length: Int, offset: Int, state: inout ReadState,
+                                 body: (CaptureRecord) -> Bool) -> Bool {
+        guard length >= 32 else {
+            state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
+        }
+        let be = bigEndian
+        let localID = Int(head.uncheckedU32(at: 8, bigEndian: be))
+        let tsUnits = UInt64(head.uncheckedU32(at: 12, bigEndian: be)) << 32 | UInt64(head.uncheckedU32(at: 16, bigEndian: be))
+        let caplen = Int(head.uncheckedU32(at: 20, bigEndian: be))
+        let origlen = Int(head.uncheckedU32(at: 24, bigEndian: be))
+        guard caplen <= length - 32 else {
+            state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(length - 32)")
+            return true
+        }
+        return emit(localID: localID, timestamp: tsUnits, captured: caplen, original: origlen, data: head + 28,
+                    offset: offset, state: &state, body: body)
+    }
+
+    /// The obsolete Packet Block (2) and SPB (3). Returns false when the body asked to stop.
     mutating func packet(type: UInt32, _ block: UnsafeRawBufferPointer, offset: Int, state: inout ReadState,
                          body: (CaptureRecord) -> Bool) -> Bool {
         let be = bigEndian
-        let localID: Int, caplen: Int, origlen: Int, dataStart: Int
-        var tsUnits: UInt64 = 0
         if type == 3 {
             guard block.count >= 16 else {
                 state.damage(.badBlockLength, at: offset, "simple packet block shorter than 16 bytes"); return true
             }
-            localID = 0
-            origlen = Int(block.u32(at: 8, bigEndian: be)!)
-            dataStart = 12
-            caplen = min(origlen, block.count - 16)   // the snap length of interface 0 applies below
-        } else {
-            guard block.count >= 32 else {
-                state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
-            }
-            // The 32 bytes are present (checked above): read without a check per field.
-            let b = block.baseAddress!
-            localID = type == 6 ? Int(b.uncheckedU32(at: 8, bigEndian: be)) : Int(block.u16(at: 8, bigEndian: be)!)
-            tsUnits = UInt64(b.uncheckedU32(at: 12, bigEndian: be)) << 32 | UInt64(b.uncheckedU32(at: 16, bigEndian: be))
-            caplen = Int(b.uncheckedU32(at: 20, bigEndian: be))
-            origlen = Int(b.uncheckedU32(at: 24, bigEndian: be))
-            dataStart = 28
-            guard caplen <= block.count - 32 else {
-                state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(block.count - 32)")
-                return true
-            }
+            let origlen = Int(block.u32(at: 8, bigEndian: be)!)
+            // The snap length of interface 0 applies in `emit`.
+            return emit(localID: 0, timestamp: nil, captured: min(origlen, block.count - 16), original: origlen,
+                        data: block.baseAddress! + 12, offset: offset, state: &state, body: body)
         }
+        guard block.count >= 32 else {
+            state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
+        }
+        // The 32 bytes are present (checked above): read without a check per field.
+        let b = block.baseAddress!
+        let tsUnits = UInt64(b.uncheckedU32(at: 12, bigEndian: be)) << 32 | UInt64(b.uncheckedU32(at: 16, bigEndian: be))
+        let caplen = Int(b.uncheckedU32(at: 20, bigEndian: be))
+        guard caplen <= block.count - 32 else {
+            state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(block.count - 32)")
+            return true
+        }
+        return emit(localID: Int(block.u16(at: 8, bigEndian: be)!), timestamp: tsUnits, captured: caplen,
+                    original: Int(b.uncheckedU32(at: 24, bigEndian: be)), data: b + 28, offset: offset, state: &state, body: body)
+    }
+
+    /// Delivers a packet block's record on its interface. `timestamp`: units of the interface's
+    /// resolution, nil for an SPB, which has none and whose captured bytes are cut to the snap length.
+    @inline(__always)
+    mutating func emit(localID: Int, timestamp tsUnits: UInt64?, captured caplen: Int, original origlen: Int,
+                       data: UnsafeRawPointer, offset: Int, state: inout ReadState, body: (CaptureRecord) -> Bool) -> Bool {
         guard localID < sectionInterfaces.count else {
             if sectionInterfaces.isEmpty {
                 state.note(.packetBeforeInterface)
@@ -220,22 +276,22 @@ struct PcapngParser: RecordParser {
             }
             return true
         }
-        let id = sectionInterfaces[localID]
-        let iface = interfaces[id]
+        let snapLength = sectionInterfaces[localID].snapLength
         var captured = caplen
-        if iface.snapLength > 0 && captured > iface.snapLength {
-            if type == 3 { captured = iface.snapLength } else { state.note(.caplenExceedsSnaplen) }
-        }
-        if captured > origlen && type != 3 { state.note(.caplenExceedsOriglen) }
         var ts = Timestamp(nanoseconds: 0)
-        if type != 3 {
-            if let ns = clocks[id].nanoseconds(tsUnits) { ts.nanoseconds = ns } else {
+        if let tsUnits {
+            if snapLength > 0 && captured > snapLength { state.note(.caplenExceedsSnaplen) }
+            if captured > origlen { state.note(.caplenExceedsOriglen) }
+            if let ns = sectionInterfaces[localID].clock.nanoseconds(tsUnits) { ts.nanoseconds = ns } else {
                 state.note(.timestampOverflow); ts.nanoseconds = Int64.max
             }
+        } else if snapLength > 0 && captured > snapLength {
+            captured = snapLength
         }
-        let record = CaptureRecord(frameNumber: state.nextFrame, timestamp: ts, hasTimestamp: type != 3,
-                                   linkType: iface.linkType, interfaceID: id, capturedLength: captured,
-                                   originalLength: origlen, fileOffset: offset, data: block.slice(dataStart, captured))
+        let record = CaptureRecord(frameNumber: state.nextFrame, timestamp: ts, hasTimestamp: tsUnits != nil,
+                                   linkType: sectionInterfaces[localID].linkType, interfaceID: sectionInterfaces[localID].index,
+                                   capturedLength: captured, originalLength: origlen, fileOffset: offset,
+                                   data: UnsafeRawBufferPointer(start: data, count: captured))
         return state.deliver(record, body)
     }
 
