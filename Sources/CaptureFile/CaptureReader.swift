@@ -29,7 +29,9 @@ public final class CaptureReader {
     /// Compute the SHA-256 of the file while reading (needed for streams, which cannot be re-read).
     public var computesSHA256 = false
     /// Other threads that read this file's records after the reader (the pipeline's workers, a few
-    /// batches behind): records stay valid until they are done with them. Regular files only.
+    /// batches behind): records stay valid until they are done with them (the reader does not wait
+    /// for them at the file's end; the buffers belong to the LaggingReaders, and the next file read
+    /// with it goes on in them). Regular files only.
     public var laggingReaders: LaggingReaders?
     /// Lowercase hex SHA-256 of the file's bytes as stored (compressed if compressed), once known.
     public private(set) var sha256: String?
@@ -167,7 +169,8 @@ public final class CaptureReader {
     private func driveChunked<P: RecordParser>(_ f: ChunkedFile, _ parser: inout P, _ state: inout ReadState,
                                                _ body: (CaptureRecord) -> Bool) {
         var hasher = computesSHA256 && sha256 == nil ? SHA256() : nil
-        _ = parser.parse(ReadBuffers(size: f.chunkSize), filled: 0, lagging: laggingReaders, state: &state, body: body) { p, count, at in
+        let buffers = laggingReaders.map { $0.pool.buffers(size: f.chunkSize) } ?? ReadBuffers(size: f.chunkSize)
+        _ = parser.parse(buffers, filled: 0, lagging: laggingReaders, state: &state, body: body) { p, count, at in
             guard let n = f.read(into: p, count: count, at: at) else { hasher = nil; return nil }
             hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n))
             return n

@@ -5,21 +5,50 @@
 //
 // One buffer, reused, unless other threads read records after the reader (`LaggingReaders`, the
 // pipeline's workers): then a ring of them, each refilled only once those threads are done with the
-// records delivered from it.
+// records delivered from it. The ring belongs to the LaggingReaders, not to one file: the files of a
+// run (rotated captures) go on through it, so a file's end is no reason to wait for the other threads,
+// and its buffers are not mapped again for the next file (issue 6: with 48 files of 21 MB, two threads
+// were no faster than one).
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// What other threads still read, so that a buffer's records stay valid for them.
+/// What other threads still read, so that a buffer's records stay valid for them. The files read
+/// with one LaggingReaders (in turn, one at a time) share its buffers; a record is named by its run
+/// position: `runOffset` (while its file is read) plus its file offset. Records stay valid until the
+/// lagging readers are done with them or the last copy of this value is gone, whichever comes first:
+/// the reader does not wait for them at a file's end.
 public struct LaggingReaders {
-    /// The lowest file offset of a record not processed yet, nil when none is pending.
+    /// The lowest run position of a record not processed yet, nil when none is pending.
     public var oldestNeeded: () -> Int?
-    /// Blocks until no record before `offset` is pending (the caller first hands out what it holds).
-    public var waitUntilDone: (_ offset: Int) -> Void
-    public init(oldestNeeded: @escaping () -> Int?, waitUntilDone: @escaping (_ offset: Int) -> Void) {
+    /// Blocks until no record before run position `position` is pending (the caller first hands out
+    /// what it holds).
+    public var waitUntilDone: (_ position: Int) -> Void
+    let pool = ReadBufferPool()
+    public init(oldestNeeded: @escaping () -> Int?, waitUntilDone: @escaping (_ position: Int) -> Void) {
         self.oldestNeeded = oldestNeeded; self.waitUntilDone = waitUntilDone
+    }
+    /// The run position of the first byte of the file read now (or next): the bytes of the files
+    /// read before it with these lagging readers. A record's run position is this plus its `fileOffset`.
+    public var runOffset: Int { pool.runOffset }
+}
+
+/// The ring of buffers the files read with one LaggingReaders go through, and where the next file goes on.
+final class ReadBufferPool {
+    private var buffers: ReadBuffers?
+    /// The ring's slot the next file starts in.
+    var nextSlot = 0
+    /// LaggingReaders.runOffset.
+    var runOffset = 0
+
+    /// The ring, made for the first file (`size`: its read chunk).
+    func buffers(size: Int) -> ReadBuffers {
+        if let b = buffers { return b }
+        let b = ReadBuffers(size: size)
+        buffers = b
+        return b
     }
 }
 
@@ -66,15 +95,29 @@ final class ReadBuffers {
 extension RecordParser {
     /// Parses `filled` bytes already in `buffers`' first buffer, then what `fill(into:count:at:)`
     /// reads (bytes read at input offset `at`; 0 at the end; nil after a read error, errno set).
-    /// Returns the input offset reached.
+    /// Returns the input offset reached. With `lagging` (whose ring `buffers` must be), the file
+    /// starts in the ring's next slot and, at its end, advances the ring and its run offset for the next.
     mutating func parse(_ buffers: ReadBuffers, filled: Int, lagging: LaggingReaders?, state: inout ReadState,
                         body: (CaptureRecord) -> Bool,
                         fill: (_ into: UnsafeMutableRawPointer, _ count: Int, _ at: Int) -> Int?) -> Int {
         let slots = lagging == nil ? 1 : ReadBuffers.countWithLaggingReaders
-        var slot = 0
-        var buf = buffers.buffer(0, size: buffers.size)
+        let runOffset = lagging?.pool.runOffset ?? 0
+        var slot = lagging?.pool.nextSlot ?? 0
+        // The slot may still hold records of the file before, not yet read by the lagging readers.
+        if let l = lagging, let oldest = l.oldestNeeded(), oldest < buffers.deliveredEnd(slot) {
+            l.waitUntilDone(buffers.deliveredEnd(slot))
+        }
+        var buf = buffers.buffer(slot, size: buffers.size)
         var start = 0, end = filled, base = 0, eof = false   // unparsed: buf[start..<end]; buf[0] is at offset base
-        defer { lagging?.waitUntilDone(Int.max) }   // nothing read from these buffers may be pending after this
+        defer {
+            // This file's last records stay in `slot` (up to its last byte read); the next file goes on
+            // in the next slot, its run positions after this file's.
+            if let l = lagging {
+                buffers.setDeliveredEnd(slot, runOffset + base + end)
+                l.pool.nextSlot = (slot + 1) % slots
+                l.pool.runOffset = runOffset + base + end
+            }
+        }
         while true {
             if !eof && end < buf.count {
                 if let n = fill(buf.baseAddress! + end, buf.count - end, base + end) {
@@ -97,7 +140,7 @@ extension RecordParser {
                 state.damage(.badBlockLength, at: base + start, "a record needs more than \(CaptureLimits.maxStreamBuffer) bytes")
                 return base + end
             }
-            buffers.setDeliveredEnd(slot, base + start)
+            buffers.setDeliveredEnd(slot, runOffset + base + start)
             let next = (slot + 1) % slots
             if next == slot {
                 if carry > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, carry) }   // regions may overlap

@@ -130,14 +130,16 @@ public enum Pipeline {
         var bytesDone: Int64 = 0
         var packetsDone = 0
         var nanos = false
+        // Workers read records a few batches behind: the reader's buffers keep them until then. One
+        // LaggingReaders for the run: its buffers go on from file to file (rotated captures), so a
+        // file's end is no reason to wait for the workers. Records are named by run position.
+        let lagging = workers.isEmpty ? nil : LaggingReaders(
+            oldestNeeded: { workers.compactMap { $0.oldestRecordNeeded() }.min() },
+            waitUntilDone: { position in for w in workers { w.waitUntilProcessed(before: position) } })
         for (index, (reader, first)) in ordered.enumerated() {
             if let f = first, let l = latest, f < l { latest = f }
-            // Workers read records a few batches behind: the reader's buffers keep them until then.
-            if !workers.isEmpty {
-                reader.laggingReaders = LaggingReaders(
-                    oldestNeeded: { workers.compactMap { $0.oldestRecordNeeded() }.map { $0.capture < index ? 0 : $0.offset }.min() },
-                    waitUntilDone: { offset in for w in workers { w.waitUntilProcessed(before: (index, offset)) } })
-            }
+            reader.laggingReaders = lagging
+            let runOffset = lagging?.runOffset ?? 0
             let result = reader.forEachRecord { record in
                 packetsDone += 1
                 bytesDone += Int64(record.capturedLength) + 16
@@ -165,7 +167,9 @@ public enum Pipeline {
                 if thread == 0 {
                     shards[shard]._withUnsafeGuaranteedRef { $0.analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock) }
                 } else {
-                    handOff[thread - 1]._withUnsafeGuaranteedRef { $0.add(frame, record.timestamp, clock, packet, shard: shard, recordOffset: record.fileOffset) }
+                    handOff[thread - 1]._withUnsafeGuaranteedRef {
+                        $0.add(frame, record.timestamp, clock, packet, shard: shard, recordPosition: runOffset &+ record.fileOffset)
+                    }
                 }
                 return true
             }
@@ -178,6 +182,10 @@ public enum Pipeline {
                                     size: fileSize(reader.path), sha256: reader.sha256))
         }
         progress?(bytesDone, packetsDone)
+        // The workers finish the packets they were given before any flow is ended at the end of input
+        // (as the reader waited for them at the end of each file before): flows a shard ends free their
+        // share of the flow limit (FlowBudget), which a worker still creating flows would take.
+        lagging?.waitUntilDone(Int.max)
         let output: AnalysisOutput
         // Tens of thousands of flows may be live at the end: every thread ends those of the shards it
         // owns, in parallel (the shards are independent), before the reader merges them.
@@ -188,6 +196,7 @@ public enum Pipeline {
             for v in 0..<shardCount where owner[v] == 0 { shards[v]._withUnsafeGuaranteedRef { $0.analyzer.endFlows(clock: latest) } }
         }
         for w in workers { w.waitUntilFinished() }
+        withExtendedLifetime(lagging) {}   // its buffers hold the records the workers read until here
         // The shards are handed over, not shared: finishing them then copies none of their arrays.
         output = FlowAnalyzer.finish(shards: shardBoxes.map { $0.take() }, clock: latest,
                                      timestampRegressions: regressions, evidenceTables: tables)

@@ -51,7 +51,8 @@ final class PacketBatch: @unchecked Sendable {
     private(set) var count = 0
     /// Where the record of the batch's first packet lies (capture index, offset in the file): the
     /// reader refills no buffer holding records from there on until the batch is processed.
-    private(set) var firstRecord = (capture: 0, offset: 0)
+    /// The run position (LaggingReaders.runOffset + file offset) of the batch's first record.
+    private(set) var firstRecord = 0
     /// Payloads copied out of the decoder's reassembly buffer, freed when the batch is reset.
     var copies: [UnsafeMutableRawBufferPointer] = []
 
@@ -63,8 +64,8 @@ final class PacketBatch: @unchecked Sendable {
     var isFull: Bool { count >= Self.capacity }
 
     @inline(__always)
-    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordOffset: Int) {
-        if count == 0 { firstRecord = (frame.captureIndex, recordOffset) }
+    func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordPosition: Int) {
+        if count == 0 { firstRecord = recordPosition }
         let e = storage + count
         e.initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: HandOffPacket(packet), shard: Int32(truncatingIfNeeded: shard)))
         count += 1
@@ -92,7 +93,7 @@ final class BatchQueue: @unchecked Sendable {
     private var empty: [PacketBatch] = (0..<BatchQueue.batchesInFlight).map { _ in PacketBatch() }
     private var closed = false
     /// The first records of the batches sent and not processed yet, oldest first.
-    private var unprocessed: [(capture: Int, offset: Int)] = []
+    private var unprocessed: [Int] = []
     /// Nanoseconds the reader waited for this worker (all batches in flight, or records the worker
     /// had still to read), and the worker waited for batches, since the last `takeWaits`.
     private var readerWaited: UInt64 = 0
@@ -130,14 +131,14 @@ final class BatchQueue: @unchecked Sendable {
         condition.broadcast(); condition.unlock()
     }
     /// Reader: the first record of the oldest batch the worker has not finished.
-    func oldestUnprocessed() -> (capture: Int, offset: Int)? {
+    func oldestUnprocessed() -> Int? {
         condition.lock(); defer { condition.unlock() }
         return unprocessed.first
     }
     /// Reader: waits until every batch sent with a first record before `record` is processed.
     /// `counted`: the wait is for the worker's load, which ShardBalancer balances (a shard move's
     /// wait is not).
-    func waitUntilProcessed(before record: (capture: Int, offset: Int), counted: Bool = true) {
+    func waitUntilProcessed(before record: Int, counted: Bool = true) {
         condition.lock(); defer { condition.unlock() }
         let waited = wait(forWorker: true) { unprocessed.first.map { !($0 < record) } ?? true }
         if counted { readerWaited &+= waited }
@@ -251,22 +252,22 @@ final class ShardWorker: @unchecked Sendable {
     }
 
     /// Reader: queues one packet of `shard`.
-    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordOffset: Int) {
+    func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordPosition: Int) {
         let full = currentRef._withUnsafeGuaranteedRef { b in
-            b.append(frame, t, clock, packet, shard: shard, recordOffset: recordOffset)
+            b.append(frame, t, clock, packet, shard: shard, recordPosition: recordPosition)
             return b.isFull
         }
         if full { queue.send(current); current = queue.emptyBatch() }
     }
 
     /// Reader: the first record this worker still has to read (in a batch sent or being filled).
-    func oldestRecordNeeded() -> (capture: Int, offset: Int)? {
+    func oldestRecordNeeded() -> Int? {
         queue.oldestUnprocessed() ?? (current.isEmpty ? nil : current.firstRecord)
     }
 
     /// Reader: sends the batch being filled (if any) and waits until every record before `record`
     /// is processed, so that the reader may reuse the buffer they lie in.
-    func waitUntilProcessed(before record: (capture: Int, offset: Int)) {
+    func waitUntilProcessed(before record: Int) {
         if !current.isEmpty, current.firstRecord < record { queue.send(current); current = queue.emptyBatch() }
         queue.waitUntilProcessed(before: record)
     }
@@ -275,7 +276,7 @@ final class ShardWorker: @unchecked Sendable {
     /// packet it was given, so that another thread may take over one of its shards.
     func finishGivenPackets() {
         if !current.isEmpty { queue.send(current); current = queue.emptyBatch() }
-        queue.waitUntilProcessed(before: (Int.max, Int.max), counted: false)
+        queue.waitUntilProcessed(before: Int.max, counted: false)
     }
 
     /// Reader: sends what is left and closes the queue; once it has processed every packet, the worker

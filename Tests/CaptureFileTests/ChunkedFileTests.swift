@@ -67,39 +67,107 @@ import Testing
     /// other buffers still hold records the lagging reader has not read.
     @Test(arguments: [false, true])
     func recordsStayValidUntilLaggingReadersAreDone(bigRecords: Bool) throws {
-        var bytes = Pcap.header()
-        for i in 0..<3_000 {
-            let size = bigRecords && i % 100 == 7 ? 20_000 : 60 + i % 40
-            bytes += Pcap.record(sec: 1_600_000_000 + UInt32(i), frac: 0, data: payload(size, seed: UInt8(i & 0xff)))
-        }
-        let path = tempFile(bytes)
+        let path = tempFile(Self.capture(records: 3_000, bigRecords: bigRecords, seed: 0))
         defer { unlink(path) }
         let expected = try Self.read(path, chunk: 1 << 20).records
         let reader = try CaptureReader(path: path)
         reader.readChunkSize = 8192
         #expect(reader.supportsLaggingReaders)
-        var held: [(frame: Int, offset: Int, data: UnsafeRawBufferPointer)] = []
-        var checked = 0, waits = 0, mismatches = 0
-        func catchUp(before offset: Int) {
-            while let h = held.first, h.offset < offset {
-                if Array(h.data) != expected[h.frame - 1].data { mismatches += 1 }
-                held.removeFirst()
-                checked += 1
-            }
-        }
-        reader.laggingReaders = LaggingReaders(oldestNeeded: { held.first?.offset },
-                                               waitUntilDone: { offset in waits += 1; catchUp(before: offset) })
+        let lagging = LaggingHolder(expected: [expected])
+        reader.laggingReaders = lagging.readers
         let result = reader.forEachRecord { r in
-            held.append((r.frameNumber, r.fileOffset, r.data))
-            // Lag by up to 1,000 records (about 96 KB, more than the eight 8 KB buffers hold): the
-            // reader must wait for this lagging reader in the middle of the file.
-            if held.count > 1_000 { catchUp(before: held[held.count - 1_000].offset) }
+            lagging.hold(r, capture: 0, runOffset: 0)
             return true
         }
         #expect(result.packets == 3_000)
-        #expect(held.isEmpty, "the reader waits for lagging readers at the end of the file")
-        #expect(checked == 3_000)
-        #expect(mismatches == 0)
-        #expect(waits > 1, "waits in the middle of the file, not only at its end")
+        // The reader does not wait for lagging readers at the end of the file: the last records
+        // stay valid after it, as long as the LaggingReaders value lives.
+        #expect(!lagging.held.isEmpty)
+        lagging.catchUp(before: Int.max)
+        #expect(lagging.checked == 3_000)
+        #expect(lagging.mismatches == 0)
+        #expect(lagging.waits > 1, "waits in the middle of the file")
+    }
+
+    /// Rotated captures: the files of a run read in turn with one LaggingReaders go on through its
+    /// buffers, with run positions (runOffset + file offset) that keep growing. A lagging reader
+    /// still holding records of the first file when the second begins finds them intact, and the
+    /// reader waits for it before refilling their buffers.
+    @Test(arguments: [false, true])
+    func filesOfARunShareTheLaggingReadersBuffers(bigRecords: Bool) throws {
+        let files = (0..<3).map { k in tempFile(Self.capture(records: 1_200, bigRecords: bigRecords, seed: UInt8(k))) }
+        defer { for f in files { unlink(f) } }
+        let expected = try files.map { try Self.read($0, chunk: 1 << 20).records }
+        let lagging = LaggingHolder(expected: expected)
+        var offsets: [Int] = []
+        for (k, path) in files.enumerated() {
+            let reader = try CaptureReader(path: path)
+            reader.readChunkSize = 8192
+            reader.laggingReaders = lagging.readers
+            let runOffset = lagging.readers.runOffset
+            offsets.append(runOffset)
+            let waitsBefore = lagging.waits
+            let result = reader.forEachRecord { r in
+                lagging.hold(r, capture: k, runOffset: runOffset)
+                return true
+            }
+            #expect(result.packets == 1_200)
+            #expect(lagging.waits > waitsBefore)
+            // Records of this file are still held when the next one begins.
+            #expect(lagging.held.contains { $0.capture == k })
+        }
+        // Each file's run positions start where the file before ended.
+        let sizes = try files.map { try FileManager.default.attributesOfItem(atPath: $0)[.size] as! Int }
+        #expect(offsets == [0, sizes[0], sizes[0] + sizes[1]])
+        #expect(lagging.readers.runOffset == sizes.reduce(0, +))
+        // Some records of a file were read while the next file was being read.
+        #expect(lagging.crossedFiles > 0)
+        lagging.catchUp(before: Int.max)
+        #expect(lagging.checked == 3_600)
+        #expect(lagging.mismatches == 0)
+    }
+
+    /// `records` records of 60-99 bytes (every 100th 20 KB with `bigRecords`), content from `seed`.
+    static func capture(records: Int, bigRecords: Bool, seed: UInt8) -> [UInt8] {
+        var bytes = Pcap.header()
+        for i in 0..<records {
+            let size = bigRecords && i % 100 == 7 ? 20_000 : 60 + i % 40
+            bytes += Pcap.record(sec: 1_600_000_000 + UInt32(i), frac: 0, data: payload(size, seed: UInt8(i & 0xff) &+ seed &* 37))
+        }
+        return bytes
+    }
+}
+
+/// A lagging reader like the pipeline's workers: holds record views by run position and reads them
+/// only later, up to 1,000 records behind (about 96 KB: more than the eight 8 KB buffers hold), and
+/// when the reader asks it to catch up.
+final class LaggingHolder {
+    let expected: [[Rec]]
+    var held: [(capture: Int, frame: Int, position: Int, data: UnsafeRawBufferPointer)] = []
+    var checked = 0, waits = 0, mismatches = 0
+    /// Records read while a later file was being read.
+    var crossedFiles = 0
+    private var reading = 0
+    private(set) var readers: LaggingReaders!
+
+    init(expected: [[Rec]]) {
+        self.expected = expected
+        readers = LaggingReaders(oldestNeeded: { [unowned self] in held.first?.position },
+                                 waitUntilDone: { [unowned self] position in waits += 1; catchUp(before: position) })
+    }
+
+    func hold(_ r: CaptureRecord, capture: Int, runOffset: Int) {
+        reading = capture
+        held.append((capture, r.frameNumber, runOffset + r.fileOffset, r.data))
+        if held.count > 1_000 { catchUp(before: held[held.count - 1_000].position) }
+    }
+
+    func catchUp(before position: Int) {
+        while let h = held.first, h.position < position {
+            if Array(h.data) != expected[h.capture][h.frame - 1].data { mismatches += 1 }
+            if h.capture < reading { crossedFiles += 1 }
+            held.removeFirst()
+            checked += 1
+        }
     }
 }
