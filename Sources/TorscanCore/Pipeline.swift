@@ -137,7 +137,14 @@ public enum Pipeline {
             oldestNeeded: { workers.compactMap { $0.oldestRecordNeeded() }.min() },
             waitUntilDone: { position in for w in workers { w.waitUntilProcessed(before: position) } })
         for (index, (reader, first)) in ordered.enumerated() {
-            if let f = first, let l = latest, f < l { latest = f }
+            if let f = first, let l = latest, f < l {
+                // The clock goes back: every shard ends the flows idle at `l` first, so that which
+                // flows survive into this file does not depend on the thread count (FlowTable.restartClock).
+                // The workers finish the packets they were given; the reader then runs every shard.
+                for w in workers { w.finishGivenPackets() }
+                for v in 0..<shardCount { shards[v]._withUnsafeGuaranteedRef { $0.analyzer.restartClock(from: l, to: f) } }
+                latest = f
+            }
             reader.laggingReaders = lagging
             let runOffset = lagging?.runOffset ?? 0
             let result = reader.forEachRecord { record in

@@ -179,6 +179,50 @@ import TorscanCore
         #expect(packets.contains { $0 > 50 }, "bittorrent.pcap's flows were split: \(rows.count) rows, at most \(packets.max() ?? 0) packets")
         #expect(rows.count < packets.reduce(0, +) / 4)
     }
+
+    /// A flow idle before the clock restarts ends there, whatever else its table holds: file A has
+    /// one datagram of flow F, then 200 s of another flow G (one a second, between other addresses);
+    /// file B begins 150 s back (a restart) with one more datagram of F. At the restart, F has been
+    /// idle 200 s (timeout 120 s), so B's datagram starts a second flow: with one thread (one table,
+    /// swept by G's packets) and with several (F's shard got no packet after F's own, so no sweep
+    /// ended it, and it took B's datagram: one flow of 2 packets before FlowTable.restartClock).
+    @Test func aFlowIdleBeforeTheClockRestartsEndsWhateverTheThreadCount() throws {
+        let t0 = 1_765_000_000
+        let g = (0..<200).map { i in Self.datagram(from: [10, 9, 9, 9], port: 5000, at: t0 + 1 + i) }
+        let a = try Self.pcap([Self.datagram(from: [10, 1, 1, 1], port: 4000, at: t0)] + g, name: "restart-a")
+        let b = try Self.pcap([Self.datagram(from: [10, 1, 1, 1], port: 4000, at: t0 + 50)], name: "restart-b")
+        defer { for u in [a, b] { try? FileManager.default.removeItem(at: u) } }
+        var reports: [String] = []
+        for n in ["1", "2", "3"] {
+            let r = try Torscan.run(["flows", "--threads", n, a.path, b.path, "--csv"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let f = r.stdout.split(separator: "\r\n").filter { $0.contains(",10.1.1.1,4000,") }
+            #expect(f.count == 2, "--threads \(n): \(f)")
+            #expect(f.allSatisfy { $0.split(separator: ",")[7] == "1" }, "--threads \(n): \(f)")
+            reports.append(r.stdout)
+        }
+        #expect(Set(reports).count == 1)
+    }
+
+    /// A pcap of Ethernet/IPv4/UDP frames.
+    static func pcap(_ frames: [(seconds: Int, frame: [UInt8])], name: String) throws -> URL {
+        var pcap: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
+        for (t, frame) in frames {
+            for v in [t, 0, frame.count, frame.count] { pcap += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
+            pcap += frame
+        }
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-\(name)-\(getpid()).pcap")
+        try Data(pcap).write(to: url)
+        return url
+    }
+
+    /// A 4-byte UDP datagram from `client`:`port` to 192.0.2.1:53 at `seconds`.
+    static func datagram(from client: [UInt8], port: Int, at seconds: Int) -> (seconds: Int, frame: [UInt8]) {
+        func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
+        let udp = be16(port) + be16(53) + be16(12) + [0, 0, 1, 2, 3, 4]
+        let ip: [UInt8] = [0x45, 0] + be16(20 + udp.count) + [0, 0, 0x40, 0, 64, 17, 0, 0] + client + [192, 0, 2, 1]
+        return (seconds, [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip + udp)
+    }
 }
 
 /// The public BitTorrent captures read together (overlapping times, timestamp regressions: the case
@@ -203,5 +247,19 @@ import TorscanCore
                         "\(inputs.count == 1 ? inputs[0] : "all") \(args)")
             }
         }
+    }
+
+    /// The negative corpus as one run: merged captures whose times overlap (the clock restarts at
+    /// several files). Before FlowTable.restartClock, one GTP flow of rtmp.pcap took four datagrams
+    /// of false_positives.pcapng with one thread and not with two.
+    @Test(.enabled(if: corpus != nil, "needs ../shared/corpus/public"))
+    func negativeCapturesAsOneRunGiveTheSameFlowsWhateverTheThreadCount() throws {
+        let dir = Self.corpus!.appendingPathComponent("negative")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted().map { dir.appendingPathComponent($0).path }
+        #expect(files.count >= 60)
+        let reports = try ["1", "2", "3"].map { n in try Torscan.run(["flows", "--threads", n] + files + ["--csv", "--quiet"]).stdout }
+        #expect(reports[0].split(separator: "\r\n").count > 1_000)
+        #expect(reports[1] == reports[0] && reports[2] == reports[0])
     }
 }

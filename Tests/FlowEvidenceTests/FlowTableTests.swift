@@ -144,6 +144,27 @@ struct Recorder: FlowLifecycle {
         #expect(flow.firstFrame == FrameRef(captureIndex: 0, frame: 900))
         #expect(flow.lastFrame == FrameRef(captureIndex: 1, frame: 1))
     }
+
+    /// The run's clock restarts (a file that begins before it): flows idle at the run's clock before
+    /// the restart (200 s, which this table never saw: other shards' packets took the run there) end,
+    /// in creation order; the others stay. Then the sweeps go on at the earlier clock: the flow kept
+    /// was queued at 100 s before, and its entry would stop its queue until the clock came back past it.
+    @Test func aClockRestartEndsTheFlowsIdleBeforeItAndSweepsGoOn() {
+        var t = FlowTable<Int>(), r = Recorder()
+        send(&t, &r, a, 1, b, 2, at: 10, proto: IPProtocolNumber.udp)          // idle at 200 (120 s timeout)
+        send(&t, &r, a, 3, b, 4, at: 11, proto: IPProtocolNumber.udp)          // idle too, created after
+        send(&t, &r, c, 5, b, 6, at: 100, proto: IPProtocolNumber.udp)         // live at 200
+        #expect(r.ended.isEmpty && t.liveFlows == 3)
+        t.restartClock(from: Timestamp(seconds: 200, nanos: 0), to: Timestamp(seconds: 20, nanos: 0), handler: &r)
+        #expect(r.ended.map(\.id) == [0, 1] && r.ended.allSatisfy { $0.reason == .idleTimeout })
+        #expect(t.liveFlows == 1 && t.now == Timestamp(seconds: 20, nanos: 0))
+        // A flow of the new file, idle at 152 s: the sweep then ends it, though it was queued after
+        // the flow kept (live until 220 s).
+        send(&t, &r, b, 7, c, 8, at: 30, proto: IPProtocolNumber.udp)
+        send(&t, &r, b, 9, c, 10, at: 152, proto: IPProtocolNumber.udp)
+        #expect(r.ended.map(\.id) == [0, 1, 3])
+        #expect(t.liveFlows == 2)
+    }
 }
 
 /// The timer queues are swept lazily; these pin down what users see regardless of sweep timing.

@@ -38,6 +38,12 @@ extension FlowAnalyzer {
         process(record: frame, timestamp: timestamp, packet: packet)
     }
 
+    /// The run's clock restarts at `low`, before `high` (FlowTable.restartClock): flows idle at
+    /// `high` end first. Every shard, at the same point of the run.
+    public mutating func restartClock(from high: Timestamp, to low: Timestamp) {
+        table.restartClock(from: high, to: low, handler: &finalizer)
+    }
+
     /// Ends every shard's live flows (first expiring those idle at the run's last clock `clock`),
     /// combines the shards into one analyzer and finishes it. `evidenceTables`: every table the
     /// shards wrote evidence to (one per thread, EvidenceTable): a thread that gave all its shards

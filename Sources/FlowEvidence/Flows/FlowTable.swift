@@ -4,8 +4,10 @@
 // When a flow ends is decided by its own packets and the run's clock only: a packet whose flow has
 // been idle longer than its timeout (300 s established TCP, 30 s after FIN/RST, 120 s UDP) ends that
 // flow and starts a new one; at the end of input a flow counts as timed out when the last clock is
-// past its timeout. So flow splitting and end reasons do not depend on which other flows share the
-// table, and N tables of a sharded run give what one table gives (FlowAnalyzerShards).
+// past its timeout; and when the run's clock goes back (a file that begins before it), every flow
+// idle at the clock before is ended first (`restartClock`). So flow splitting and end reasons do not
+// depend on which other flows share the table, and N tables of a sharded run give what one table
+// gives (FlowAnalyzerShards).
 //
 // Memory: idle flows are swept from three FIFO timer queues (established TCP, closing TCP, datagram;
 // TimerQueue.swift), one entry per flow, queued with the clock at the time. The sweep looks at queue
@@ -302,6 +304,36 @@ public final class FlowTable<Context> {
         index = FlowIndex(expected: Self.initialCapacity)
         timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
         wheel = TimerWheel()
+    }
+
+    /// The run's clock goes back to `low` from `high` (a capture that begins before the latest
+    /// timestamp so far, Pipeline). Every flow idle at `high` ends first, in creation order, as a
+    /// sweep at `high` would have ended it: whether a sweep did depends on what else the table holds
+    /// (a table that got no packet then did not sweep; a first-in first-out queue headed by an entry
+    /// queued at a later clock stops early), and a flow that survives the restart takes the packets
+    /// of the new file, so every table must end the same flows here whatever it holds: with several
+    /// threads, every shard (one table each) does this at once. The timers are then queued again at
+    /// `low`, one entry per live flow: entries queued at later clocks would otherwise stop the
+    /// queues' sweeps until the clock comes back past them.
+    public func restartClock<H: FlowLifecycle>(from high: Timestamp, to low: Timestamp, handler: inout H) where H.Context == Context {
+        let clock = high.nanoseconds
+        var live: [UInt32] = []
+        for s in occupied.indices where occupied[s] { live.append(UInt32(s)) }
+        live.sort { records[Int($0)].id < records[Int($1)].id }
+        var kept: [UInt32] = []
+        for slot in live {
+            let s = Int(slot)
+            if clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind) {
+                end(slot: s, reason: records[s].isClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
+            } else {
+                kept.append(slot)
+            }
+        }
+        timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
+        wheel = TimerWheel()
+        for slot in kept { enqueue(slot: Int(slot), kind: records[Int(slot)].timeoutKind, clock: low.nanoseconds) }
+        now = low
+        lastSweep = low.nanoseconds
     }
 
     /// Finalises the flows found idle longer than their timeout at the table's clock (see the sweep).
