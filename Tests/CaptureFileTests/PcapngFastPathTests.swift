@@ -5,13 +5,14 @@
 @testable import CaptureFile
 import Testing
 import WireBytes
+import TorscanTestSupport
 
 @Suite struct PcapngFastPathTests {
     typealias Clock = PcapngParser.Clock
 
     /// Units around the ends of the fast path's range, plus random ones of every magnitude.
     static func samples(limit: UInt64) -> [UInt64] {
-        var g = SplitMix(seed: 0x5EED)
+        var g = SplitMix(state: 0x5EED)
         var out: [UInt64] = [0, 1, 999_999, 1_000_000, 1_000_001, limit &- 1, limit, limit &+ 1, limit &+ 1_000,
                              UInt64(Int64.max) &- 1, UInt64(Int64.max), UInt64(Int64.max) &+ 1, UInt64.max]
         for _ in 0..<20_000 {
@@ -103,15 +104,3 @@ import WireBytes
     }
 }
 
-/// A small deterministic generator for the samples (SplitMix64).
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

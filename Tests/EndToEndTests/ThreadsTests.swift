@@ -230,11 +230,16 @@ import TorscanCore
 @Suite struct CorpusThreadsTests {
     static let corpus = TestPaths.publicCorpus
 
+    /// The uncompressed captures of a corpus folder (compressed input makes a run use one thread).
+    static func captures(in folder: String) throws -> [String] {
+        let dir = corpus!.appendingPathComponent(folder)
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted().map { dir.appendingPathComponent($0).path }
+    }
+
     @Test(.enabled(if: corpus != nil, "needs ../shared/corpus/public"))
     func publicCapturesGiveTheSameReportsWhateverTheThreadCount() throws {
-        let dir = Self.corpus!.appendingPathComponent("bittorrent")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted().map { dir.appendingPathComponent($0).path }
+        let files = try Self.captures(in: "bittorrent")
         #expect(files.count >= 20)
         for inputs in [files] + files.map({ [$0] }) {
             for args in [["--csv"], ["--json"], ["flows", "--csv"]] {
@@ -254,9 +259,7 @@ import TorscanCore
     /// of false_positives.pcapng with one thread and not with two.
     @Test(.enabled(if: corpus != nil, "needs ../shared/corpus/public"))
     func negativeCapturesAsOneRunGiveTheSameFlowsWhateverTheThreadCount() throws {
-        let dir = Self.corpus!.appendingPathComponent("negative")
-        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path)
-            .filter { $0.hasSuffix(".pcap") || $0.hasSuffix(".pcapng") }.sorted().map { dir.appendingPathComponent($0).path }
+        let files = try Self.captures(in: "negative")
         #expect(files.count >= 60)
         let reports = try ["1", "2", "3"].map { n in try Torscan.run(["flows", "--threads", n] + files + ["--csv", "--quiet"]).stdout }
         #expect(reports[0].split(separator: "\r\n").count > 1_000)

@@ -1,5 +1,6 @@
 // AddressSet: a Set of addresses with a filter in front; it must answer as the Set does.
 import Testing
+import TorscanTestSupport
 import PacketDecode
 @testable import FlowEvidence
 

@@ -1,4 +1,5 @@
 import Testing
+import TorscanTestSupport
 import WireBytes
 import PacketDecode
 import BitTorrentClassifier

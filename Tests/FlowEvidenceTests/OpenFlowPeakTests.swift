@@ -1,5 +1,6 @@
 // OpenFlowPeak: the reports' peak_live_flows, the same for any split of the flows over tables.
 import Testing
+import TorscanTestSupport
 import WireBytes
 import PacketDecode
 @testable import FlowEvidence

@@ -1,4 +1,5 @@
 import Testing
+import TorscanTestSupport
 import PacketDecode
 @testable import FlowEvidence
 
@@ -21,17 +22,6 @@ struct Collector: StreamConsumer {
     }
 }
 
-/// A deterministic generator (SplitMix64), so that shuffled tests replay identically.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct TCPReassemblerTests {
     let data: [UInt8] = (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }

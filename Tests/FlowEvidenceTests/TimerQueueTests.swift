@@ -1,5 +1,6 @@
 // TimerQueue: the flow table's FIFO timer queues in chunks (TimerQueue.swift).
 import Testing
+import TorscanTestSupport
 @testable import FlowEvidence
 
 @Suite struct TimerQueueTests {

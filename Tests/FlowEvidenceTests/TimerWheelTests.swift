@@ -1,5 +1,6 @@
 // TimerWheel: entries come out in the first sweep past their second, once, whatever the gaps.
 import Testing
+import TorscanTestSupport
 @testable import FlowEvidence
 
 @Suite struct TimerWheelTests {
