@@ -5,6 +5,11 @@
 // headers with zero bytes (length fields, versions). Thresholds sit about 5 standard deviations
 // from what uniformly random bytes give, so real MSE is almost never rejected (see each test).
 
+/// Per byte value: 1 if printable text (0x20-0x7E, LF, CR), 2 if zero (MSEShape.nonRandom).
+private let byteClasses: [UInt8] = (0..<256).map { b in
+    b == 0 ? 2 : ((b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x0D ? 1 : 0)
+}
+
 enum MSEShape {
     /// Why `sample` (the first bytes of a run) cannot be random MSE bytes, or nil.
     static func nonRandom(_ sample: [UInt8]) -> MSERejection? {
@@ -27,13 +32,16 @@ enum MSEShape {
         }
         var printable = 0, zeros = 0
         // Distinct values in a 256-bit set on the stack, indexed rather than switched on (random
-        // bytes mispredict a switch).
+        // bytes mispredict a switch); printable and zero bytes counted through a table of byte classes.
         let distinct = withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 4) { seen -> Int in
             seen.initialize(repeating: 0)
-            for b in sample {
-                printable &+= (b >= 0x20 && b < 0x7F) || b == 0x0A || b == 0x0D ? 1 : 0
-                zeros &+= b == 0 ? 1 : 0
-                seen[Int(b >> 6)] |= UInt64(1) << UInt64(b & 63)
+            byteClasses.withUnsafeBufferPointer { classes in
+                for b in sample {
+                    let c = classes[Int(b)]
+                    printable &+= Int(c & 1)
+                    zeros &+= Int(c >> 1)
+                    seen[Int(b >> 6)] |= UInt64(1) << UInt64(b & 63)
+                }
             }
             return seen[0].nonzeroBitCount + seen[1].nonzeroBitCount + seen[2].nonzeroBitCount + seen[3].nonzeroBitCount
         }
