@@ -149,22 +149,19 @@ struct PcapngParser: RecordParser {
                 state.damage(.badBlockLength, at: base + pos, "block type 0x\(String(type, radix: 16)) trailing length differs from \(length); resynchronising")
                 resyncing = true; state.note(.garbageBytes); pos += 1; continue
             }
-            let block = buf.slice(pos, length)
             let blockOffset = base + pos
+            let block = UnsafeRawBufferPointer(start: head, count: length)   // length <= remaining
             pos += length
+            let goOn: Bool
             switch type {
-            case 6:
-                if !enhancedPacket(head, length: length, offset: blockOffset, state: &state, body: body) {
-                    return ParseStep(consumed: pos, need: 0, stop: true)
-                }
-            case 2, 3:
-                if !packet(type: type, block, offset: blockOffset, state: &state, body: body) {
-                    return ParseStep(consumed: pos, need: 0, stop: true)
-                }
-            case 1: interface(block, offset: blockOffset, state: &state)
-            case Self.shbType: startSection(block, bigEndian: be, offset: blockOffset, state: &state)
-            default: break  // NRB, ISB, DSB, custom, unknown: skipped whole (§3.1)
+            case 6: goOn = timedPacket(head, length: length, obsolete: false, offset: blockOffset, state: &state, body: body)
+            case 2: goOn = timedPacket(head, length: length, obsolete: true, offset: blockOffset, state: &state, body: body)
+            case 3: goOn = simplePacket(block, offset: blockOffset, state: &state, body: body)
+            case 1: interface(block, offset: blockOffset, state: &state); goOn = true
+            case Self.shbType: startSection(block, bigEndian: be, offset: blockOffset, state: &state); goOn = true
+            default: goOn = true  // NRB, ISB, DSB, custom, unknown: skipped whole (§3.1)
             }
+            if !goOn { return ParseStep(consumed: pos, need: 0, stop: true) }
         }
     }
 
@@ -214,16 +211,17 @@ struct PcapngParser: RecordParser {
         interfaces.append(iface)
     }
 
-    /// EPB (§4.3), nearly every block of a capture: read in place, its 32 fixed bytes (type, length,
-    /// interface, timestamp, lengths, trailing length) without a check per field. Returns false when
-    /// the body asked to stop.
-    mutating func enhancedPacket(_ head: UnsafeRawPointer, length: Int, offset: Int, state: inout ReadState,
-                                 body: (CaptureRecord) -> Bool) -> Bool {
+    /// EPB (§4.3), nearly every block of a capture, and the obsolete Packet Block (Appendix A), laid out
+    /// as the EPB but for a 16-bit interface id (then 16 bits of drop count): read in place, their 32
+    /// fixed bytes (type, length, interface, timestamp, lengths, trailing length) without a check per
+    /// field. Returns false when the body asked to stop.
+    mutating func timedPacket(_ head: UnsafeRawPointer, length: Int, obsolete: Bool, offset: Int, state: inout ReadState,
+                              body: (CaptureRecord) -> Bool) -> Bool {
         guard length >= 32 else {
             state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
         }
         let be = bigEndian
-        let localID = Int(head.uncheckedU32(at: 8, bigEndian: be))
+        let localID = obsolete ? Int(head.uncheckedU16(at: 8, bigEndian: be)) : Int(head.uncheckedU32(at: 8, bigEndian: be))
         let tsUnits = UInt64(head.uncheckedU32(at: 12, bigEndian: be)) << 32 | UInt64(head.uncheckedU32(at: 16, bigEndian: be))
         let caplen = Int(head.uncheckedU32(at: 20, bigEndian: be))
         let origlen = Int(head.uncheckedU32(at: 24, bigEndian: be))
@@ -235,32 +233,16 @@ struct PcapngParser: RecordParser {
                     offset: offset, state: &state, body: body)
     }
 
-    /// The obsolete Packet Block (2) and SPB (3). Returns false when the body asked to stop.
-    mutating func packet(type: UInt32, _ block: UnsafeRawBufferPointer, offset: Int, state: inout ReadState,
-                         body: (CaptureRecord) -> Bool) -> Bool {
-        let be = bigEndian
-        if type == 3 {
-            guard block.count >= 16 else {
-                state.damage(.badBlockLength, at: offset, "simple packet block shorter than 16 bytes"); return true
-            }
-            let origlen = Int(block.u32(at: 8, bigEndian: be)!)
-            // The snap length of interface 0 applies in `emit`.
-            return emit(localID: 0, timestamp: nil, captured: min(origlen, block.count - 16), original: origlen,
-                        data: block.baseAddress! + 12, offset: offset, state: &state, body: body)
+    /// SPB (§4.4): interface 0, no timestamp. Returns false when the body asked to stop.
+    mutating func simplePacket(_ block: UnsafeRawBufferPointer, offset: Int, state: inout ReadState,
+                               body: (CaptureRecord) -> Bool) -> Bool {
+        guard block.count >= 16 else {
+            state.damage(.badBlockLength, at: offset, "simple packet block shorter than 16 bytes"); return true
         }
-        guard block.count >= 32 else {
-            state.damage(.badBlockLength, at: offset, "packet block shorter than 32 bytes"); return true
-        }
-        // The 32 bytes are present (checked above): read without a check per field.
-        let b = block.baseAddress!
-        let tsUnits = UInt64(b.uncheckedU32(at: 12, bigEndian: be)) << 32 | UInt64(b.uncheckedU32(at: 16, bigEndian: be))
-        let caplen = Int(b.uncheckedU32(at: 20, bigEndian: be))
-        guard caplen <= block.count - 32 else {
-            state.damage(.badBlockLength, at: offset, "captured length \(caplen) exceeds block data \(block.count - 32)")
-            return true
-        }
-        return emit(localID: Int(block.u16(at: 8, bigEndian: be)!), timestamp: tsUnits, captured: caplen,
-                    original: Int(b.uncheckedU32(at: 24, bigEndian: be)), data: b + 28, offset: offset, state: &state, body: body)
+        let origlen = Int(block.u32(at: 8, bigEndian: bigEndian)!)
+        // The snap length of interface 0 applies in `emit`.
+        return emit(localID: 0, timestamp: nil, captured: min(origlen, block.count - 16), original: origlen,
+                    data: block.baseAddress! + 12, offset: offset, state: &state, body: body)
     }
 
     /// Delivers a packet block's record on its interface. `timestamp`: units of the interface's

@@ -81,6 +81,10 @@ extension UnsafeRawPointer {
     @inlinable @inline(__always) public func uncheckedU64be(at offset: Int) -> UInt64 {
         UInt64(bigEndian: loadUnaligned(fromByteOffset: offset, as: UInt64.self))
     }
+    @inlinable @inline(__always) public func uncheckedU16(at offset: Int, bigEndian: Bool) -> UInt16 {
+        let v = loadUnaligned(fromByteOffset: offset, as: UInt16.self)
+        return bigEndian ? UInt16(bigEndian: v) : UInt16(littleEndian: v)
+    }
     @inlinable @inline(__always) public func uncheckedU32(at offset: Int, bigEndian: Bool) -> UInt32 {
         let v = loadUnaligned(fromByteOffset: offset, as: UInt32.self)
         return bigEndian ? UInt32(bigEndian: v) : UInt32(littleEndian: v)

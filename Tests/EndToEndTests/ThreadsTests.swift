@@ -123,22 +123,13 @@ import TorscanCore
     /// from `count` client addresses, or from one address and `count` ports, to 192.0.2.1:53.
     /// `first` and `startSecond` make a later wave of other flows.
     static func udpFlows(_ count: Int, distinctAddresses: Bool, name: String, first: Int = 0, startSecond: Int = 0) throws -> URL {
-        var pcap: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
-        func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
-        for i in first..<(first + count) {
+        let datagrams = (first..<(first + count)).map { i in
             let port = distinctAddresses ? 1024 + i % 50_000 : 1024 + i
             let client: [UInt8] = distinctAddresses ? [10, UInt8(i >> 16), UInt8(i >> 8 & 0xff), UInt8(i & 0xff)] : [100, 64, 0, 1]
-            let udp = be16(port) + be16(53) + be16(8 + 4) + [0, 0] + [1, 2, 3, 4]
-            var ip: [UInt8] = [0x45, 0] + be16(20 + udp.count) + [0, 0, 0x40, 0, 64, 17, 0, 0]
-            ip += client + [192, 0, 2, 1]
-            let frame: [UInt8] = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip + udp
-            let t = 1_765_000_000 + startSecond + (i - first) / 1000, us = ((i - first) % 1000) * 1000
-            for v in [t, us, frame.count, frame.count] { pcap += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
-            pcap += frame
+            return RunClockTests.datagram(from: client, port: port, at: 1_765_000_000 + startSecond + (i - first) / 1000,
+                                          micros: ((i - first) % 1000) * 1000)
         }
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-\(name)-\(getpid()).pcap")
-        try Data(pcap).write(to: url)
-        return url
+        return try RunClockTests.pcap(datagrams, name: name)
     }
 
     static func counts(_ args: [String]) throws -> [String: Any] {
@@ -204,11 +195,11 @@ import TorscanCore
         #expect(Set(reports).count == 1)
     }
 
-    /// A pcap of Ethernet/IPv4/UDP frames.
-    static func pcap(_ frames: [(seconds: Int, frame: [UInt8])], name: String) throws -> URL {
+    /// A pcap (microseconds) of Ethernet frames.
+    static func pcap(_ frames: [(seconds: Int, micros: Int, frame: [UInt8])], name: String) throws -> URL {
         var pcap: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0]
-        for (t, frame) in frames {
-            for v in [t, 0, frame.count, frame.count] { pcap += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
+        for (t, us, frame) in frames {
+            for v in [t, us, frame.count, frame.count] { pcap += [UInt8(v & 0xff), UInt8(v >> 8 & 0xff), UInt8(v >> 16 & 0xff), UInt8(v >> 24 & 0xff)] }
             pcap += frame
         }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("torscan-\(name)-\(getpid()).pcap")
@@ -216,12 +207,12 @@ import TorscanCore
         return url
     }
 
-    /// A 4-byte UDP datagram from `client`:`port` to 192.0.2.1:53 at `seconds`.
-    static func datagram(from client: [UInt8], port: Int, at seconds: Int) -> (seconds: Int, frame: [UInt8]) {
+    /// A 4-byte UDP datagram from `client`:`port` to 192.0.2.1:53 at `seconds` and `micros`.
+    static func datagram(from client: [UInt8], port: Int, at seconds: Int, micros: Int = 0) -> (seconds: Int, micros: Int, frame: [UInt8]) {
         func be16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }
         let udp = be16(port) + be16(53) + be16(12) + [0, 0, 1, 2, 3, 4]
         let ip: [UInt8] = [0x45, 0] + be16(20 + udp.count) + [0, 0, 0x40, 0, 64, 17, 0, 0] + client + [192, 0, 2, 1]
-        return (seconds, [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip + udp)
+        return (seconds, micros, [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 8, 0] + ip + udp)
     }
 }
 

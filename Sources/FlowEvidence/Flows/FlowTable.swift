@@ -172,7 +172,7 @@ public final class FlowTable<Context> {
             let r = records.pointer(s)   // one address computation for the record's fields below
             let closing = r.pointee.isClosing
             if clock &- r.pointee.lastSeen.nanoseconds > timeouts.nanoseconds(r.pointee.timeoutKind) {
-                end(slot: s, reason: closing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
+                endIdle(slot: s, handler: &handler)
                 slot = nil
             } else if let f = tcpFlags, f.contains(.syn), !f.contains(.ack), closing {
                 // A new connection reusing the ports of a closed one.
@@ -275,18 +275,36 @@ public final class FlowTable<Context> {
     /// past the flow's timeout, else `endOfInput`.
     public func finish<H: FlowLifecycle>(handler: inout H) where H.Context == Context {
         let clock = now?.nanoseconds ?? 0
-        // 32-bit slots sorted in place: with a million live flows this list is the run's peak of memory.
+        for slot in liveSlotsInCreationOrder() {
+            let s = Int(slot)
+            if isIdle(slot: s, at: clock) { endIdle(slot: s, handler: &handler) } else { end(slot: s, reason: .endOfInput, openUntil: clock &+ 1, handler: &handler) }
+        }
+    }
+
+    /// The live flows' slots, by creation (flow id). 32-bit slots sorted in place: with a million live
+    /// flows this list is the run's peak of memory.
+    private func liveSlotsInCreationOrder() -> [UInt32] {
         var live: [UInt32] = []
         live.reserveCapacity(index.count)
         for s in occupied.indices where occupied[s] { live.append(UInt32(s)) }
         live.sort { records[Int($0)].id < records[Int($1)].id }
-        for slot in live {
-            let s = Int(slot)
-            let f = records[s]
-            let idle = clock &- f.lastSeen.nanoseconds > timeouts.nanoseconds(f.timeoutKind)
-            end(slot: s, reason: idle ? (f.isClosing ? .closed : .idleTimeout) : .endOfInput,
-                openUntil: idle ? idleSince(slot: s) : clock &+ 1, handler: &handler)
-        }
+        return live
+    }
+
+    /// Whether the flow in slot `s` has been idle longer than its timeout at `clock`.
+    @inline(__always) private func isIdle(slot s: Int, at clock: Int64) -> Bool {
+        clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind)
+    }
+
+    /// Ends an idle flow: closed if it was closing, else timed out, open until its timeout passed.
+    private func endIdle<H: FlowLifecycle>(slot s: Int, handler: inout H) where H.Context == Context {
+        end(slot: s, reason: records[s].isClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
+    }
+
+    /// Empty timer queues and wheel.
+    private func resetTimers() {
+        timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
+        wheel = TimerWheel()
     }
 
     /// Gives back the flows' storage once none is live (after `finish`), keeping the counts: the end
@@ -302,8 +320,7 @@ public final class FlowTable<Context> {
         generations = []
         freeSlots = []
         index = FlowIndex(expected: Self.initialCapacity)
-        timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
-        wheel = TimerWheel()
+        resetTimers()
     }
 
     /// The run's clock goes back to `low` from `high` (a capture that begins before the latest
@@ -316,21 +333,11 @@ public final class FlowTable<Context> {
     /// `low`, one entry per live flow: entries queued at later clocks would otherwise stop the
     /// queues' sweeps until the clock comes back past them.
     public func restartClock<H: FlowLifecycle>(from high: Timestamp, to low: Timestamp, handler: inout H) where H.Context == Context {
-        let clock = high.nanoseconds
-        var live: [UInt32] = []
-        for s in occupied.indices where occupied[s] { live.append(UInt32(s)) }
-        live.sort { records[Int($0)].id < records[Int($1)].id }
         var kept: [UInt32] = []
-        for slot in live {
-            let s = Int(slot)
-            if clock &- records[s].lastSeen.nanoseconds > timeouts.nanoseconds(records[s].timeoutKind) {
-                end(slot: s, reason: records[s].isClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
-            } else {
-                kept.append(slot)
-            }
+        for slot in liveSlotsInCreationOrder() {
+            if isIdle(slot: Int(slot), at: high.nanoseconds) { endIdle(slot: Int(slot), handler: &handler) } else { kept.append(slot) }
         }
-        timers = [TimerQueue<TimerEntry>](repeating: TimerQueue(), count: FlowQueueKind.allCases.count)
-        wheel = TimerWheel()
+        resetTimers()
         for slot in kept { enqueue(slot: Int(slot), kind: records[Int(slot)].timeoutKind, clock: low.nanoseconds) }
         now = low
         lastSweep = low.nanoseconds
@@ -355,8 +362,8 @@ public final class FlowTable<Context> {
                 timers[raw].removeFirst()
                 let s = Int(head.slot)
                 guard isCurrent(slot: s, generation: head.generation), records[s].timeoutKind == kind else { continue }
-                if clock &- records[s].lastSeen.nanoseconds > limit {
-                    end(slot: s, reason: kind == .tcpClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
+                if isIdle(slot: s, at: clock) {
+                    endIdle(slot: s, handler: &handler)
                 } else {
                     wheel.insert(TimerWheel.Entry(slot: head.slot, generation: head.generation), due: idleSince(slot: s))
                 }
@@ -365,9 +372,8 @@ public final class FlowTable<Context> {
         while let e = wheel.next() {
             let s = Int(e.slot)
             guard isCurrent(slot: s, generation: e.generation) else { continue }
-            let limit = timeouts.nanoseconds(records[s].timeoutKind)
-            if clock &- records[s].lastSeen.nanoseconds > limit {
-                end(slot: s, reason: records[s].isClosing ? .closed : .idleTimeout, openUntil: idleSince(slot: s), handler: &handler)
+            if isIdle(slot: s, at: clock) {
+                endIdle(slot: s, handler: &handler)
             } else {
                 wheel.insert(e, due: idleSince(slot: s))
             }
