@@ -32,6 +32,8 @@ let package = Package(
         .systemLibrary(name: "SystemZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
+        // A prefetch hint (the flow lookup's cache misses, issue 6): header-only C, inlined into Swift.
+        .target(name: "CPrefetch"),
         .target(name: "WireBytes"),
         .target(name: "CaptureFile", dependencies: ["WireBytes", "SystemZlib", "CZstd", .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: hotPathSettings),
@@ -40,7 +42,7 @@ let package = Package(
         .target(name: "FuzzEntryPoints", dependencies: ["WireBytes", "PacketDecode", "CaptureFile", "BitTorrentClassifier"]),
         // The shared classifier: WireBytes and the standard library only (no Foundation, no I/O).
         .target(name: "BitTorrentClassifier", dependencies: ["WireBytes"], swiftSettings: hotPathSettings),
-        .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto"),
+        .target(name: "FlowEvidence", dependencies: ["WireBytes", "PacketDecode", "CPrefetch", "BitTorrentClassifier", .product(name: "Crypto", package: "swift-crypto"),
                                                .product(name: "DequeModule", package: "swift-collections")],
                 swiftSettings: hotPathSettings),
         // GitCommitPlugin writes the commit torscan was built from into Reports (run manifest).

@@ -17,10 +17,19 @@ public struct CaptureRecord {
     /// Offset of the record (pcap record header, pcapng block) in the (decompressed) stream.
     public var fileOffset: Int
     public var data: UnsafeRawBufferPointer
+    /// The captured bytes of a record `CaptureRecord.lookaheadDistance` records later in the same
+    /// read buffer, when the parser found one there (else empty): a hint for prefetching that packet's
+    /// flow (issue 6). Not checked as a record is (it may even be garbage after damage): read it for
+    /// hints only, never for results. Valid as `data` is.
+    public var lookahead: UnsafeRawBufferPointer
+
+    /// How many records ahead `lookahead` is.
+    public static var lookaheadDistance: Int { 8 }
 
     @inlinable public init(frameNumber: Int, timestamp: Timestamp, hasTimestamp: Bool = true, linkType: LinkType,
                            interfaceID: Int, capturedLength: Int, originalLength: Int, fileOffset: Int,
-                           data: UnsafeRawBufferPointer) {
+                           data: UnsafeRawBufferPointer, lookahead: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
+        self.lookahead = lookahead
         self.frameNumber = frameNumber
         self.timestamp = timestamp
         self.hasTimestamp = hasTimestamp

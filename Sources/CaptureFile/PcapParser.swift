@@ -59,6 +59,10 @@ struct PcapParser: RecordParser {
         }
         let fracLimit: UInt32 = nanoseconds ? 1_000_000_000 : 1_000_000
         let fracScale: Int64 = nanoseconds ? 1 : 1000
+        // The lookahead (CaptureRecord.lookahead): `aheadPos` is where the next record to look ahead
+        // at starts, `aheadCount` how many records from the current one on were stepped over.
+        var aheadPos = pos, aheadCount = 0
+        let distance = CaptureRecord.lookaheadDistance
         while true {
             if resyncing {
                 let outcome = resync(buf, from: pos, atEOF: atEOF, state: &state)
@@ -98,10 +102,25 @@ struct PcapParser: RecordParser {
             let seconds = Int64(secs)
             previousSeconds = seconds
             let ts = Timestamp(nanoseconds: seconds &* 1_000_000_000 &+ Int64(frac) &* fracScale)
+            // The record `distance` records on, if it is whole in this buffer: one more header a record.
+            // Unchecked beyond fitting the buffer (a hint; files with swapped lengths get none).
+            var ahead = UnsafeRawBufferPointer(start: nil, count: 0)
+            if aheadPos < pos { aheadPos = pos; aheadCount = 0 }   // (after garbage)
+            while aheadCount <= distance, lengthsSwapped == .no, aheadPos &+ Self.recordHeaderLength <= buf.count {
+                let h = buf.baseAddress! + aheadPos
+                let n = Int(h.uncheckedU32(at: 8, bigEndian: be))
+                let next = aheadPos &+ Self.recordHeaderLength &+ n
+                guard n <= CaptureLimits.maxPcapCapturedLength, next <= buf.count else { break }
+                if aheadCount == distance { ahead = UnsafeRawBufferPointer(start: h + Self.recordHeaderLength, count: n) }
+                aheadPos = next
+                aheadCount &+= 1
+            }
+            aheadCount &-= 1   // the current record leaves the window
             // In bounds: pos + 16 + captured <= end <= buf.count (checked above), so no clamping slice.
             let record = CaptureRecord(frameNumber: state.nextFrame, timestamp: ts, linkType: linkType, interfaceID: 0,
                                        capturedLength: captured, originalLength: orig, fileOffset: base + pos,
-                                       data: UnsafeRawBufferPointer(start: header + Self.recordHeaderLength, count: captured))
+                                       data: UnsafeRawBufferPointer(start: header + Self.recordHeaderLength, count: captured),
+                                       lookahead: ahead)
             pos = end
             if !state.deliver(record, body) { return ParseStep(consumed: pos, need: 0, stop: true) }
         }

@@ -99,10 +99,15 @@ struct PcapngParser: RecordParser {
         var clock: Clock
     }
     var resyncing = false
+    /// The current packet block's CaptureRecord.lookahead.
+    var lookahead = UnsafeRawBufferPointer(start: nil, count: 0)
 
     mutating func parse(_ buf: UnsafeRawBufferPointer, base: Int, atEOF: Bool, state: inout ReadState,
                         body: (CaptureRecord) -> Bool) -> ParseStep {
         var pos = 0
+        // The lookahead (CaptureRecord.lookahead): `aheadPos` is where the next block to look ahead at
+        // starts, `aheadCount` how many packet blocks from the current one on were stepped over.
+        var aheadPos = 0, aheadCount = 0
         while true {
             if resyncing {
                 if let step = state.applyResync(resync(buf, from: pos, atEOF: atEOF), pos: &pos, bufferCount: buf.count) { return step }
@@ -151,6 +156,10 @@ struct PcapngParser: RecordParser {
             }
             let blockOffset = base + pos
             let block = UnsafeRawBufferPointer(start: head, count: length)   // length <= remaining
+            if type == 6 || type == 2 || type == 3 {
+                if aheadPos < pos { aheadPos = pos; aheadCount = 0 }   // (after garbage)
+                lookahead = Self.lookahead(buf, be: be, pos: &aheadPos, count: &aheadCount)
+            }
             pos += length
             let goOn: Bool
             switch type {
@@ -163,6 +172,36 @@ struct PcapngParser: RecordParser {
             }
             if !goOn { return ParseStep(consumed: pos, need: 0, stop: true) }
         }
+    }
+
+    /// The packet `CaptureRecord.lookaheadDistance` packet blocks after the current one (the
+    /// `count`-th packet block from `pos` on is the current one), if it is whole in this buffer:
+    /// steps over at least one block a packet. Blocks are checked only for fitting the buffer (a
+    /// hint); a section header ends the lookahead, as the byte order may change there.
+    static func lookahead(_ buf: UnsafeRawBufferPointer, be: Bool, pos: inout Int, count: inout Int) -> UnsafeRawBufferPointer {
+        var ahead = UnsafeRawBufferPointer(start: nil, count: 0)
+        let distance = CaptureRecord.lookaheadDistance
+        while count <= distance, pos &+ minBlockLength <= buf.count {
+            let h = buf.baseAddress! + pos
+            let type = h.uncheckedU32(at: 0, bigEndian: be)
+            let length = Int(h.uncheckedU32(at: 4, bigEndian: be))
+            guard type != shbType, length >= minBlockLength, length & 3 == 0, length <= buf.count &- pos else { break }
+            if type == 6 || type == 2 || type == 3 {
+                if count == distance {
+                    if type == 3 {
+                        if length >= 16 {   // SPB: its original length, cut to the block
+                            ahead = UnsafeRawBufferPointer(start: h + 12, count: min(Int(h.uncheckedU32(at: 8, bigEndian: be)), length - 16))
+                        }
+                    } else if length >= 32 {
+                        ahead = UnsafeRawBufferPointer(start: h + 28, count: min(Int(h.uncheckedU32(at: 20, bigEndian: be)), length - 32))
+                    }
+                }
+                count &+= 1
+            }
+            pos &+= length
+        }
+        count &-= 1   // the current packet leaves the window
+        return ahead
     }
 
     mutating func startSection(_ block: UnsafeRawBufferPointer, bigEndian be: Bool, offset: Int, state: inout ReadState) {
@@ -273,7 +312,7 @@ struct PcapngParser: RecordParser {
         let record = CaptureRecord(frameNumber: state.nextFrame, timestamp: ts, hasTimestamp: tsUnits != nil,
                                    linkType: sectionInterfaces[localID].linkType, interfaceID: sectionInterfaces[localID].index,
                                    capturedLength: captured, originalLength: origlen, fileOffset: offset,
-                                   data: UnsafeRawBufferPointer(start: data, count: captured))
+                                   data: UnsafeRawBufferPointer(start: data, count: captured), lookahead: lookahead)
         return state.deliver(record, body)
     }
 

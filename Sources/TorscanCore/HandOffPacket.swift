@@ -6,6 +6,7 @@
 // cache. Every field survives the round trip (HandOffPacketTests, every frame of SampleCaptures).
 import WireBytes
 import PacketDecode
+import FlowEvidence
 
 struct HandOffPacket {
     private var srcHi: UInt64, srcLo: UInt64, dstHi: UInt64, dstLo: UInt64
@@ -94,6 +95,19 @@ struct HandOffPacket {
                                 reason: unsafeBitCast(stopReason, to: DecodeStop.Reason.self), offset: Int(stopOffset))
         }
         return p
+    }
+
+    /// Asks for the bucket of the packet's flow in `analyzer`'s table (FlowTable.prefetchBucket) and
+    /// returns its tag; nil for a packet that does not reach a flow table. Reads the fields a flow
+    /// key needs, not the whole packet.
+    @inline(__always)
+    func prefetchBucket(in analyzer: inout FlowAnalyzer) -> UInt32? {
+        guard bits.contains(.hasIP), ipProtocol == 6 || ipProtocol == 17 else { return nil }
+        var p = DecodedPacket()
+        p.src = IPAddress(hi: srcHi, lo: srcLo, isV6: bits.contains(.srcV6))
+        p.dst = IPAddress(hi: dstHi, lo: dstLo, isV6: bits.contains(.dstV6))
+        p.srcPort = srcPort; p.dstPort = dstPort; p.ipProtocol = ipProtocol
+        return analyzer.prefetchBucket(p)
     }
 
     /// Points the payload at `copy` (a reassembled datagram copied out of the decoder's buffer).

@@ -123,6 +123,7 @@ public enum Pipeline {
         // The run's clock for flow timeouts: the latest timestamp so far, restarted when a file begins
         // before it (overlapping captures, or one whose last timestamp is bogus: pcapng-example's 2262),
         // so that such a file's flows are not all idle at once. Regressions count against `newest`.
+        var prefetches = PrefetchRing()
         var latest: Timestamp?
         var newest: Timestamp?
         var regressions = 0
@@ -161,13 +162,34 @@ public enum Pipeline {
                     if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
                 }
                 if workers.isEmpty {
-                    single._withUnsafeGuaranteedRef { $0.analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock) }
+                    single._withUnsafeGuaranteedRef {
+                        // The flow lookups of the next packets, ahead of time (PrefetchRing).
+                        var ahead: UInt64 = 0
+                        if record.linkType == .ethernet, let tag = $0.analyzer.prefetchBucket(ethernetFrame: record.lookahead) {
+                            ahead = PrefetchRing.entry(shard: 0, tag: tag)
+                        }
+                        let older = prefetches.push(ahead)
+                        if older != 0 { $0.analyzer.prefetchRecord(tag: older.prefetchTag) }
+                        $0.analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock)
+                    }
                     return true
                 }
                 if forcedMoves > 0 {
                     if packetsDone % forcedMoves == 0 { balancer.forceMove(workers, leavingTheReader: options.shardMovesLeaveTheReader) }
                 } else if packetsDone & 0xFFF == 0 {
                     balancer.look(workers)
+                }
+                // The reader prefetches the flow lookups of its own shards' packets (PrefetchRing); a
+                // worker, those of the packets it is given. Moves happen on this thread, so a shard
+                // found here to be the reader's is not being changed by a worker.
+                var ahead: UInt64 = 0
+                if record.linkType == .ethernet, let h = FlowHint.ethernetIPv4(record.lookahead) {
+                    let v = shardIndex(src: IPAddress(v4: h.src), dst: IPAddress(v4: h.dst), workers: shardCount)
+                    if owner[v] == 0 { ahead = PrefetchRing.entry(shard: v, tag: shards[v]._withUnsafeGuaranteedRef { $0.analyzer.prefetchBucket(h) }) }
+                }
+                let older = prefetches.push(ahead)
+                if older != 0, owner[older.prefetchShard] == 0 {
+                    shards[older.prefetchShard]._withUnsafeGuaranteedRef { $0.analyzer.prefetchRecord(tag: older.prefetchTag) }
                 }
                 let shard = shardIndex(packet, workers: shardCount)
                 let thread = Int(owner[shard])

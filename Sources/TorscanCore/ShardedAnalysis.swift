@@ -236,7 +236,16 @@ final class ShardWorker: @unchecked Sendable {
     func start() {
         let t = Thread { [self] in
             while let b = queue.next() {
-                for e in b.entries {
+                // The flow lookups of the batch's next packets, ahead of time (PrefetchRing): the
+                // shards of a batch's packets are this worker's until it has processed them all.
+                let entries = b.entries
+                var prefetches = PrefetchRing()
+                let distance = PrefetchRing.distance
+                for i in 0..<min(distance, entries.count) { _ = prefetches.push(prefetchBucket(entries[i])) }
+                for i in entries.indices {
+                    let older = prefetches.push(i + distance < entries.count ? prefetchBucket(entries[i + distance]) : 0)
+                    if older != 0 { shards[older.prefetchShard]._withUnsafeGuaranteedRef { $0.analyzer.prefetchRecord(tag: older.prefetchTag) } }
+                    let e = entries[i]
                     shards[Int(e.shard)]._withUnsafeGuaranteedRef {
                         $0.analyzer.process(record: e.frame, timestamp: e.timestamp, packet: e.packet.decoded, clock: e.clock)
                     }
@@ -249,6 +258,14 @@ final class ShardWorker: @unchecked Sendable {
         }
         t.stackSize = 16 << 20
         t.start()
+    }
+
+    /// Asks for the bucket of `e`'s flow in its shard's table; the PrefetchRing entry.
+    @inline(__always)
+    private func prefetchBucket(_ e: PacketBatch.Entry) -> UInt64 {
+        let v = Int(e.shard)
+        guard let tag = shards[v]._withUnsafeGuaranteedRef({ e.packet.prefetchBucket(in: &$0.analyzer) }) else { return 0 }
+        return PrefetchRing.entry(shard: v, tag: tag)
     }
 
     /// Reader: queues one packet of `shard`.
@@ -302,12 +319,18 @@ final class ShardWorker: @unchecked Sendable {
 @inline(__always)
 func shardIndex(_ p: DecodedPacket, workers: Int) -> Int {
     guard p.hasIP else { return 0 }
+    return shardIndex(src: p.src, dst: p.dst, workers: workers)
+}
+
+/// `shardIndex` of a packet between these addresses.
+@inline(__always)
+func shardIndex(src: IPAddress, dst: IPAddress, workers: Int) -> Int {
     @inline(__always) func address(_ a: IPAddress) -> UInt64 {
         var h = a.lo &* 0x9E37_79B9_7F4A_7C15 ^ a.hi &* 0xC2B2_AE3D_27D4_EB4F
         h ^= h >> 29
         return h
     }
-    var h = address(p.src) &+ address(p.dst)
+    var h = address(src) &+ address(dst)
     h = (h ^ (h >> 31)) &* 0x94D0_49BB_1331_11EB
     h ^= h >> 32
     // The high half of h * workers: uniform over 0..<workers for a mixed h, without the 64-bit

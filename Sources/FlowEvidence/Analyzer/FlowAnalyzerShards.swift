@@ -33,6 +33,17 @@ import BitTorrentClassifier
 extension FlowAnalyzer {
     /// A packet with the run's clock before it (the latest timestamp so far, kept by the reader for
     /// all shards), so that flows expire as in one table.
+    /// Prefetching a flow lookup's bucket, then its record (FlowTable.prefetchBucket, prefetchRecord).
+    /// Mutating: a method of a copy of the analyzer would retain its parts.
+    @inline(__always) public mutating func prefetchBucket(ethernetFrame frame: UnsafeRawBufferPointer) -> UInt32? {
+        table.prefetchBucket(ethernetFrame: frame)
+    }
+    @inline(__always) public mutating func prefetchBucket(_ h: FlowHint) -> UInt32 { table.prefetchBucket(h) }
+    @inline(__always) public mutating func prefetchBucket(_ p: borrowing DecodedPacket) -> UInt32 {
+        table.prefetchBucket(src: p.src, srcPort: p.srcPort, dst: p.dst, dstPort: p.dstPort, ipProtocol: p.ipProtocol)
+    }
+    @inline(__always) public mutating func prefetchRecord(tag: UInt32) { table.prefetchRecord(tag: tag) }
+
     public mutating func process(record frame: FrameRef, timestamp: Timestamp, packet: DecodedPacket, clock: Timestamp) {
         table.setClock(clock)
         process(record: frame, timestamp: timestamp, packet: packet)

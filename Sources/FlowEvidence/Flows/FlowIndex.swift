@@ -8,6 +8,7 @@
 // per probe). The hash is seeded per table from the system's random source: a crafted capture cannot
 // aim for collisions, and no output depends on it (nothing iterates the index).
 import PacketDecode
+import CPrefetch
 
 struct FlowIndex {
     /// Bucket: tag (high 32 bits) and slot + 1 (low 32 bits); 0 is empty.
@@ -27,22 +28,28 @@ struct FlowIndex {
 
     /// The key's hash, whose low 32 bits are the bucket tag.
     @inline(__always) func hash(_ k: FlowKey) -> UInt32 {
-        @inline(__always) func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
-            let m = (h ^ v).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
-            return m.high ^ m.low
-        }
-        var h: UInt64
         if !k.a.isV6 && !k.b.isV6 {
-            // IPv4: both addresses in one word (each in its `lo`'s low 32 bits, `hi` 0): two rounds, not five.
-            h = mix(seed, k.a.lo << 32 | k.b.lo)
-        } else {
-            h = mix(seed, k.a.lo)
-            h = mix(h, k.a.hi)
-            h = mix(h, k.b.lo)
-            h = mix(h, k.b.hi)
+            return hashIPv4(a: UInt32(truncatingIfNeeded: k.a.lo), aPort: k.aPort, b: UInt32(truncatingIfNeeded: k.b.lo), bPort: k.bPort, proto: k.proto)
         }
-        h = mix(h, UInt64(k.aPort) << 32 | UInt64(k.bPort) << 16 | UInt64(k.proto) << 8 | (k.a.isV6 ? 1 : 0))
+        var h = Self.mix(seed, k.a.lo)
+        h = Self.mix(h, k.a.hi)
+        h = Self.mix(h, k.b.lo)
+        h = Self.mix(h, k.b.hi)
+        h = Self.mix(h, UInt64(k.aPort) << 32 | UInt64(k.bPort) << 16 | UInt64(k.proto) << 8 | 1)
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
+    }
+
+    /// `hash` of an IPv4 key (endpoint `a` first): both addresses in one word, two rounds, not five.
+    /// Apart so that a prefetch hint (FlowTable.prefetch) hashes without building the key.
+    @inline(__always) func hashIPv4(a: UInt32, aPort: UInt16, b: UInt32, bPort: UInt16, proto: UInt8) -> UInt32 {
+        var h = Self.mix(seed, UInt64(a) << 32 | UInt64(b))
+        h = Self.mix(h, UInt64(aPort) << 32 | UInt64(bPort) << 16 | UInt64(proto) << 8)
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
+    }
+
+    @inline(__always) private static func mix(_ h: UInt64, _ v: UInt64) -> UInt64 {
+        let m = (h ^ v).multipliedFullWidth(by: 0x9E37_79B9_7F4A_7C15)
+        return m.high ^ m.low
     }
 
     /// The slot whose key hashed to `tag` and for which `isKey` (does that slot's record hold the key
@@ -55,6 +62,24 @@ struct FlowIndex {
             if UInt32(truncatingIfNeeded: b >> 32) == tag, isKey(Int(b & 0xFFFF_FFFF) - 1) { return Int(b & 0xFFFF_FFFF) - 1 }
             i = (i + 1) & mask
         }
+    }
+
+    /// Asks for the bucket where a lookup of `tag` starts (FlowTable.prefetch).
+    @inline(__always) func prefetchBucket(tag: UInt32) {
+        // The address only (a prefetch never faults): withUnsafeBufferPointer retained the array.
+        if let base = buckets._baseAddressIfContiguous { torscan_prefetch(base + (Int(tag) & mask)) }
+    }
+
+    /// The slot of the first entry tagged `tag` in the bucket a lookup starts from or the next one,
+    /// if any: where the record a lookup of `tag` will want most likely is (FlowTable.prefetch).
+    @inline(__always) func likelySlot(tag: UInt32) -> Int? {
+        let i = Int(tag) & mask
+        var b = buckets[i]
+        if UInt32(truncatingIfNeeded: b >> 32) != tag {
+            b = buckets[(i + 1) & mask]
+            guard UInt32(truncatingIfNeeded: b >> 32) == tag else { return nil }
+        }
+        return b == 0 ? nil : Int(b & 0xFFFF_FFFF) - 1
     }
 
     mutating func insert(tag: UInt32, slot: Int) {

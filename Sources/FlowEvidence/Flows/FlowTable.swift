@@ -20,6 +20,7 @@
 // timestamp and flows continue across them.
 import WireBytes
 import PacketDecode
+import CPrefetch
 
 /// Creates per-flow context and receives finalised flows.
 public protocol FlowLifecycle {
@@ -190,6 +191,64 @@ public final class FlowTable<Context> {
         }
         return update(slot: s, srcIsA: srcIsA, tcpFlags: tcpFlags, payloadBytes: payloadBytes, timestamp: timestamp,
                       frame: frame, clock: clock)
+    }
+
+    // Prefetching (issue 6). A packet's lookup waits for two cache misses, its index bucket and then
+    // its record, and a packet's work is too long for the processor to reach the next packets' misses
+    // on its own: with the flows of the benchmark capture in a table, each packet waited for both.
+    // So the caller (PrefetchRing, in TorscanCore) asks for the bucket of a flow some packets before
+    // its packet is processed, and for its record half as many packets later, when the bucket has
+    // arrived. Neither step changes anything but timing.
+
+    /// Step one: asks for the index bucket of the flow of an Ethernet frame's bytes and returns the
+    /// flow's tag, or nil when the frame gives no hint (FlowHint).
+    @inline(__always)
+    public func prefetchBucket(ethernetFrame frame: UnsafeRawBufferPointer) -> UInt32? {
+        if let h = FlowHint.ethernetIPv4(frame) { return prefetchBucket(h) }
+        guard let key = FlowHint.ethernetIPv6Key(frame) else { return nil }
+        return prefetchBucket(key: key)
+    }
+
+    /// Step one for an IPv4 hint.
+    @inline(__always)
+    public func prefetchBucket(_ h: FlowHint) -> UInt32 {
+        // The flow key's order (FlowKey.of): the lower address first, or the lower port.
+        let tag = h.src < h.dst || (h.src == h.dst && h.srcPort <= h.dstPort)
+            ? index.hashIPv4(a: h.src, aPort: h.srcPort, b: h.dst, bPort: h.dstPort, proto: h.ipProtocol)
+            : index.hashIPv4(a: h.dst, aPort: h.dstPort, b: h.src, bPort: h.srcPort, proto: h.ipProtocol)
+        index.prefetchBucket(tag: tag)
+        return tag
+    }
+
+    /// Step one for a decoded packet (a worker's, whose packets come decoded).
+    @inline(__always)
+    public func prefetchBucket(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16, ipProtocol: UInt8) -> UInt32 {
+        prefetchBucket(key: FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol).key)
+    }
+
+    @inline(__always) private func prefetchBucket(key: FlowKey) -> UInt32 {
+        let tag = index.hash(key)
+        index.prefetchBucket(tag: tag)
+        return tag
+    }
+
+    /// The tag a lookup of `key` uses (tests: a prefetch must ask for the lookup's bucket).
+    func lookupTag(_ key: FlowKey) -> UInt32 { index.hash(key) }
+
+    /// The slot whose record step two asks for after a hint with `tag`, nil when none (tests).
+    func prefetchedSlot(tag: UInt32) -> Int? { index.likelySlot(tag: tag) }
+
+    /// The slot of the live flow with `key` (tests).
+    func slot(of key: FlowKey) -> Int? { index.find(tag: index.hash(key)) { self.records[$0].has(key: key) } }
+
+    /// Step two: asks for the record of the flow whose bucket step one asked for (by its tag), if
+    /// the bucket names one.
+    @inline(__always)
+    public func prefetchRecord(tag: UInt32) {
+        guard let s = index.likelySlot(tag: tag) else { return }
+        let r = UnsafeRawPointer(records.pointer(s))
+        torscan_prefetch(r)
+        torscan_prefetch(r + 64)   // a 112-byte record spans two or three lines
     }
 
     /// `packet(src:...)` for a decoded packet, passed by reference: the pipeline's call. Passing its
