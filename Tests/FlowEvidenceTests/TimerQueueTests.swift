@@ -7,7 +7,7 @@ import TorscanTestSupport
     /// First in, first out across chunk boundaries, with appends and removals interleaved the way a
     /// table's sweeps and new flows interleave, against an array doing the same.
     @Test func keepsOrderAcrossChunks() {
-        var q = TimerQueue<Int>(), model: [Int] = [], next = 0
+        var q = TimerQueue<Int>(), model: [Int] = [], next = 0, peekedAhead = 0
         var rng = SplitMix(state: 7)   // (TCPReassemblerTests.swift)
         for _ in 0..<20_000 {
             if rng.next() % 5 < 3 || model.isEmpty {
@@ -19,8 +19,15 @@ import TorscanTestSupport
                 }
             }
             #expect(q.count == model.count && q.isEmpty == model.isEmpty && q.first == model.first)
+            // peek (the sweep's prefetch hint): the entry k on, or nil past the first two chunks.
+            for k in [0, 1, 2, 4, 15, 16, 17, 100, 600] {
+                if let p = q.peek(k) { #expect(k < model.count && p == model[k], "peek(\(k))") }
+            }
+            if !model.isEmpty { #expect(q.peek(0) == model[0] && q.peek(model.count) == nil) }
+            if model.count > 4 { peekedAhead += q.peek(4) != nil ? 1 : 0 }
         }
         #expect(next > 100_000)   // the queue held many chunks' worth at times
+        #expect(peekedAhead > 0)
     }
 
     /// Drained to empty and filled again (a table whose flows all ended): still in order.

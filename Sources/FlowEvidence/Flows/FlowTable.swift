@@ -103,6 +103,8 @@ public final class FlowTable<Context> {
     /// itself, and `finish` names the reason from the clock; idle flows only leave memory a little later.
     private var lastSweep = Int64.min
     static var sweepInterval: Int64 { 100_000_000 }   // 100 ms
+    /// How many timer entries ahead the sweep asks for a record (`sweep`).
+    static var sweepLookahead: Int { 4 }
 
     private struct TimerEntry {
         var queuedAt: Int64
@@ -418,6 +420,16 @@ public final class FlowTable<Context> {
             let kind = FlowQueueKind(rawValue: raw)!
             let limit = timeouts.nanoseconds(kind)
             while let head = timers[raw].first, clock &- head.queuedAt > limit {
+                // Flows expire in bursts, each with a cold record and index bucket: ask for the record
+                // a few entries on, and for the bucket of the one whose record was asked for before.
+                if let next = timers[raw].peek(Self.sweepLookahead) {
+                    let r = UnsafeRawPointer(records.pointer(Int(next.slot)))
+                    torscan_prefetch(r)
+                    torscan_prefetch(r + 64)
+                }
+                if let nearer = timers[raw].peek(Self.sweepLookahead / 2), isCurrent(slot: Int(nearer.slot), generation: nearer.generation) {
+                    index.prefetchBucket(tag: index.hash(records[Int(nearer.slot)].key))
+                }
                 timers[raw].removeFirst()
                 let s = Int(head.slot)
                 guard isCurrent(slot: s, generation: head.generation), records[s].timeoutKind == kind else { continue }

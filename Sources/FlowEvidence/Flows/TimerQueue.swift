@@ -27,6 +27,16 @@ struct TimerQueue<Element> {
 
     var first: Element? { count == 0 ? nil : chunks[0][head] }
 
+    /// The entry `k` places after the first, if it is in the first two chunks (a prefetch hint for
+    /// the sweep, FlowTable.sweep).
+    @inline(__always) func peek(_ k: Int) -> Element? {
+        guard k < count else { return nil }
+        let i = head + k
+        if i < chunks[0].count { return chunks[0][i] }
+        guard chunks.count > 1, i - chunks[0].count < chunks[1].count else { return nil }
+        return chunks[1][i - chunks[0].count]
+    }
+
     mutating func append(_ e: Element) {
         if let last = chunks.indices.last, chunks[last].count < chunks[last].capacity {
             chunks[last].append(e)
