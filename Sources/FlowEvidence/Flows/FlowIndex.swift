@@ -40,7 +40,7 @@ struct FlowIndex {
     }
 
     /// `hash` of an IPv4 key (endpoint `a` first): both addresses in one word, two rounds, not five.
-    /// Apart so that a prefetch hint (FlowTable.prefetch) hashes without building the key.
+    /// Apart so that a prefetch hint (FlowTable.prefetchBucket) hashes without building the key.
     @inline(__always) func hashIPv4(a: UInt32, aPort: UInt16, b: UInt32, bPort: UInt16, proto: UInt8) -> UInt32 {
         var h = Self.mix(seed, UInt64(a) << 32 | UInt64(b))
         h = Self.mix(h, UInt64(aPort) << 32 | UInt64(bPort) << 16 | UInt64(proto) << 8)
@@ -64,14 +64,15 @@ struct FlowIndex {
         }
     }
 
-    /// Asks for the bucket where a lookup of `tag` starts (FlowTable.prefetch).
+    /// Asks for the bucket where a lookup of `tag` starts (FlowTable.prefetchBucket).
     @inline(__always) func prefetchBucket(tag: UInt32) {
-        // The address only (a prefetch never faults): withUnsafeBufferPointer retained the array.
+        // The address only (a prefetch never faults): withUnsafeBufferPointer retained and released
+        // the array on every call: two runtime calls a packet.
         if let base = buckets._baseAddressIfContiguous { torscan_prefetch(base + (Int(tag) & mask)) }
     }
 
     /// The slot of the first entry tagged `tag` in the bucket a lookup starts from or the next one,
-    /// if any: where the record a lookup of `tag` will want most likely is (FlowTable.prefetch).
+    /// if any: where the record a lookup of `tag` will want most likely is (FlowTable.prefetchRecord).
     @inline(__always) func likelySlot(tag: UInt32) -> Int? {
         let i = Int(tag) & mask
         var b = buckets[i]
