@@ -35,17 +35,16 @@ import WireBytes
                         srcPort: base.uncheckedU16be(at: l4), dstPort: base.uncheckedU16be(at: l4 + 2), ipProtocol: proto)
     }
 
-    /// The flow key of an Ethernet frame carrying IPv6 with TCP or UDP right after the fixed header, or nil.
-    public static func ethernetIPv6Key(_ frame: UnsafeRawBufferPointer) -> FlowKey? {
+    /// The addresses and ports, as sent, of an Ethernet frame carrying IPv6 with TCP or UDP right
+    /// after the fixed header, or nil.
+    public static func ethernetIPv6(_ frame: UnsafeRawBufferPointer)
+        -> (src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16, ipProtocol: UInt8)? {
         // Ethernet (14) + IPv6 (40) + both ports (4).
         guard frame.count >= 58, let base = frame.baseAddress, base.uncheckedU16be(at: 12) == 0x86DD,
               base.load(fromByteOffset: 14, as: UInt8.self) >> 4 == 6 else { return nil }
         let proto = base.load(fromByteOffset: 20, as: UInt8.self)
         guard proto == 6 || proto == 17, base.uncheckedU16be(at: 18) >= 4 else { return nil }
-        let src = IPAddress(v6hi: base.uncheckedU64be(at: 22), v6lo: base.uncheckedU64be(at: 30))
-        let dst = IPAddress(v6hi: base.uncheckedU64be(at: 38), v6lo: base.uncheckedU64be(at: 46))
-        let sp = base.uncheckedU16be(at: 54), dp = base.uncheckedU16be(at: 56)
-        return src < dst || (src == dst && sp <= dp)
-            ? FlowKey(a: src, aPort: sp, b: dst, bPort: dp, proto: proto) : FlowKey(a: dst, aPort: dp, b: src, bPort: sp, proto: proto)
+        return (IPAddress(v6hi: base.uncheckedU64be(at: 22), v6lo: base.uncheckedU64be(at: 30)), base.uncheckedU16be(at: 54),
+                IPAddress(v6hi: base.uncheckedU64be(at: 38), v6lo: base.uncheckedU64be(at: 46)), base.uncheckedU16be(at: 56), proto)
     }
 }

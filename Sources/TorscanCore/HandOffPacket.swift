@@ -103,11 +103,9 @@ struct HandOffPacket {
     @inline(__always)
     func prefetchBucket(in analyzer: inout FlowAnalyzer) -> UInt32? {
         guard bits.contains(.hasIP), ipProtocol == 6 || ipProtocol == 17 else { return nil }
-        var p = DecodedPacket()
-        p.src = IPAddress(hi: srcHi, lo: srcLo, isV6: bits.contains(.srcV6))
-        p.dst = IPAddress(hi: dstHi, lo: dstLo, isV6: bits.contains(.dstV6))
-        p.srcPort = srcPort; p.dstPort = dstPort; p.ipProtocol = ipProtocol
-        return analyzer.prefetchBucket(p)
+        return analyzer.prefetchBucket(src: IPAddress(hi: srcHi, lo: srcLo, isV6: bits.contains(.srcV6)), srcPort: srcPort,
+                                       dst: IPAddress(hi: dstHi, lo: dstLo, isV6: bits.contains(.dstV6)), dstPort: dstPort,
+                                       ipProtocol: ipProtocol)
     }
 
     /// Points the payload at `copy` (a reassembled datagram copied out of the decoder's buffer).

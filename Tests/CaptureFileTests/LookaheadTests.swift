@@ -40,17 +40,22 @@ import TorscanTestSupport
         return (named, data.count)
     }
 
+    /// `check` with buffers of 4 KB to 512 KiB: `records` records; with one buffer for the whole file,
+    /// all but the last `lookaheadDistance` name their lookahead; with small ones, most do.
+    static func checkEveryChunkSize(_ path: String, records expected: Int, _ what: String) throws {
+        for chunk in [4096, 4099, 65_536, ChunkedFile.defaultChunkSize] {
+            let (named, records) = try check(path, chunk: chunk, what)
+            #expect(records == expected)
+            if chunk == ChunkedFile.defaultChunkSize { #expect(named == records - CaptureRecord.lookaheadDistance) }
+            #expect(named > records / 2, "chunk \(chunk): \(named) of \(records)")
+        }
+    }
+
     @Test(arguments: [false, true])
     func pcapRecordsNameTheRecordEightOn(bigEndian: Bool) throws {
         let path = tempFile(Pcap.file(n: 3_000, bigEndian: bigEndian))
         defer { unlink(path) }
-        for chunk in [4096, 4099, 65_536, ChunkedFile.defaultChunkSize] {
-            let (named, records) = try Self.check(path, chunk: chunk, "pcap")
-            #expect(records == 3_000)
-            // All but the last records of each buffer (and of the file) name one.
-            if chunk == ChunkedFile.defaultChunkSize { #expect(named == records - CaptureRecord.lookaheadDistance) }
-            #expect(named > records / 2, "chunk \(chunk): \(named) of \(records)")
-        }
+        try Self.checkEveryChunkSize(path, records: 3_000, "pcap")
     }
 
     @Test(arguments: [false, true])
@@ -69,12 +74,7 @@ import TorscanTestSupport
         }
         let path = tempFile(f)
         defer { unlink(path) }
-        for chunk in [4096, 4099, 65_536, ChunkedFile.defaultChunkSize] {
-            let (named, records) = try Self.check(path, chunk: chunk, "pcapng")
-            #expect(records == 2_000)
-            if chunk == ChunkedFile.defaultChunkSize { #expect(named == records - CaptureRecord.lookaheadDistance) }
-            #expect(named > records / 2, "chunk \(chunk): \(named) of \(records)")
-        }
+        try Self.checkEveryChunkSize(path, records: 2_000, "pcapng")
     }
 
     /// A second section header ends the lookahead before it (its byte order may differ), and it
@@ -111,10 +111,10 @@ import TorscanTestSupport
     }
 
     /// Damaged files: bytes overwritten with garbage and lengths made huge at many places. Reading
-    /// must not fault (the lookahead reads only within its buffer) and a lookahead that names a
-    /// record after no damage is still that record.
+    /// must not fault: every lookahead is copied whole (`read`), so one with a wild length or past its
+    /// buffer's memory faults here. (What a lookahead names after damage is not checked: it is a hint.)
     @Test(arguments: [false, true])
-    func damagedFilesNeverReadOutsideTheBuffer(pcapng: Bool) throws {
+    func damagedFilesReadWithoutFaults(pcapng: Bool) throws {
         let clean = pcapng ? Pcapng.file(n: 400) : Pcap.file(n: 400)
         var rng = SplitMix(state: pcapng ? 11 : 7)
         for trial in 0..<60 {

@@ -16,13 +16,16 @@ import WireBytes
     static func hintKey(_ bytes: [UInt8]) -> FlowKey? {
         bytes.withUnsafeBytes { b -> FlowKey? in
             if let h = FlowHint.ethernetIPv4(b) {
-                let src = IPAddress(v4: h.src), dst = IPAddress(v4: h.dst)
-                return src < dst || (src == dst && h.srcPort <= h.dstPort)
-                    ? FlowKey(a: src, aPort: h.srcPort, b: dst, bPort: h.dstPort, proto: h.ipProtocol)
-                    : FlowKey(a: dst, aPort: h.dstPort, b: src, bPort: h.srcPort, proto: h.ipProtocol)
+                return key(IPAddress(v4: h.src), h.srcPort, IPAddress(v4: h.dst), h.dstPort, h.ipProtocol)
             }
-            return FlowHint.ethernetIPv6Key(b)
+            guard let h = FlowHint.ethernetIPv6(b) else { return nil }
+            return key(h.src, h.srcPort, h.dst, h.dstPort, h.ipProtocol)
         }
+    }
+
+    /// The flow key of a packet with these endpoints: the lower (address, port) first.
+    static func key(_ src: IPAddress, _ sp: UInt16, _ dst: IPAddress, _ dp: UInt16, _ proto: UInt8) -> FlowKey {
+        (src, sp) <= (dst, dp) ? FlowKey(a: src, aPort: sp, b: dst, bPort: dp, proto: proto) : FlowKey(a: dst, aPort: dp, b: src, bPort: sp, proto: proto)
     }
 
     /// nil when the hint, if any, names the flow the decoder puts the frame in; else what differs.

@@ -39,8 +39,9 @@ extension FlowAnalyzer {
         table.prefetchBucket(ethernetFrame: frame)
     }
     @inline(__always) public mutating func prefetchBucket(_ h: FlowHint) -> UInt32 { table.prefetchBucket(h) }
-    @inline(__always) public mutating func prefetchBucket(_ p: borrowing DecodedPacket) -> UInt32 {
-        table.prefetchBucket(src: p.src, srcPort: p.srcPort, dst: p.dst, dstPort: p.dstPort, ipProtocol: p.ipProtocol)
+    @inline(__always) public mutating func prefetchBucket(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16,
+                                                          ipProtocol: UInt8) -> UInt32 {
+        table.prefetchBucket(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol)
     }
     @inline(__always) public mutating func prefetchRecord(tag: UInt32) { table.prefetchRecord(tag: tag) }
 

@@ -207,8 +207,8 @@ public final class FlowTable<Context> {
     @inline(__always)
     public func prefetchBucket(ethernetFrame frame: UnsafeRawBufferPointer) -> UInt32? {
         if let h = FlowHint.ethernetIPv4(frame) { return prefetchBucket(h) }
-        guard let key = FlowHint.ethernetIPv6Key(frame) else { return nil }
-        return prefetchBucket(key: key)
+        guard let h = FlowHint.ethernetIPv6(frame) else { return nil }
+        return prefetchBucket(src: h.src, srcPort: h.srcPort, dst: h.dst, dstPort: h.dstPort, ipProtocol: h.ipProtocol)
     }
 
     /// Step one for an IPv4 hint.
@@ -222,14 +222,10 @@ public final class FlowTable<Context> {
         return tag
     }
 
-    /// Step one for a decoded packet (a worker's, whose packets come decoded).
+    /// Step one for a packet's endpoints as sent (an IPv6 hint, or a worker's decoded packet).
     @inline(__always)
     public func prefetchBucket(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16, ipProtocol: UInt8) -> UInt32 {
-        prefetchBucket(key: FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol).key)
-    }
-
-    @inline(__always) private func prefetchBucket(key: FlowKey) -> UInt32 {
-        let tag = index.hash(key)
+        let tag = index.hash(FlowKey.of(src: src, srcPort: srcPort, dst: dst, dstPort: dstPort, ipProtocol: ipProtocol).key)
         index.prefetchBucket(tag: tag)
         return tag
     }
@@ -248,6 +244,11 @@ public final class FlowTable<Context> {
     @inline(__always)
     public func prefetchRecord(tag: UInt32) {
         guard let s = index.likelySlot(tag: tag) else { return }
+        prefetchRecord(slot: s)
+    }
+
+    /// Asks for the record in slot `s` (any slot ever used: its memory stays mapped).
+    @inline(__always) private func prefetchRecord(slot s: Int) {
         let r = UnsafeRawPointer(records.pointer(s))
         torscan_prefetch(r)
         torscan_prefetch(r + 64)   // a 112-byte record spans two or three lines
@@ -422,11 +423,7 @@ public final class FlowTable<Context> {
             while let head = timers[raw].first, clock &- head.queuedAt > limit {
                 // Flows expire in bursts, each with a cold record and index bucket: ask for the record
                 // a few entries on, and for the bucket of the one whose record was asked for before.
-                if let next = timers[raw].peek(Self.sweepLookahead) {
-                    let r = UnsafeRawPointer(records.pointer(Int(next.slot)))
-                    torscan_prefetch(r)
-                    torscan_prefetch(r + 64)
-                }
+                if let next = timers[raw].peek(Self.sweepLookahead) { prefetchRecord(slot: Int(next.slot)) }
                 if let nearer = timers[raw].peek(Self.sweepLookahead / 2), isCurrent(slot: Int(nearer.slot), generation: nearer.generation) {
                     index.prefetchBucket(tag: index.hash(records[Int(nearer.slot)].key))
                 }
