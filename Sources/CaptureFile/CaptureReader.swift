@@ -170,10 +170,15 @@ public final class CaptureReader {
                                                _ body: (CaptureRecord) -> Bool) {
         var hasher = computesSHA256 && sha256 == nil ? SHA256() : nil
         let buffers = laggingReaders.map { $0.pool.buffers(size: f.chunkSize) } ?? ReadBuffers(size: f.chunkSize)
-        _ = parser.parse(buffers, filled: 0, lagging: laggingReaders, state: &state, body: body) { p, count, at in
-            guard let n = f.read(into: p, count: count, at: at) else { hasher = nil; return nil }
-            hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: n))
-            return n
+        // With lagging readers, an idle one may read the next chunk (ChunkReadAhead.swift).
+        let ahead = laggingReaders?.readAhead
+        ahead?.attach(f)
+        defer { ahead?.detach() }   // waits for a read still in flight (the parser stopped early)
+        _ = parser.parse(buffers, filled: 0, lagging: laggingReaders, readAhead: ahead, state: &state, body: body) { p, count, at in
+            let read = ahead?.take(into: p, count: count, at: at) ?? f.read(into: p, count: count, at: at) ?? -1
+            guard read >= 0 else { hasher = nil; return nil }
+            hasher?.update(bufferPointer: UnsafeRawBufferPointer(start: p, count: read))
+            return read
         }
         if let h = hasher, !state.result.stoppedEarly { sha256 = Self.hex(h.finalize()) }
     }

@@ -26,9 +26,15 @@ public struct LaggingReaders {
     /// Blocks until no record before run position `position` is pending (the caller first hands out
     /// what it holds).
     public var waitUntilDone: (_ position: Int) -> Void
-    let pool = ReadBufferPool()
-    public init(oldestNeeded: @escaping () -> Int?, waitUntilDone: @escaping (_ position: Int) -> Void) {
+    /// Where the reader posts the read of a regular file's next chunk for an idle lagging reader to
+    /// perform (ChunkReadAhead.swift); nil: the reader reads every chunk itself.
+    public let readAhead: ChunkReadAhead?
+    let pool: ReadBufferPool
+    public init(oldestNeeded: @escaping () -> Int?, waitUntilDone: @escaping (_ position: Int) -> Void,
+                readAhead: ChunkReadAhead? = nil) {
         self.oldestNeeded = oldestNeeded; self.waitUntilDone = waitUntilDone
+        self.readAhead = readAhead
+        pool = ReadBufferPool(lead: readAhead == nil ? 0 : ReadBuffers.readAheadLead)
     }
     /// The run position of the first byte of the file read now (or next): the bytes of the files
     /// read before it with these lagging readers. A record's run position is this plus its `fileOffset`.
@@ -38,6 +44,9 @@ public struct LaggingReaders {
 /// The ring of buffers the files read with one LaggingReaders go through, and where the next file goes on.
 final class ReadBufferPool {
     private var buffers: ReadBuffers?
+    /// ReadBuffers.lead of the ring.
+    let lead: Int
+    init(lead: Int) { self.lead = lead }
     /// The ring's slot the next file starts in.
     var nextSlot = 0
     /// LaggingReaders.runOffset.
@@ -46,7 +55,7 @@ final class ReadBufferPool {
     /// The ring, made for the first file (`size`: its read chunk).
     func buffers(size: Int) -> ReadBuffers {
         if let b = buffers { return b }
-        let b = ReadBuffers(size: size)
+        let b = ReadBuffers(size: size, lead: lead)
         buffers = b
         return b
     }
@@ -57,17 +66,25 @@ final class ReadBuffers {
     /// (4 of 1,024 records, about 1.5 MB on the benchmark's mix); more buffers mean fewer waits.
     static let countWithLaggingReaders = 8
     static let alignment = 4096
+    /// With read-ahead, bytes before each chunk for the partial record carried over from the buffer
+    /// before (a chunk is read into a buffer before that record is known). A longer record is carried
+    /// the slow way (the read ahead is set aside and the chunk read again after it).
+    static let readAheadLead = 64 << 10
 
-    /// Bytes of a new buffer.
+    /// Bytes of a chunk read.
     let size: Int
+    /// Bytes reserved before a chunk read ahead (readAheadLead, or 0 without read-ahead). A new buffer
+    /// has `lead + size` bytes.
+    let lead: Int
     private var buffers: [UnsafeMutableRawBufferPointer] = []
     /// For each buffer, the end of the input range whose records were delivered from it.
     private var delivered: [Int] = []
 
     /// `first`: a buffer to start with, owned from now on (a stream's, holding the bytes read while
     /// sniffing its format).
-    init(size: Int, first: UnsafeMutableRawBufferPointer? = nil) {
+    init(size: Int, lead: Int = 0, first: UnsafeMutableRawBufferPointer? = nil) {
         self.size = size
+        self.lead = lead
         if let first { buffers = [first]; delivered = [0] }
     }
 
@@ -76,7 +93,7 @@ final class ReadBuffers {
     /// Buffer `i` (allocated on first use), at least `size` bytes, keeping its first `keep` bytes.
     func buffer(_ i: Int, size: Int, keeping keep: Int = 0) -> UnsafeMutableRawBufferPointer {
         while buffers.count <= i {
-            buffers.append(.allocate(byteCount: self.size, alignment: Self.alignment))
+            buffers.append(.allocate(byteCount: lead + self.size, alignment: Self.alignment))
             delivered.append(0)
         }
         if buffers[i].count < size {
@@ -97,10 +114,14 @@ extension RecordParser {
     /// reads (bytes read at input offset `at`; 0 at the end; nil after a read error, errno set).
     /// Returns the input offset reached. With `lagging` (whose ring `buffers` must be), the file
     /// starts in the ring's next slot and, at its end, advances the ring and its run offset for the next.
-    mutating func parse(_ buffers: ReadBuffers, filled: Int, lagging: LaggingReaders?, state: inout ReadState,
-                        body: (CaptureRecord) -> Bool,
+    /// With `readAhead` (attached to the file `fill` reads; `buffers.lead` > 0), the read of the next
+    /// chunk is posted as soon as a buffer is full, and `fill` takes it when the parser gets there
+    /// (ChunkReadAhead.take); the caller settles what is still in flight when this returns.
+    mutating func parse(_ buffers: ReadBuffers, filled: Int, lagging: LaggingReaders?, readAhead: ChunkReadAhead? = nil,
+                        state: inout ReadState, body: (CaptureRecord) -> Bool,
                         fill: (_ into: UnsafeMutableRawPointer, _ count: Int, _ at: Int) -> Int?) -> Int {
         let slots = lagging == nil ? 1 : ReadBuffers.countWithLaggingReaders
+        let readAhead = slots > 1 && buffers.lead > 0 ? readAhead : nil
         let runOffset = lagging?.pool.runOffset ?? 0
         var slot = lagging?.pool.nextSlot ?? 0
         // The slot may still hold records of the file before, not yet read by the lagging readers.
@@ -109,6 +130,7 @@ extension RecordParser {
         }
         var buf = buffers.buffer(slot, size: buffers.size)
         var start = 0, end = filled, base = 0, eof = false   // unparsed: buf[start..<end]; buf[0] is at offset base
+        var aheadBuffer: UnsafeMutableRawBufferPointer?   // the next slot's buffer, with a read posted into it
         defer {
             // This file's last records stay in `slot` (up to its last byte read); the next file goes on
             // in the next slot, its run positions after this file's.
@@ -126,6 +148,17 @@ extension RecordParser {
                     state.damage(.readError, at: base + end, String(cString: strerror(errno)))
                     eof = true
                 }
+                if let a = readAhead, !eof, end == buf.count, aheadBuffer == nil {
+                    // Full: the next chunk goes after the lead of the next slot, once the lagging
+                    // readers are done with that slot's records.
+                    let next = (slot + 1) % slots
+                    if let l = lagging, let oldest = l.oldestNeeded(), oldest < buffers.deliveredEnd(next) {
+                        l.waitUntilDone(buffers.deliveredEnd(next))
+                    }
+                    let b = buffers.buffer(next, size: buffers.lead + buffers.size)
+                    a.post(into: b.baseAddress! + buffers.lead, count: buffers.size, at: base + end)
+                    aheadBuffer = b
+                }
             }
             let step = parse(UnsafeRawBufferPointer(rebasing: buf[start..<end]), base: base + start, atEOF: eof,
                              state: &state, body: body)
@@ -142,6 +175,20 @@ extension RecordParser {
             }
             buffers.setDeliveredEnd(slot, runOffset + base + start)
             let next = (slot + 1) % slots
+            if let b = aheadBuffer {
+                aheadBuffer = nil
+                if carry <= buffers.lead && size == buffers.size {
+                    // The partial record goes right before the chunk read ahead: the next `fill`
+                    // asks for exactly that read and takes it.
+                    let chunk = b.baseAddress! + buffers.lead
+                    if carry > 0 { (chunk - carry).copyMemory(from: buf.baseAddress! + start, byteCount: carry) }
+                    buf = UnsafeMutableRawBufferPointer(start: chunk - carry, count: carry + buffers.size)
+                    slot = next
+                    base += start; end = carry; start = 0
+                    continue
+                }
+                readAhead?.settle()   // a longer record, or a larger buffer: the slow way below
+            }
             if next == slot {
                 if carry > 0 && start > 0 { memmove(buf.baseAddress!, buf.baseAddress! + start, carry) }   // regions may overlap
                 buf = buffers.buffer(slot, size: size, keeping: carry)

@@ -116,7 +116,9 @@ public enum Pipeline {
         let single = shards[0]
         // More threads than cores: a spinning thread would hold a core that the one it waits for needs.
         let spinCeiling = threads <= UsableCPUs.count ? SpinBudget.defaultCeiling : 0
-        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards, spinCeiling: spinCeiling) } : []
+        // Workers with nothing to do read the reader's next chunk (ChunkReadAhead.swift).
+        let readAhead = threads > 1 ? ChunkReadAhead() : nil
+        let workers = threads > 1 ? (1..<threads).map { _ in ShardWorker(shards: shards, spinCeiling: spinCeiling, readAhead: readAhead) } : []
         for w in workers { w.start() }
         // Unmanaged: handing a packet to a worker costs no retain and release (`workers` owns them).
         let handOff = workers.map { Unmanaged.passUnretained($0) }
@@ -136,7 +138,8 @@ public enum Pipeline {
         // file's end is no reason to wait for the workers. Records are named by run position.
         let lagging = workers.isEmpty ? nil : LaggingReaders(
             oldestNeeded: { workers.compactMap { $0.oldestRecordNeeded() }.min() },
-            waitUntilDone: { position in for w in workers { w.waitUntilProcessed(before: position) } })
+            waitUntilDone: { position in for w in workers { w.waitUntilProcessed(before: position) } },
+            readAhead: readAhead)
         for (index, (reader, first)) in ordered.enumerated() {
             if let f = first, let l = latest, f < l {
                 // The clock goes back: every shard ends the flows idle at `l` first, so that which

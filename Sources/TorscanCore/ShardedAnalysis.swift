@@ -13,6 +13,7 @@
 // Streamed input (stdin, gzip, zstd) reuses its buffer per record: the pipeline uses one thread then.
 import Foundation
 import Synchronization
+import CaptureFile
 import WireBytes
 import PacketDecode
 import FlowEvidence
@@ -111,8 +112,13 @@ final class BatchQueue: @unchecked Sendable {
     var readerSpinNanoseconds: UInt64 { condition.lock(); defer { condition.unlock() }; return readerSpin.nanoseconds }
     var workerSpinNanoseconds: UInt64 { condition.lock(); defer { condition.unlock() }; return workerSpin.nanoseconds }
 
-    /// `spinCeiling`: the longest a side spins before it sleeps (SpinBudget).
-    init(spinCeiling: UInt64 = SpinBudget.defaultCeiling) {
+    /// Read by the worker while it watches for a batch (ChunkReadAhead).
+    private let readAhead: ChunkReadAhead?
+
+    /// `spinCeiling`: the longest a side spins before it sleeps (SpinBudget). `readAhead`: the
+    /// reader's next chunk, which the worker reads while it waits for a batch.
+    init(spinCeiling: UInt64 = SpinBudget.defaultCeiling, readAhead: ChunkReadAhead? = nil) {
+        self.readAhead = readAhead
         readerSpin = SpinBudget(ceiling: spinCeiling)
         workerSpin = SpinBudget(ceiling: spinCeiling)
     }
@@ -184,6 +190,7 @@ final class BatchQueue: @unchecked Sendable {
             for _ in 0..<64 {
                 if (forWorker ? recycles.load(ordering: .relaxed) : sends.load(ordering: .relaxed)) != seen { break watching }
             }
+            if !forWorker { readAhead?.serve() }
             if monotonicNanoseconds() &- start >= spin { break }
         }
         condition.lock()
@@ -219,10 +226,15 @@ final class ShardWorker: @unchecked Sendable {
     private var current: PacketBatch { didSet { currentRef = .passUnretained(current) } }
     private var currentRef: Unmanaged<PacketBatch>
 
-    /// `spinCeiling`: how long a side may spin before it sleeps (SpinBudget).
-    init(shards: [Unmanaged<ShardBox>], spinCeiling: UInt64 = SpinBudget.defaultCeiling) {
+    /// The reader's next chunk, which this worker reads when it has nothing else to do.
+    private let readAhead: ChunkReadAhead?
+
+    /// `spinCeiling`: how long a side may spin before it sleeps (SpinBudget). `readAhead`: where the
+    /// reader posts the read of its next chunk.
+    init(shards: [Unmanaged<ShardBox>], spinCeiling: UInt64 = SpinBudget.defaultCeiling, readAhead: ChunkReadAhead? = nil) {
         self.shards = shards
-        queue = BatchQueue(spinCeiling: spinCeiling)
+        self.readAhead = readAhead
+        queue = BatchQueue(spinCeiling: spinCeiling, readAhead: readAhead)
         let first = queue.emptyBatch()
         current = first
         currentRef = .passUnretained(first)
@@ -236,6 +248,8 @@ final class ShardWorker: @unchecked Sendable {
     func start() {
         let t = Thread { [self] in
             while let b = queue.next() {
+                // The reader's next chunk first: the reader is the slower side with two threads.
+                readAhead?.serve()
                 // The flow lookups of the batch's next packets, ahead of time (PrefetchRing): the
                 // shards of a batch's packets are this worker's until it has processed them all.
                 let entries = b.entries

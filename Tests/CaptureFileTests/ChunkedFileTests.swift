@@ -150,10 +150,12 @@ final class LaggingHolder {
     private var reading = 0
     private(set) var readers: LaggingReaders!
 
-    init(expected: [[Rec]]) {
+    /// `readAhead`: the reader posts its next chunk's read there (ChunkReadAhead).
+    init(expected: [[Rec]], readAhead: ChunkReadAhead? = nil) {
         self.expected = expected
         readers = LaggingReaders(oldestNeeded: { [unowned self] in held.first?.position },
-                                 waitUntilDone: { [unowned self] position in waits += 1; catchUp(before: position) })
+                                 waitUntilDone: { [unowned self] position in waits += 1; catchUp(before: position) },
+                                 readAhead: readAhead)
     }
 
     func hold(_ r: CaptureRecord, capture: Int, runOffset: Int) {
