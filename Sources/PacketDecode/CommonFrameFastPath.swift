@@ -15,8 +15,22 @@ import WireBytes
 extension PacketDecoder {
     /// Fills `p` (a new DecodedPacket) and returns true, or returns false: decode `frame` layer by layer.
     /// (An inout result, not an optional one: the optional was copied once more per packet.)
-    static func decodeCommonFrame(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
+    /// Uses no decoder state: for such a frame, `decode` returns exactly this packet.
+    public static func decodeCommonFrame(_ frame: UnsafeRawBufferPointer, into p: inout DecodedPacket) -> Bool {
         decodeCommonIPv4(frame, into: &p) || decodeCommonIPv6(frame, into: &p)
+    }
+
+    /// The addresses of an Ethernet frame that `decodeCommonFrame` decodes, nil for any other frame:
+    /// the same checks, without building the packet (the unused fields' stores are optimised away
+    /// for IPv4). With threads, the reader hands such a frame to the worker that owns its flow
+    /// undecoded, and the worker decodes it (issue 6: decoding and handing out every packet bounded
+    /// the reader).
+    public static func commonFrameEndpoints(_ frame: UnsafeRawBufferPointer) -> (src: IPAddress, dst: IPAddress)? {
+        var p = DecodedPacket()
+        if decodeCommonIPv4(frame, into: &p) { return (p.src, p.dst) }
+        var q = DecodedPacket()
+        if decodeCommonIPv6(frame, into: &q) { return (q.src, q.dst) }
+        return nil
     }
 
     /// The IPv4 half of `decodeCommonFrame`. Inlined into `decode`, so that the packet is built where

@@ -4,6 +4,9 @@
 // read last time round: with two threads the hand-off was the reader's largest cost after the flow
 // lookup (perf: 5% of the run's samples, issue 6). The worker rebuilds the DecodedPacket in its own
 // cache. Every field survives the round trip (HandOffPacketTests, every frame of SampleCaptures).
+// A common frame (Ethernet, IPv4 or IPv6, TCP or UDP: PacketDecoder.decodeCommonFrame) is handed over
+// undecoded, as its bytes, and the worker decodes it: the reader only checks that it is one and
+// reads its addresses for the shard.
 import WireBytes
 import PacketDecode
 import FlowEvidence
@@ -25,10 +28,12 @@ struct HandOffPacket {
     private var bits: Bits
 
     private struct Bits: OptionSet {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let srcV6 = Bits(rawValue: 1), dstV6 = Bits(rawValue: 2), isIPv6 = Bits(rawValue: 4), hasIP = Bits(rawValue: 8)
         static let hasTCP = Bits(rawValue: 16), hasStop = Bits(rawValue: 32), fragmentPending = Bits(rawValue: 64)
         static let reassembled = Bits(rawValue: 128)
+        /// Undecoded: `payloadBase` and `payloadCount` are the frame's bytes (`init(commonFrame:)`).
+        static let commonFrame = Bits(rawValue: 256)
     }
 
     /// Whether `p`'s lengths and offsets fit in 32 bits: always, as they lie within a pcap or pcapng
@@ -73,9 +78,34 @@ struct HandOffPacket {
         bits = b
     }
 
+    /// A frame `PacketDecoder.decodeCommonFrame` decodes, as its bytes (valid until the worker is done
+    /// with it, as every payload handed over).
+    @inline(__always)
+    init(commonFrame frame: UnsafeRawBufferPointer) {
+        srcHi = 0; srcLo = 0; dstHi = 0; dstLo = 0
+        payloadBase = frame.baseAddress
+        payloadCount = UInt32(truncatingIfNeeded: frame.count)
+        payloadLength = 0; seq = 0; ack = 0; ipOffset = 0; stopOffset = 0
+        srcPort = 0; dstPort = 0; window = 0; tcpHeaderLength = 0
+        ipProtocol = 0; tcpFlags = 0; stopLayer = 0; stopReason = 0
+        bits = .commonFrame
+    }
+
+    /// The frame's bytes, for a packet handed over undecoded.
+    @inline(__always)
+    private var commonFrame: UnsafeRawBufferPointer? {
+        bits.contains(.commonFrame) ? UnsafeRawBufferPointer(start: payloadBase, count: Int(payloadCount)) : nil
+    }
+
     @inline(__always)
     var decoded: DecodedPacket {
         var p = DecodedPacket()
+        if let frame = commonFrame {
+            // The reader checked that it is one (commonFrameEndpoints), and its bytes stay as they were.
+            let decodes = PacketDecoder.decodeCommonFrame(frame, into: &p)
+            precondition(decodes, "a frame handed over undecoded is not a common frame")
+            return p
+        }
         p.src = IPAddress(hi: srcHi, lo: srcLo, isV6: bits.contains(.srcV6))
         p.dst = IPAddress(hi: dstHi, lo: dstLo, isV6: bits.contains(.dstV6))
         p.isIPv6 = bits.contains(.isIPv6)
@@ -102,6 +132,7 @@ struct HandOffPacket {
     /// key needs, not the whole packet.
     @inline(__always)
     func prefetchBucket(in analyzer: inout FlowAnalyzer) -> UInt32? {
+        if let frame = commonFrame { return analyzer.prefetchBucket(ethernetFrame: frame) }
         guard bits.contains(.hasIP), ipProtocol == 6 || ipProtocol == 17 else { return nil }
         return analyzer.prefetchBucket(src: IPAddress(hi: srcHi, lo: srcLo, isV6: bits.contains(.srcV6)), srcPort: srcPort,
                                        dst: IPAddress(hi: dstHi, lo: dstLo, isV6: bits.contains(.dstV6)), dstPort: dstPort,

@@ -157,14 +157,16 @@ public enum Pipeline {
                 if packetsDone & 0xFFFF == 0 { progress?(bytesDone, packetsDone) }
                 guard options.inTimeRange(record.timestamp) else { return true }
                 if let f = filter, !f.matches(record) { return true }
-                let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
                 let frame = FrameRef(captureIndex: index, frame: record.frameNumber)
                 let clock = latest ?? record.timestamp
-                if Self.reachesFlowTable(packet) {
+                /// The run's clock and regressions, for a packet that reaches a flow table.
+                @inline(__always) func noteFlowTimestamp() {
                     if let n = newest, record.timestamp < n { regressions += 1 } else { newest = record.timestamp }
                     if latest.map({ record.timestamp > $0 }) ?? true { latest = record.timestamp }
                 }
                 if workers.isEmpty {
+                    let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
+                    if Self.reachesFlowTable(packet) { noteFlowTimestamp() }
                     single._withUnsafeGuaranteedRef {
                         // The flow lookups of the next packets, ahead of time (PrefetchRing).
                         var ahead: UInt64 = 0
@@ -177,23 +179,52 @@ public enum Pipeline {
                     }
                     return true
                 }
-                if forcedMoves > 0 {
-                    if packetsDone % forcedMoves == 0 { balancer.forceMove(workers, leavingTheReader: options.shardMovesLeaveTheReader) }
-                } else if packetsDone & 0xFFF == 0 {
-                    balancer.look(workers)
+                /// Shard moves (ShardBalancer), before the packet's shard is looked up.
+                @inline(__always) func balance() {
+                    if forcedMoves > 0 {
+                        if packetsDone % forcedMoves == 0 { balancer.forceMove(workers, leavingTheReader: options.shardMovesLeaveTheReader) }
+                    } else if packetsDone & 0xFFF == 0 {
+                        balancer.look(workers)
+                    }
                 }
                 // The reader prefetches the flow lookups of its own shards' packets (PrefetchRing); a
                 // worker, those of the packets it is given. Moves happen on this thread, so a shard
                 // found here to be the reader's is not being changed by a worker.
-                var ahead: UInt64 = 0
-                if record.linkType == .ethernet, let h = FlowHint.ethernetIPv4(record.lookahead) {
-                    let v = shardIndex(src: IPAddress(v4: h.src), dst: IPAddress(v4: h.dst), workers: shardCount)
-                    if owner[v] == 0 { ahead = PrefetchRing.entry(shard: v, tag: shards[v]._withUnsafeGuaranteedRef { $0.analyzer.prefetchBucket(h) }) }
+                @inline(__always) func prefetchOwnShards() {
+                    guard balancer.readerShards > 0 else { return }
+                    var ahead: UInt64 = 0
+                    if record.linkType == .ethernet, let h = FlowHint.ethernetIPv4(record.lookahead) {
+                        let v = shardIndex(src: IPAddress(v4: h.src), dst: IPAddress(v4: h.dst), workers: shardCount)
+                        if owner[v] == 0 { ahead = PrefetchRing.entry(shard: v, tag: shards[v]._withUnsafeGuaranteedRef { $0.analyzer.prefetchBucket(h) }) }
+                    }
+                    let older = prefetches.push(ahead)
+                    if older != 0, owner[older.prefetchShard] == 0 {
+                        shards[older.prefetchShard]._withUnsafeGuaranteedRef { $0.analyzer.prefetchRecord(tag: older.prefetchTag) }
+                    }
                 }
-                let older = prefetches.push(ahead)
-                if older != 0, owner[older.prefetchShard] == 0 {
-                    shards[older.prefetchShard]._withUnsafeGuaranteedRef { $0.analyzer.prefetchRecord(tag: older.prefetchTag) }
+                // A common frame (Ethernet, IPv4 or IPv6, TCP or UDP, every header byte present) reaches
+                // a flow table, and its addresses name its shard: a worker's shard gets it undecoded,
+                // and the worker decodes it (the reader decoding every packet bounded two threads).
+                if record.linkType == .ethernet, let ends = PacketDecoder.commonFrameEndpoints(record.data) {
+                    noteFlowTimestamp()
+                    balance()
+                    prefetchOwnShards()
+                    let shard = shardIndex(src: ends.src, dst: ends.dst, workers: shardCount)
+                    let thread = Int(owner[shard])
+                    if thread != 0 {
+                        handOff[thread - 1]._withUnsafeGuaranteedRef {
+                            $0.addCommonFrame(frame, record.timestamp, clock, record.data, shard: shard, recordPosition: runOffset &+ record.fileOffset)
+                        }
+                    } else {
+                        let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
+                        shards[shard]._withUnsafeGuaranteedRef { $0.analyzer.process(record: frame, timestamp: record.timestamp, packet: packet, clock: clock) }
+                    }
+                    return true
                 }
+                let packet = decoder.decode(record.data, linkType: record.linkType, timestamp: record.timestamp)
+                if Self.reachesFlowTable(packet) { noteFlowTimestamp() }
+                balance()
+                prefetchOwnShards()
                 let shard = shardIndex(packet, workers: shardCount)
                 let thread = Int(owner[shard])
                 if thread == 0 {

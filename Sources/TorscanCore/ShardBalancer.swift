@@ -51,12 +51,13 @@ final class ShardBalancer {
         let share = threads == 1 ? 1 : max(0, (1 - 0.4 * Double(threads - 1)) / Double(threads))
         let readerShards = threads == 1 ? shards : Int((Double(shards) * share).rounded())
         for v in 0..<shards { owner[v] = v < readerShards ? 0 : UInt8(1 + (v - readerShards) % (threads - 1)) }
+        self.readerShards = readerShards
     }
 
     deinit { owner.deallocate() }
 
-    /// Shards the reader runs.
-    var readerShards: Int { owner.lazy.filter { $0 == 0 }.count }
+    /// Shards the reader runs (kept by `move`: the reader asks for every packet).
+    private(set) var readerShards: Int
 
     /// Called by the reader now and then (every few thousand packets): once per interval, moves a
     /// shard as `plan` says.
@@ -114,6 +115,7 @@ final class ShardBalancer {
         guard from != thread else { return }
         if from > 0 { workers[from - 1].finishGivenPackets() }
         owner[v] = UInt8(thread)
+        if from == 0 { readerShards -= 1 } else if thread == 0 { readerShards += 1 }
         onMove?(v, thread)
         moves += 1
     }

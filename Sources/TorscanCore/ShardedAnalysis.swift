@@ -78,6 +78,15 @@ final class PacketBatch: @unchecked Sendable {
         }
     }
 
+    /// `append` for a common frame, handed over undecoded (HandOffPacket.init(commonFrame:)).
+    @inline(__always)
+    func appendCommonFrame(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ bytes: UnsafeRawBufferPointer, shard: Int, recordPosition: Int) {
+        if count == 0 { firstRecord = recordPosition }
+        (storage + count).initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: HandOffPacket(commonFrame: bytes),
+                                               shard: Int32(truncatingIfNeeded: shard)))
+        count += 1
+    }
+
     func reset() {
         for c in copies { c.deallocate() }
         copies.removeAll(keepingCapacity: true)
@@ -286,6 +295,15 @@ final class ShardWorker: @unchecked Sendable {
     func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordPosition: Int) {
         let full = currentRef._withUnsafeGuaranteedRef { b in
             b.append(frame, t, clock, packet, shard: shard, recordPosition: recordPosition)
+            return b.isFull
+        }
+        if full { queue.send(current); current = queue.emptyBatch() }
+    }
+
+    /// Reader: queues one common frame of `shard`, undecoded (the worker decodes it).
+    func addCommonFrame(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ bytes: UnsafeRawBufferPointer, shard: Int, recordPosition: Int) {
+        let full = currentRef._withUnsafeGuaranteedRef { b in
+            b.appendCommonFrame(frame, t, clock, bytes, shard: shard, recordPosition: recordPosition)
             return b.isFull
         }
         if full { queue.send(current); current = queue.emptyBatch() }

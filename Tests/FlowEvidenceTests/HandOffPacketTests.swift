@@ -18,8 +18,11 @@ import PacketDecode
     }
 
     /// Every frame of `paths` (capture files; others are skipped) packed and unpacked; what they covered.
-    private func roundTrip(_ paths: [String]) -> (frames: Int, stops: Set<String>, tcp: Int, v6: Int, reassembled: Int) {
-        var frames = 0, stops = Set<String>(), tcp = 0, v6 = 0, reassembled = 0
+    /// Ethernet frames that the reader hands over undecoded (common frames: PacketDecoder.commonFrameEndpoints)
+    /// are also packed that way: the worker's decoding gives the reader's packet, in the shard its
+    /// addresses name, and the packet reaches a flow table (the run's clock counts it).
+    private func roundTrip(_ paths: [String]) -> (frames: Int, stops: Set<String>, tcp: Int, v6: Int, reassembled: Int, common: Int) {
+        var frames = 0, stops = Set<String>(), tcp = 0, v6 = 0, reassembled = 0, common = 0
         for path in paths {
             guard let reader = try? CaptureReader(path: path) else { continue }
             var decoder = PacketDecoder()
@@ -28,6 +31,19 @@ import PacketDecode
                 #expect(HandOffPacket.fits(p))
                 let back = HandOffPacket(p).decoded
                 #expect(fields(back) == fields(p), "\(path) frame \(r.frameNumber)")
+                if r.linkType == .ethernet {
+                    var q = DecodedPacket()
+                    let isCommon = PacketDecoder.decodeCommonFrame(r.data, into: &q)
+                    let ends = PacketDecoder.commonFrameEndpoints(r.data)
+                    #expect((ends != nil) == isCommon, "\(path) frame \(r.frameNumber)")
+                    if let ends {
+                        common += 1
+                        #expect(fields(HandOffPacket(commonFrame: r.data).decoded) == fields(p), "\(path) frame \(r.frameNumber)")
+                        #expect(ends.src == p.src && ends.dst == p.dst, "\(path) frame \(r.frameNumber)")
+                        #expect(shardIndex(src: ends.src, dst: ends.dst, workers: 16) == shardIndex(p, workers: 16))
+                        #expect(Pipeline.reachesFlowTable(p), "\(path) frame \(r.frameNumber)")
+                    }
+                }
                 frames += 1
                 if let s = p.stop { stops.insert(s.layer.rawValue) }
                 if p.tcp != nil { tcp += 1 }
@@ -36,13 +52,14 @@ import PacketDecode
                 return true
             }
         }
-        return (frames, stops, tcp, v6, reassembled)
+        return (frames, stops, tcp, v6, reassembled, common)
     }
 
     @Test func everyFrameOfTheSampleCapturesSurvivesTheRoundTrip() throws {
         let c = roundTrip(try CaptureInputs.expand([TestPaths.sampleCaptures.path]))
         // Link-layer and transport stops, TCP, IPv6.
         #expect(c.frames > 6000 && c.stops.count >= 2 && c.tcp > 1000 && c.v6 > 100)
+        #expect(c.common > 5000 && c.common < c.frames)
     }
 
     @Test(.enabled(if: TestPaths.publicCorpus != nil, "skipped: ../shared/corpus/public is absent"))
@@ -52,6 +69,7 @@ import PacketDecode
         #expect(c.frames > 10_000)
         #expect(c.stops.count >= 4)
         #expect(c.reassembled > 0)
+        #expect(c.common > 5000 && c.common < c.frames)
     }
 
     @Test func everyStopLayerAndReasonSurvivesTheRoundTrip() {
