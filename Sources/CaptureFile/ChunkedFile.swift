@@ -2,7 +2,7 @@
 // views into (issue 6). Bytes are copied once per chunk by the kernel, never per record.
 //
 // Why not mmap(2), which this reader used before: on the 2 GB benchmark capture, one thread ran
-// 15-20% faster this way (interleaved runs, README "Performance"). A mapped file's pages are
+// 15-20% faster this way (interleaved runs, docs/performance-log.md). A mapped file's pages are
 // first touched by the parser: a page fault per 64 KB, a TLB miss and a cache miss from DRAM per
 // record header (80% of the pcap parser's time was that one load). The kernel's copy streams the
 // page cache through its own large-page mapping into buffers that stay in cache and TLB. With two
