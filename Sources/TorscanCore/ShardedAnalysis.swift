@@ -2,9 +2,10 @@
 // decoder that sees every frame in order), analyses its own share of the flows and hands the packets
 // of the others in batches to N - 1 workers. A common frame (PacketDecoder.decodeCommonFrame: no
 // decoder state involved) goes to its worker undecoded, and the worker decodes it; idle workers also
-// read the reader's next chunk of the file (ChunkReadAhead). A symmetric hash puts every flow in one of many shards
-// (both directions in the same one), each with its own FlowAnalyzer (ShardBox); ShardBalancer decides
-// which thread runs which shard and moves shards between threads as their loads change.
+// read the reader's next chunk of the file (ChunkReadAhead). A symmetric hash puts every flow in one
+// of many shards (both directions in the same one), each with its own FlowAnalyzer (ShardBox);
+// ShardBalancer decides which thread runs which shard and moves shards between threads as their
+// loads change.
 // FlowAnalyzer.finish(shards:) combines the shards (FlowAnalyzerShards.swift).
 //
 // Payload pointers: a batch holds pointers into the reader's chunk buffers, which the reader refills
