@@ -69,10 +69,7 @@ final class PacketBatch: @unchecked Sendable {
 
     @inline(__always)
     func append(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordPosition: Int) {
-        if count == 0 { firstRecord = recordPosition }
-        let e = storage + count
-        e.initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: HandOffPacket(packet), shard: Int32(truncatingIfNeeded: shard)))
-        count += 1
+        let e = put(frame, t, clock, HandOffPacket(packet), shard: shard, recordPosition: recordPosition)
         if packet.reassembled, packet.payload.count > 0 {
             let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: packet.payload.count, alignment: 1)
             copy.copyMemory(from: packet.payload)
@@ -84,10 +81,18 @@ final class PacketBatch: @unchecked Sendable {
     /// `append` for a common frame, handed over undecoded (HandOffPacket.init(commonFrame:)).
     @inline(__always)
     func appendCommonFrame(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ bytes: UnsafeRawBufferPointer, shard: Int, recordPosition: Int) {
+        _ = put(frame, t, clock, HandOffPacket(commonFrame: bytes), shard: shard, recordPosition: recordPosition)
+    }
+
+    /// Writes the next entry in place and returns it.
+    @inline(__always)
+    private func put(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: HandOffPacket, shard: Int,
+                     recordPosition: Int) -> UnsafeMutablePointer<Entry> {
         if count == 0 { firstRecord = recordPosition }
-        (storage + count).initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: HandOffPacket(commonFrame: bytes),
-                                               shard: Int32(truncatingIfNeeded: shard)))
+        let e = storage + count
+        e.initialize(to: Entry(frame: frame, timestamp: t, clock: clock, packet: packet, shard: Int32(truncatingIfNeeded: shard)))
         count += 1
+        return e
     }
 
     func reset() {
@@ -296,17 +301,19 @@ final class ShardWorker: @unchecked Sendable {
 
     /// Reader: queues one packet of `shard`.
     func add(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ packet: DecodedPacket, shard: Int, recordPosition: Int) {
-        let full = currentRef._withUnsafeGuaranteedRef { b in
-            b.append(frame, t, clock, packet, shard: shard, recordPosition: recordPosition)
-            return b.isFull
-        }
-        if full { queue.send(current); current = queue.emptyBatch() }
+        filling { $0.append(frame, t, clock, packet, shard: shard, recordPosition: recordPosition) }
     }
 
     /// Reader: queues one common frame of `shard`, undecoded (the worker decodes it).
     func addCommonFrame(_ frame: FrameRef, _ t: Timestamp, _ clock: Timestamp, _ bytes: UnsafeRawBufferPointer, shard: Int, recordPosition: Int) {
+        filling { $0.appendCommonFrame(frame, t, clock, bytes, shard: shard, recordPosition: recordPosition) }
+    }
+
+    /// Appends to the batch being filled (`append`: one entry) and sends it once full.
+    @inline(__always)
+    private func filling(_ append: (PacketBatch) -> Void) {
         let full = currentRef._withUnsafeGuaranteedRef { b in
-            b.appendCommonFrame(frame, t, clock, bytes, shard: shard, recordPosition: recordPosition)
+            append(b)
             return b.isFull
         }
         if full { queue.send(current); current = queue.emptyBatch() }
